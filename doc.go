@@ -1,0 +1,36 @@
+// Package gatehouse turns a gateway's upstream failures into a precise
+// diagnosis for operators and a calm, branded page for visitors.
+//
+// When a Go service acts as a gateway ([net/http/httputil.ReverseProxy], an
+// API gateway, a backend-for-frontend calling upstreams), every upstream
+// failure usually collapses into "502 Bad Gateway" and a log line. Gatehouse
+// tells a refused connection from a TLS failure from a timeout from a client
+// that hung up, reports it in the Proxy-Status header of RFC 9209, and answers
+// the visitor with a page in their language and format.
+//
+// This package holds documentation only. The work is done by:
+//
+//   - [github.com/gatehouse-go/gatehouse/gatewayerr]: classifies any transport
+//     error or upstream response into a [gatewayerr.Error] whose Kind is an
+//     RFC 9209 error type, and formats and parses Proxy-Status.
+//   - [github.com/gatehouse-go/gatehouse/errorpage]: branded, localized,
+//     content-negotiated error pages (HTML, problem+json, JSON, text).
+//   - [github.com/gatehouse-go/gatehouse/middleware]: net/http middleware
+//     for handlers (panic recovery, error interception) and for upstream
+//     transports and reverse proxies (classification, safe retries, circuit
+//     breaking).
+//
+// # Quick start
+//
+// A reverse proxy with branded error pages, Proxy-Status and classified logs:
+//
+//	target, _ := url.Parse("http://127.0.0.1:9000")
+//	proxy := middleware.NewReverseProxy(target, middleware.Options{
+//		Logger: slog.Default(),
+//	})
+//	http.ListenAndServe(":8080", proxy)
+//
+// The zero value of every configuration struct is safe for production: no
+// upstream address, Go error text or stack trace is shown to visitors unless
+// debug details are turned on.
+package gatehouse

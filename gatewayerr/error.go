@@ -1,0 +1,245 @@
+package gatewayerr
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A Phase is the step of an upstream exchange in which a failure happened.
+// The same error value can mean different things in different phases (a bare
+// io.EOF is a TLS hang-up during the handshake and a truncated body while
+// reading it), so whatever knows the phase records it in [Error.Phase].
+//
+// The zero Phase is [PhaseUnknown].
+type Phase uint8
+
+// The phases of an exchange, in order.
+const (
+	PhaseUnknown      Phase = iota // the phase is not known
+	PhaseDNS                       // resolving the upstream's name
+	PhaseDial                      // opening the connection
+	PhaseTLS                       // the TLS handshake
+	PhaseWriteRequest              // writing the request's headers and body
+	PhaseAwaitHeaders              // waiting for the first byte of the response
+	PhaseReadHeaders               // reading the response's status line and headers
+	PhaseReadBody                  // reading the response's body and trailers
+)
+
+var phaseNames = [...]string{
+	PhaseUnknown:      "unknown",
+	PhaseDNS:          "dns",
+	PhaseDial:         "dial",
+	PhaseTLS:          "tls",
+	PhaseWriteRequest: "write_request",
+	PhaseAwaitHeaders: "await_headers",
+	PhaseReadHeaders:  "read_headers",
+	PhaseReadBody:     "read_body",
+}
+
+// String returns the phase's name, such as "dial" or "read_body".
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "Phase(" + strconv.Itoa(int(p)) + ")"
+}
+
+// BeforeRequest reports whether the phase ends before any byte of the request
+// is written, so that a failure in it cannot have reached the upstream's
+// application: [PhaseDNS], [PhaseDial] and [PhaseTLS].
+func (p Phase) BeforeRequest() bool {
+	return p == PhaseDNS || p == PhaseDial || p == PhaseTLS
+}
+
+// Error is a classified gateway failure. It is what [Classify] and
+// [ClassifyResponse] return, and what the middleware's Transport returns for
+// every failed round trip.
+//
+// [errors.Is] and [errors.As] see through it to its cause, and errors.Is
+// with a [Kind] as target reports whether the error is of that kind.
+//
+// Only Kind is required; every other field may be zero. The fields hold what
+// an operator needs to diagnose the failure; none of them is meant for a
+// visitor.
+type Error struct {
+	// Kind is the type of the failure.
+	Kind Kind
+
+	// Err is the underlying error, if any.
+	Err error
+
+	// Phase is the step of the exchange that failed, when known.
+	Phase Phase
+
+	// Upstream is the upstream's host or host:port, when known.
+	Upstream string
+
+	// Attempts is the number of attempts made, retries included; zero when
+	// not counted.
+	Attempts int
+
+	// ReceivedStatus is the status of the upstream's response, when the
+	// failure is a response (see [ClassifyResponse]) or came after one.
+	ReceivedStatus int
+
+	// RetryAfter is how long the upstream (or a breaker) asked clients to
+	// wait before retrying, already capped; zero when not known.
+	RetryAfter time.Duration
+
+	// NextHop is the upstream as RFC 9209's next-hop parameter names it
+	// (a host name, an IP address, or host:port), when known.
+	NextHop string
+
+	// DNSRcode is the DNS response code of a dns_error, such as "NXDOMAIN"
+	// or "SERVFAIL" (RFC 9209's rcode parameter); empty when not known.
+	DNSRcode string
+
+	// DNSInfoCode is the Extended DNS Error code of a dns_error (RFC 8914,
+	// RFC 9209's info-code parameter); -1 when not known. The zero value 0
+	// is a valid code ("Other"), so constructors set -1 when absent.
+	DNSInfoCode int
+
+	// TLSAlertID is the numeric TLS alert of a tls_alert_received (RFC 9209's
+	// alert-id parameter); -1 when not known. The zero value 0 is a valid
+	// alert (close_notify), so constructors set -1 when absent.
+	TLSAlertID int
+
+	// TLSAlertMessage is the alert's name, such as "bad_certificate" (RFC
+	// 9209's alert-message parameter); empty when not known.
+	TLSAlertMessage string
+
+	// FieldName is the name of the header or trailer field at fault in an
+	// http_response_header_size or http_response_trailer_size error (RFC
+	// 9209's header-name and trailer-name parameters).
+	FieldName string
+
+	// Size is the size in bytes that was exceeded, for the *_size kinds
+	// (RFC 9209's header-section-size, header-size, body-size,
+	// trailer-section-size and trailer-size parameters); -1 when not known.
+	Size int64
+
+	// Chain holds the Proxy-Status members that the upstream's own response
+	// carried, the one closest to the origin first, as [ClassifyResponse]
+	// found them.
+	Chain []ProxyStatus
+
+	// requestSent overrides the phase's verdict on whether the request may
+	// have reached the upstream; see RequestSent.
+	requestSent sentState
+}
+
+type sentState uint8
+
+const (
+	sentUnknown sentState = iota
+	sentNo
+	sentYes
+)
+
+// Error returns a message for operators: the kind, the phase and upstream
+// when known, and the cause.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("gatewayerr: ")
+	b.WriteString(e.Kind.String())
+	if e.Phase != PhaseUnknown || e.Upstream != "" {
+		b.WriteString(" (")
+		if e.Phase != PhaseUnknown {
+			b.WriteString(e.Phase.String())
+			if e.Upstream != "" {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(e.Upstream)
+		b.WriteByte(')')
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is e's [Kind], so that errors.Is(err, k) tests the
+// kind of any error chain that contains an *Error. Timeout-ness is not
+// matched here; use [Error.Timeout].
+func (e *Error) Is(target error) bool {
+	k, ok := target.(Kind)
+	return ok && e.Kind == k
+}
+
+// StatusCode returns the HTTP status for a response reporting the failure:
+// the kind's status (see [Kind.StatusCode]), or, for an upstream's own error
+// response classified by [ClassifyResponse] with no more precise kind, the
+// upstream's status.
+func (e *Error) StatusCode() int {
+	if e.Kind == Unknown && e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599 {
+		return e.ReceivedStatus
+	}
+	return e.Kind.StatusCode()
+}
+
+// ErrorType returns the kind's token, as OpenTelemetry's error.type
+// attribute wants it.
+func (e *Error) ErrorType() string { return e.Kind.String() }
+
+// Timeout reports whether the failure is a timeout, so that *Error satisfies
+// [net.Error].
+func (e *Error) Timeout() bool { return e.Kind.Timeout() }
+
+// Temporary is part of [net.Error]; it is deprecated there and always false
+// here.
+func (e *Error) Temporary() bool { return false }
+
+// RequestSent reports whether the request may have reached the upstream. It is
+// false only when that is certain: the failure happened before the request
+// was written (see [Phase.BeforeRequest]), or its kind rules a delivery out
+// (a refused connection, a DNS failure, an open circuit, a loop). A request
+// for which RequestSent is false can be retried whatever its method.
+func (e *Error) RequestSent() bool {
+	switch e.requestSent {
+	case sentNo:
+		return false
+	case sentYes:
+		return true
+	}
+	if e.Phase.BeforeRequest() {
+		return false
+	}
+	switch e.Kind {
+	case DNSTimeout, DNSError, DestinationNotFound, DestinationUnavailable,
+		DestinationIPProhibited, DestinationIPUnroutable, ConnectionRefused,
+		ConnectionTimeout, ConnectionLimitReached, TLSProtocolError,
+		TLSCertificateError, HTTPRequestDenied, ProxyConfigurationError,
+		ProxyLoopDetected:
+		return false
+	}
+	return true
+}
+
+// SetRequestSent records whether the request may have reached the upstream,
+// overriding what the phase and kind imply. The middleware's Transport calls
+// it when it observed the request being written.
+func (e *Error) SetRequestSent(sent bool) {
+	if sent {
+		e.requestSent = sentYes
+	} else {
+		e.requestSent = sentNo
+	}
+}
+
+// KindOf returns the kind of the first *Error in err's chain, or [Unknown]
+// when there is none. It does not classify; use [Classify] for an error that
+// may not be classified yet.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Unknown
+}

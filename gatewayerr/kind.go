@@ -1,0 +1,175 @@
+package gatewayerr
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// A Kind is the type of a gateway failure: one of the error types of the
+// HTTP Proxy-Status registry (RFC 9209, Section 2.3), plus
+// [ClientClosedRequest] for a client that went away.
+//
+// Kind implements error, so a caller can test the kind of any error chain
+// without a type switch:
+//
+//	if errors.Is(err, gatewayerr.ConnectionRefused) { ... }
+//
+// The zero Kind is [Unknown]: a failure whose cause could not be identified.
+type Kind uint8
+
+// The kinds, in the order of RFC 9209, Section 2.3.
+const (
+	// Unknown is a failure whose cause could not be identified. It is not an
+	// RFC 9209 type: its status is 502 and Proxy-Status reports it as
+	// proxy_internal_error.
+	Unknown Kind = iota
+
+	DNSTimeout                     // dns_timeout: the upstream's name did not resolve in time.
+	DNSError                       // dns_error: the upstream's name did not resolve.
+	DestinationNotFound            // destination_not_found: the gateway cannot determine the upstream.
+	DestinationUnavailable         // destination_unavailable: the upstream is considered down (for example, an open circuit).
+	DestinationIPProhibited        // destination_ip_prohibited: the gateway is configured not to connect to the upstream's address.
+	DestinationIPUnroutable        // destination_ip_unroutable: there is no route to the upstream's address.
+	ConnectionRefused              // connection_refused: the upstream refused the connection.
+	ConnectionTerminated           // connection_terminated: the connection closed or reset before a response arrived.
+	ConnectionTimeout              // connection_timeout: the connection could not be opened in time.
+	ConnectionReadTimeout          // connection_read_timeout: the upstream stopped sending.
+	ConnectionWriteTimeout         // connection_write_timeout: the upstream stopped accepting data.
+	ConnectionLimitReached         // connection_limit_reached: the gateway's connection limit to the upstream was reached.
+	TLSProtocolError               // tls_protocol_error: the TLS handshake failed.
+	TLSCertificateError            // tls_certificate_error: the upstream's certificate could not be verified.
+	TLSAlertReceived               // tls_alert_received: the upstream sent a TLS alert.
+	HTTPRequestError               // http_request_error: the client's request cannot be forwarded.
+	HTTPRequestDenied              // http_request_denied: the gateway refused to forward the request.
+	HTTPResponseIncomplete         // http_response_incomplete: the response ended before it was complete.
+	HTTPResponseHeaderSectionSize  // http_response_header_section_size: the response's header section is too large.
+	HTTPResponseHeaderSize         // http_response_header_size: one response header field is too large.
+	HTTPResponseBodySize           // http_response_body_size: the response body is too large.
+	HTTPResponseTrailerSectionSize // http_response_trailer_section_size: the response's trailer section is too large.
+	HTTPResponseTrailerSize        // http_response_trailer_size: one response trailer field is too large.
+	HTTPResponseTransferCoding     // http_response_transfer_coding: the response's transfer coding is broken.
+	HTTPResponseContentCoding      // http_response_content_coding: the response's content coding is broken.
+	HTTPResponseTimeout            // http_response_timeout: the upstream did not answer in time.
+	HTTPUpgradeFailed              // http_upgrade_failed: a protocol upgrade (WebSocket) failed.
+	HTTPProtocolError              // http_protocol_error: the upstream broke the HTTP protocol.
+	ProxyInternalResponse          // proxy_internal_response: the gateway generated the response itself.
+	ProxyInternalError             // proxy_internal_error: the gateway failed, not the upstream.
+	ProxyConfigurationError        // proxy_configuration_error: the gateway is misconfigured.
+	ProxyLoopDetected              // proxy_loop_detected: the request already passed through this gateway.
+
+	// ClientClosedRequest is a client that went away before the response was
+	// written. It is not an upstream failure and not an RFC 9209 type; its
+	// status is 499, as in nginx, and no page should be written for it.
+	ClientClosedRequest
+
+	numKinds // not a kind: the count of kinds
+)
+
+// kindInfo holds what the package knows of each kind.
+var kindInfo = [numKinds]struct {
+	token  string
+	status int
+}{
+	Unknown:                        {"unknown", http.StatusBadGateway},
+	DNSTimeout:                     {"dns_timeout", http.StatusGatewayTimeout},
+	DNSError:                       {"dns_error", http.StatusBadGateway},
+	DestinationNotFound:            {"destination_not_found", http.StatusInternalServerError},
+	DestinationUnavailable:         {"destination_unavailable", http.StatusServiceUnavailable},
+	DestinationIPProhibited:        {"destination_ip_prohibited", http.StatusBadGateway},
+	DestinationIPUnroutable:        {"destination_ip_unroutable", http.StatusBadGateway},
+	ConnectionRefused:              {"connection_refused", http.StatusBadGateway},
+	ConnectionTerminated:           {"connection_terminated", http.StatusBadGateway},
+	ConnectionTimeout:              {"connection_timeout", http.StatusGatewayTimeout},
+	ConnectionReadTimeout:          {"connection_read_timeout", http.StatusGatewayTimeout},
+	ConnectionWriteTimeout:         {"connection_write_timeout", http.StatusGatewayTimeout},
+	ConnectionLimitReached:         {"connection_limit_reached", http.StatusServiceUnavailable},
+	TLSProtocolError:               {"tls_protocol_error", http.StatusBadGateway},
+	TLSCertificateError:            {"tls_certificate_error", http.StatusBadGateway},
+	TLSAlertReceived:               {"tls_alert_received", http.StatusBadGateway},
+	HTTPRequestError:               {"http_request_error", http.StatusBadRequest},
+	HTTPRequestDenied:              {"http_request_denied", http.StatusForbidden},
+	HTTPResponseIncomplete:         {"http_response_incomplete", http.StatusBadGateway},
+	HTTPResponseHeaderSectionSize:  {"http_response_header_section_size", http.StatusBadGateway},
+	HTTPResponseHeaderSize:         {"http_response_header_size", http.StatusBadGateway},
+	HTTPResponseBodySize:           {"http_response_body_size", http.StatusBadGateway},
+	HTTPResponseTrailerSectionSize: {"http_response_trailer_section_size", http.StatusBadGateway},
+	HTTPResponseTrailerSize:        {"http_response_trailer_size", http.StatusBadGateway},
+	HTTPResponseTransferCoding:     {"http_response_transfer_coding", http.StatusBadGateway},
+	HTTPResponseContentCoding:      {"http_response_content_coding", http.StatusBadGateway},
+	HTTPResponseTimeout:            {"http_response_timeout", http.StatusGatewayTimeout},
+	HTTPUpgradeFailed:              {"http_upgrade_failed", http.StatusBadGateway},
+	HTTPProtocolError:              {"http_protocol_error", http.StatusBadGateway},
+	ProxyInternalResponse:          {"proxy_internal_response", http.StatusInternalServerError},
+	ProxyInternalError:             {"proxy_internal_error", http.StatusInternalServerError},
+	ProxyConfigurationError:        {"proxy_configuration_error", http.StatusInternalServerError},
+	ProxyLoopDetected:              {"proxy_loop_detected", http.StatusBadGateway},
+	ClientClosedRequest:            {"client_closed_request", StatusClientClosedRequest},
+}
+
+// StatusClientClosedRequest is the status logged for [ClientClosedRequest].
+// It is nginx's non-standard 499; it is never sent to a client.
+const StatusClientClosedRequest = 499
+
+// String returns the kind's RFC 9209 error-type token, such as
+// "connection_refused", "unknown" for [Unknown], "client_closed_request" for
+// [ClientClosedRequest], and "Kind(N)" for a value that is not a kind.
+func (k Kind) String() string {
+	if k >= numKinds {
+		return "Kind(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindInfo[k].token
+}
+
+// Error returns "gatewayerr: " followed by the kind's token. It lets a Kind be
+// the target of [errors.Is]; see [Error.Is].
+func (k Kind) Error() string { return "gatewayerr: " + k.String() }
+
+// StatusCode returns the HTTP status that RFC 9209 recommends for the kind:
+// 502 for [Unknown], 499 for [ClientClosedRequest], and 502 for a value that
+// is not a kind.
+func (k Kind) StatusCode() int {
+	if k >= numKinds {
+		return http.StatusBadGateway
+	}
+	return kindInfo[k].status
+}
+
+// Timeout reports whether the kind is a timeout: dns_timeout,
+// connection_timeout, connection_read_timeout, connection_write_timeout or
+// http_response_timeout.
+func (k Kind) Timeout() bool {
+	switch k {
+	case DNSTimeout, ConnectionTimeout, ConnectionReadTimeout, ConnectionWriteTimeout, HTTPResponseTimeout:
+		return true
+	}
+	return false
+}
+
+// Registered reports whether the kind is an error type of the RFC 9209
+// registry, that is, neither [Unknown], nor [ClientClosedRequest], nor a value
+// that is not a kind.
+func (k Kind) Registered() bool {
+	return k > Unknown && k < ClientClosedRequest
+}
+
+// ParseKind returns the kind whose token is s, such as "dns_timeout". It
+// accepts the tokens of all kinds, "unknown" and "client_closed_request"
+// included, and reports false for any other string.
+func ParseKind(s string) (Kind, bool) {
+	for k := Kind(0); k < numKinds; k++ {
+		if kindInfo[k].token == s {
+			return k, true
+		}
+	}
+	return Unknown, false
+}
+
+// Kinds returns every kind, [Unknown] first and [ClientClosedRequest] last,
+// in a new slice.
+func Kinds() []Kind {
+	ks := make([]Kind, numKinds)
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}

@@ -1,0 +1,60 @@
+package errorpage
+
+import (
+	"io/fs"
+	"net/http"
+	"time"
+)
+
+// Config configures [New]. Its zero value gives the embedded default pages:
+// unbranded, in every supported language, with no debug details.
+type Config struct {
+	// Brand is the operator's name, logo, colours, links and footer. The zero
+	// Brand is a neutral, unbranded look.
+	Brand Brand
+
+	// Templates overrides the embedded templates. For a status such as 502,
+	// the page is the first of "502.ext", "5xx.ext" and "default.ext" that
+	// exists, where ext is "html" (parsed with html/template), "txt" (parsed
+	// with text/template) or "json" (text/template; used for
+	// application/json only, and checked to produce valid JSON). HTML and
+	// text files are parsed into a copy of the embedded set, so a file that
+	// holds only {{define}} blocks replaces those parts of the default page
+	// and keeps the rest. Every template is parsed and executed against
+	// sample data in [New]. If nil, only the embedded templates are used.
+	Templates fs.FS
+
+	// Messages overrides the pages' copy: language tag (such as "en", "de",
+	// "pt-BR") to message key to text. Keys are those of the embedded
+	// catalogs (see [MessageKeys]); a key missing from a language falls back
+	// to the embedded text, then to English. An override must keep the
+	// original's format verbs. If nil, the embedded copy is used.
+	Messages map[string]map[string]string
+
+	// Debug reports whether a request may see debug details: the kind, the
+	// upstream, the cause and the phase of the failure. Use it, for example,
+	// to show details to clients on a trusted network; [Always] shows them
+	// to everyone. If nil, details are never shown, in any format.
+	Debug func(*http.Request) bool
+
+	// ProblemTypeBase is a base URI for the "type" member of problem
+	// documents: when set, type is ProblemTypeBase followed by the kind's
+	// token, such as "https://example.com/problems/connection_refused".
+	// It must be an absolute http or https URI. If empty, type is
+	// "about:blank".
+	ProblemTypeBase string
+
+	// RequestIDHeader is the request header carrying a request ID to quote
+	// on the page. A value is used only if it is 1 to 128 characters of
+	// letters, digits and "-._:"; otherwise a random ID is generated. If
+	// empty, "X-Request-ID" is used.
+	RequestIDHeader string
+
+	// Now returns the current time, shown (in UTC) on the page. If nil,
+	// time.Now is used.
+	Now func() time.Time
+}
+
+// Always is a Config.Debug predicate that shows debug details to every
+// request. Use it only during development.
+func Always(*http.Request) bool { return true }

@@ -1,0 +1,268 @@
+package middleware
+
+import (
+	"strconv"
+	"sync"
+	"time"
+)
+
+// BreakerPolicy configures circuit breaking in a [Transport]: one breaker per
+// upstream host, which opens when the upstream keeps failing, answers at once
+// with a destination_unavailable error (503, with Retry-After) while open, and
+// lets a few probe requests through once OpenFor has passed. The first probe
+// that succeeds closes it; a probe that fails opens it again.
+//
+// A failure is a round trip that returned an error, other than a client's
+// cancellation or a request the gateway refused to send, a response whose
+// status is 502, 503 or 504, or an error while reading a response body. Any
+// other response, 4xx and 500 included, is a success: the upstream answered.
+//
+// The zero BreakerPolicy opens after 5 consecutive failures and stays open 5
+// seconds.
+type BreakerPolicy struct {
+	// ConsecutiveFailures is the number of failures in a row that opens the
+	// breaker. Zero means 5; a negative value turns this trigger off.
+	ConsecutiveFailures int
+
+	// FailureRatio, between 0 and 1, opens the breaker when the share of
+	// failures among the outcomes seen over Window reaches it, once at least
+	// MinRequests outcomes were seen. Zero turns this trigger off.
+	FailureRatio float64
+
+	// MinRequests is the number of outcomes over Window below which
+	// FailureRatio is not applied. Zero means 20.
+	MinRequests int
+
+	// Window is the length of the sliding window over which FailureRatio is
+	// computed. Zero means 10 seconds.
+	Window time.Duration
+
+	// OpenFor is how long an open breaker fails fast before it lets probes
+	// through. Zero means 5 seconds.
+	OpenFor time.Duration
+
+	// Probes is the number of requests a half-open breaker lets through at
+	// once; the others fail fast. Zero means 1.
+	Probes int
+}
+
+func (p *BreakerPolicy) consecutive() int {
+	if p.ConsecutiveFailures == 0 {
+		return 5
+	}
+	return p.ConsecutiveFailures
+}
+
+func (p *BreakerPolicy) minRequests() int {
+	if p.MinRequests <= 0 {
+		return 20
+	}
+	return p.MinRequests
+}
+
+func (p *BreakerPolicy) window() time.Duration {
+	if p.Window <= 0 {
+		return 10 * time.Second
+	}
+	return p.Window
+}
+
+func (p *BreakerPolicy) openFor() time.Duration {
+	if p.OpenFor <= 0 {
+		return 5 * time.Second
+	}
+	return p.OpenFor
+}
+
+func (p *BreakerPolicy) probes() int {
+	if p.Probes <= 0 {
+		return 1
+	}
+	return p.Probes
+}
+
+// BreakerState is the state of one upstream's circuit breaker. The zero
+// BreakerState is [BreakerClosed].
+type BreakerState uint8
+
+// The states of a circuit breaker.
+const (
+	BreakerClosed   BreakerState = iota // requests flow; outcomes are counted
+	BreakerHalfOpen                     // a few probe requests are let through
+	BreakerOpen                         // requests fail fast
+)
+
+// String returns "closed", "half-open" or "open".
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerClosed:
+		return "closed"
+	case BreakerHalfOpen:
+		return "half-open"
+	case BreakerOpen:
+		return "open"
+	}
+	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// outcome is what a round trip tells a breaker.
+type outcome uint8
+
+const (
+	outcomeIgnored outcome = iota // says nothing about the upstream
+	outcomeSuccess
+	outcomeFailure
+)
+
+// numBuckets is the number of buckets of a slidingCounter.
+const numBuckets = 10
+
+// slidingCounter counts two quantities over a sliding window, kept as a ring
+// of numBuckets buckets, each covering a tenth of the window. The zero value
+// is not usable: width must be set. It is not safe for concurrent use.
+type slidingCounter struct {
+	width   time.Duration
+	buckets [numBuckets]struct {
+		epoch int64
+		a, b  int
+	}
+}
+
+func newSlidingCounter(window time.Duration) slidingCounter {
+	w := window / numBuckets
+	if w <= 0 {
+		w = 1
+	}
+	return slidingCounter{width: w}
+}
+
+func (c *slidingCounter) add(now time.Time, a, b int) {
+	e := now.UnixNano() / int64(c.width)
+	bk := &c.buckets[e%numBuckets]
+	if bk.epoch != e {
+		bk.epoch, bk.a, bk.b = e, 0, 0
+	}
+	bk.a += a
+	bk.b += b
+}
+
+func (c *slidingCounter) sum(now time.Time) (a, b int) {
+	e := now.UnixNano() / int64(c.width)
+	for i := range c.buckets {
+		bk := &c.buckets[i]
+		if bk.epoch > e-numBuckets && bk.epoch <= e {
+			a += bk.a
+			b += bk.b
+		}
+	}
+	return a, b
+}
+
+// breaker is one upstream's circuit breaker.
+type breaker struct {
+	mu          sync.Mutex
+	state       BreakerState
+	failures    int       // consecutive failures while closed
+	until       time.Time // while open: when probes may start
+	probes      int       // probes in flight while half-open
+	window      slidingCounter
+	initialized bool
+}
+
+// allow reports whether a request may go to the upstream. When it may not,
+// wait is the time left before the breaker lets probes through. probe reports
+// that the request is a half-open probe, which done must then be told about.
+// changed reports an open breaker turning half-open.
+func (b *breaker) allow(p *BreakerPolicy, now time.Time) (ok, probe bool, wait time.Duration, changed bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch b.state {
+	case BreakerClosed:
+		return true, false, 0, false
+	case BreakerOpen:
+		if now.Before(b.until) {
+			return false, false, b.until.Sub(now), false
+		}
+		b.state, b.probes, changed = BreakerHalfOpen, 0, true
+	}
+	if b.probes >= p.probes() {
+		// The probes in flight decide; fail fast meanwhile, asking for a
+		// short wait since the verdict is near.
+		return false, false, time.Second, changed
+	}
+	b.probes++
+	return true, true, 0, changed
+}
+
+// done records the outcome of a request that allow let through, and returns
+// the breaker's state before and after.
+func (b *breaker) done(p *BreakerPolicy, now time.Time, probe bool, o outcome) (from, to BreakerState) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	from = b.state
+	if probe && b.state == BreakerHalfOpen {
+		b.probes--
+	}
+	if o == outcomeIgnored {
+		return from, b.state
+	}
+	if !b.initialized {
+		b.window, b.initialized = newSlidingCounter(p.window()), true
+	}
+	fail := 0
+	if o == outcomeFailure {
+		fail = 1
+	}
+	b.window.add(now, 1, fail)
+	switch b.state {
+	case BreakerHalfOpen:
+		if !probe {
+			break
+		}
+		if o == outcomeSuccess {
+			b.reset()
+		} else {
+			b.open(p, now)
+		}
+	case BreakerClosed:
+		if o == outcomeSuccess {
+			b.failures = 0
+			break
+		}
+		b.failures++
+		if n := p.consecutive(); n > 0 && b.failures >= n {
+			b.open(p, now)
+			break
+		}
+		if p.FailureRatio > 0 {
+			total, failed := b.window.sum(now)
+			if total >= p.minRequests() && float64(failed) >= p.FailureRatio*float64(total) {
+				b.open(p, now)
+			}
+		}
+	case BreakerOpen:
+		// An answer to a request let through before the breaker opened
+		// changes nothing.
+	}
+	return from, b.state
+}
+
+func (b *breaker) open(p *BreakerPolicy, now time.Time) {
+	b.state, b.until, b.failures, b.probes = BreakerOpen, now.Add(p.openFor()), 0, 0
+}
+
+func (b *breaker) reset() {
+	b.state, b.failures, b.probes = BreakerClosed, 0, 0
+	b.window = newSlidingCounter(b.window.width * numBuckets)
+}
+
+// currentState returns the breaker's state as a request arriving at now
+// would find it: an open breaker whose time is up reads as half-open.
+func (b *breaker) currentState(now time.Time) BreakerState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state == BreakerOpen && !now.Before(b.until) {
+		return BreakerHalfOpen
+	}
+	return b.state
+}

@@ -1,0 +1,146 @@
+package middleware
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestBreakerStateString(t *testing.T) {
+	tests := []struct {
+		s    BreakerState
+		want string
+	}{
+		{BreakerClosed, "closed"},
+		{BreakerHalfOpen, "half-open"},
+		{BreakerOpen, "open"},
+		{BreakerState(7), "BreakerState(7)"},
+	}
+	for _, tt := range tests {
+		if got := tt.s.String(); got != tt.want {
+			t.Errorf("BreakerState(%d).String() = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+	var zero BreakerState
+	if zero != BreakerClosed {
+		t.Errorf("zero BreakerState = %v, want closed", zero)
+	}
+}
+
+// step is one event in a breaker scenario.
+type step struct {
+	at      time.Duration // since the start
+	outcome outcome       // for a request that was let through
+	allowed bool          // whether allow must let it through
+	state   BreakerState  // the state after the step
+}
+
+func runBreaker(t *testing.T, p *BreakerPolicy, steps []step) {
+	t.Helper()
+	var b breaker
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, s := range steps {
+		now := start.Add(s.at)
+		ok, probe, wait, _ := b.allow(p, now)
+		if ok != s.allowed {
+			t.Fatalf("step %d: allow = %v, want %v (state %v)", i, ok, s.allowed, b.state)
+		}
+		if !ok && wait <= 0 {
+			t.Errorf("step %d: refused with wait %v, want > 0", i, wait)
+		}
+		if ok {
+			b.done(p, now, probe, s.outcome)
+		}
+		if got := b.currentState(now); got != s.state {
+			t.Fatalf("step %d: state = %v, want %v", i, got, s.state)
+		}
+	}
+}
+
+func TestBreakerConsecutive(t *testing.T) {
+	p := &BreakerPolicy{ConsecutiveFailures: 3, OpenFor: time.Second}
+	runBreaker(t, p, []step{
+		{0, outcomeFailure, true, BreakerClosed},
+		{0, outcomeFailure, true, BreakerClosed},
+		{0, outcomeSuccess, true, BreakerClosed}, // a success resets the count
+		{0, outcomeFailure, true, BreakerClosed},
+		{0, outcomeIgnored, true, BreakerClosed}, // a cancellation does not count
+		{0, outcomeFailure, true, BreakerClosed},
+		{0, outcomeFailure, true, BreakerOpen},
+		{500 * time.Millisecond, outcomeSuccess, false, BreakerOpen},
+		{time.Second, outcomeFailure, true, BreakerOpen}, // the probe fails: open again
+		{1500 * time.Millisecond, outcomeSuccess, false, BreakerOpen},
+		{2 * time.Second, outcomeSuccess, true, BreakerClosed}, // the probe succeeds
+		{2 * time.Second, outcomeFailure, true, BreakerClosed},
+	})
+}
+
+func TestBreakerRatio(t *testing.T) {
+	p := &BreakerPolicy{ConsecutiveFailures: -1, FailureRatio: 0.5, MinRequests: 4, Window: 10 * time.Second}
+	runBreaker(t, p, []step{
+		{0, outcomeFailure, true, BreakerClosed},
+		{0, outcomeSuccess, true, BreakerClosed},
+		{0, outcomeFailure, true, BreakerClosed},         // 2 of 3: below MinRequests
+		{0, outcomeSuccess, true, BreakerClosed},         // 2 of 4, but a success
+		{time.Second, outcomeFailure, true, BreakerOpen}, // 3 of 5
+	})
+	// Outcomes older than the window are forgotten.
+	runBreaker(t, p, []step{
+		{0, outcomeFailure, true, BreakerClosed},
+		{0, outcomeFailure, true, BreakerClosed},
+		{0, outcomeFailure, true, BreakerClosed},
+		{20 * time.Second, outcomeSuccess, true, BreakerClosed},
+		{20 * time.Second, outcomeSuccess, true, BreakerClosed},
+		{20 * time.Second, outcomeSuccess, true, BreakerClosed},
+		{20 * time.Second, outcomeFailure, true, BreakerClosed}, // 1 of 4
+	})
+}
+
+func TestBreakerHalfOpenProbes(t *testing.T) {
+	p := &BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Second, Probes: 2}
+	var b breaker
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.allow(p, now)
+	b.done(p, now, false, outcomeFailure)
+	now = now.Add(time.Second)
+
+	var got []bool
+	var probes []bool
+	for range 3 {
+		ok, probe, _, _ := b.allow(p, now)
+		got = append(got, ok)
+		probes = append(probes, probe)
+	}
+	if diff := cmp.Diff([]bool{true, true, false}, got); diff != "" {
+		t.Errorf("half-open allow (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]bool{true, true, false}, probes); diff != "" {
+		t.Errorf("half-open probe (-want +got):\n%s", diff)
+	}
+	// A cancelled probe frees its slot without deciding.
+	b.done(p, now, true, outcomeIgnored)
+	if ok, probe, _, _ := b.allow(p, now); !ok || !probe {
+		t.Fatalf("after a cancelled probe: allow = %v, probe = %v, want a probe", ok, probe)
+	}
+	if from, to := b.done(p, now, true, outcomeSuccess); from != BreakerHalfOpen || to != BreakerClosed {
+		t.Errorf("successful probe: %v -> %v, want half-open -> closed", from, to)
+	}
+}
+
+func TestSlidingCounter(t *testing.T) {
+	c := newSlidingCounter(time.Second)
+	start := time.Unix(1000, 0)
+	c.add(start, 1, 2)
+	c.add(start.Add(500*time.Millisecond), 3, 4)
+	if a, b := c.sum(start.Add(900 * time.Millisecond)); a != 4 || b != 6 {
+		t.Errorf("sum within the window = %d, %d, want 4, 6", a, b)
+	}
+	if a, b := c.sum(start.Add(1050 * time.Millisecond)); a != 3 || b != 4 {
+		t.Errorf("sum after the first bucket expired = %d, %d, want 3, 4", a, b)
+	}
+	c.add(start.Add(5*time.Second), 1, 0) // reuses an expired bucket
+	if a, b := c.sum(start.Add(5 * time.Second)); a != 1 || b != 0 {
+		t.Errorf("sum after a gap = %d, %d, want 1, 0", a, b)
+	}
+}

@@ -1,0 +1,120 @@
+package middleware
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestRetryBackoff(t *testing.T) {
+	p := &RetryPolicy{BaseDelay: 10 * time.Millisecond, MaxDelay: 35 * time.Millisecond}
+	ceilings := []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 35 * time.Millisecond, 35 * time.Millisecond}
+	for i, ceiling := range ceilings {
+		n := i + 1
+		for range 200 {
+			if d := p.backoff(n); d < 0 || d >= ceiling {
+				t.Fatalf("backoff(%d) = %v, want in [0, %v)", n, d, ceiling)
+			}
+		}
+	}
+	if d := p.backoff(200); d < 0 || d >= 35*time.Millisecond {
+		t.Errorf("backoff(200) = %v, want in [0, 35ms)", d)
+	}
+}
+
+func TestRetryBudget(t *testing.T) {
+	p := &RetryPolicy{BudgetRatio: 0.5, BudgetMin: 2, BudgetWindow: 10 * time.Second}
+	var b retryBudget
+	now := time.Unix(1000, 0)
+	for range 4 {
+		b.request(p, now)
+	}
+	// 2 + 0.5×4 = 4 retries fit; the fifth does not.
+	for i := range 4 {
+		if !b.spend(p, now) {
+			t.Fatalf("retry %d refused, want allowed", i+1)
+		}
+	}
+	if b.spend(p, now) {
+		t.Fatal("retry 5 allowed, want refused by the budget")
+	}
+	// Once the window has passed the budget is whole again.
+	if !b.spend(p, now.Add(11*time.Second)) {
+		t.Error("retry after the window refused, want allowed")
+	}
+
+	off := &RetryPolicy{BudgetRatio: -1}
+	var unlimited retryBudget
+	for range 100 {
+		if !unlimited.spend(off, now) {
+			t.Fatal("retry refused with the budget turned off")
+		}
+	}
+}
+
+func TestIdempotent(t *testing.T) {
+	tests := []struct {
+		method string
+		header http.Header
+		want   bool
+	}{
+		{http.MethodGet, nil, true},
+		{http.MethodHead, nil, true},
+		{http.MethodPut, nil, true},
+		{http.MethodDelete, nil, true},
+		{http.MethodOptions, nil, true},
+		{http.MethodPost, nil, false},
+		{http.MethodPatch, nil, false},
+		{http.MethodPost, http.Header{"Idempotency-Key": {"abc"}}, true},
+		{http.MethodPost, http.Header{"X-Idempotency-Key": {"abc"}}, true},
+		{http.MethodPost, http.Header{"Idempotency-Key": nil}, false},
+	}
+	for _, tt := range tests {
+		req := &http.Request{Method: tt.method, Header: tt.header}
+		if got := idempotent(req); got != tt.want {
+			t.Errorf("idempotent(%s, %v) = %v, want %v", tt.method, tt.header, got, tt.want)
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"120", 2 * time.Minute, true},
+		{" 3 ", 3 * time.Second, true},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"99999999999", 0, false},
+		{"Thu, 01 Jan 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Thu, 01 Jan 2026 11:00:00 GMT", 0, true},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.in, now)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("parseRetryAfter(%q) = %v, %v, want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", "Thu, 01 Jan 2026 12:00:30 GMT", "-1", "1e9"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := parseRetryAfter(s, now)
+		if d < 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v, negative", s, d)
+		}
+		if !ok && d != 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v, false; want 0 when not ok", s, d)
+		}
+	})
+}

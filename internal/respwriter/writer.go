@@ -1,0 +1,357 @@
+// Package respwriter wraps an http.ResponseWriter so that a middleware can
+// hold back an error status, discard the body that follows it and write its
+// own page instead, while success responses go straight through.
+//
+// A [Writer] is meant to be pooled: [Writer.Reset] binds it to one response
+// and [Writer.Release] unbinds it. [Writer.View] returns it as a
+// ResponseWriter with exactly the optional interfaces (http.Flusher,
+// http.Hijacker, io.ReaderFrom, http.Pusher, http.CloseNotifier) of the
+// writer it wraps, plus Unwrap for http.ResponseController, without
+// allocating.
+//
+// Run "go generate" after changing the interface list in gen.go.
+package respwriter
+
+//go:generate go run gen.go
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// Statuses is a set of HTTP status codes from 0 to 639.
+type Statuses [10]uint64
+
+// Add adds code to the set; a code out of range is ignored.
+func (s *Statuses) Add(code int) {
+	if uint(code) < 640 {
+		s[code>>6] |= 1 << (code & 63)
+	}
+}
+
+// Has reports whether code is in the set.
+func (s *Statuses) Has(code int) bool {
+	return uint(code) < 640 && s[code>>6]&(1<<(code&63)) != 0
+}
+
+// Config says which responses a Writer holds back. It is shared by every
+// Writer of a middleware and must not change once in use.
+type Config struct {
+	// Intercept is the set of statuses held back.
+	Intercept Statuses
+
+	// KeepHTML lets through a held response whose body turns out to be
+	// non-empty HTML.
+	KeepHTML bool
+}
+
+type mode uint8
+
+const (
+	modeIdle     mode = iota // no status written yet
+	modeSent                 // the status went to the wrapped writer
+	modeHeld                 // an intercepted status is held; the body is discarded
+	modeMaybe                // an intercepted status is held until the body shows whether it is HTML
+	modeHijacked             // the connection was hijacked
+)
+
+// Writer is the state of one wrapped response. Its zero value is unbound;
+// call Reset before use.
+type Writer struct {
+	rw       http.ResponseWriter
+	cfg      *Config
+	status   int
+	mode     mode
+	head     bool
+	passNext bool
+	err      error
+}
+
+// Reset binds w to rw for one request. head reports whether the request's
+// method is HEAD, for which no body is ever expected.
+func (w *Writer) Reset(rw http.ResponseWriter, cfg *Config, head bool) {
+	*w = Writer{rw: rw, cfg: cfg, head: head}
+}
+
+// Release unbinds w, dropping every reference it holds. A view used after
+// Release panics instead of writing to a response it no longer owns.
+func (w *Writer) Release() { *w = Writer{} }
+
+// View returns w as a ResponseWriter that has exactly the optional
+// interfaces of the writer it wraps. It does not allocate.
+func (w *Writer) View() http.ResponseWriter { return w.view(interfaces(w.rw)) }
+
+// Unwrap returns the wrapped writer, as http.ResponseController expects.
+func (w *Writer) Unwrap() http.ResponseWriter { return w.rw }
+
+// Status returns the status written so far: the one sent, or the one held,
+// 200 after a body was written without one; 0 when none was written.
+func (w *Writer) Status() int { return w.status }
+
+// Committed reports whether a status went to the wrapped writer or the
+// connection was hijacked: nothing can be written in the response's place
+// any more.
+func (w *Writer) Committed() bool { return w.mode == modeSent || w.mode == modeHijacked }
+
+// Hijacked reports whether the connection was hijacked.
+func (w *Writer) Hijacked() bool { return w.mode == modeHijacked }
+
+// Held returns the intercepted status whose body was discarded or was not
+// HTML, for the caller to write its own page in its place, and false when
+// there is none. Call it only once the handler has returned.
+func (w *Writer) Held() (int, bool) {
+	if w.mode == modeHeld || w.mode == modeMaybe {
+		return w.status, true
+	}
+	return 0, false
+}
+
+// Err returns the error recorded by [SetError], if any.
+func (w *Writer) Err() error { return w.err }
+
+// Header returns the wrapped writer's header map.
+func (w *Writer) Header() http.Header { return w.rw.Header() }
+
+// WriteHeader sends code to the wrapped writer, unless code is to be held.
+// Informational statuses other than 101 go through untouched. A second
+// status after the first is dropped, and so is any status after a hijack,
+// so that the wrapped writer never sees a superfluous WriteHeader.
+func (w *Writer) WriteHeader(code int) {
+	if w.mode != modeIdle {
+		return
+	}
+	if code < 200 && code != http.StatusSwitchingProtocols {
+		w.rw.WriteHeader(code) // 1xx; net/http rejects codes below 100
+		return
+	}
+	w.status = code
+	if w.passNext || code == http.StatusSwitchingProtocols || !w.cfg.Intercept.Has(code) {
+		w.mode = modeSent
+		w.rw.WriteHeader(code)
+		return
+	}
+	w.hold()
+}
+
+// hold decides how to hold w.status.
+func (w *Writer) hold() {
+	w.mode = modeHeld
+	if !w.cfg.KeepHTML {
+		return
+	}
+	h := w.rw.Header()
+	ct := h.Get("Content-Type")
+	switch {
+	case ct == "":
+		if !w.head {
+			w.mode = modeMaybe // net/http would sniff the body; so do we
+		}
+	case isHTML(ct):
+		if w.head {
+			w.send()
+		} else if h.Get("Content-Length") != "0" {
+			w.mode = modeMaybe
+		}
+	}
+}
+
+// send sends the held status.
+func (w *Writer) send() {
+	w.mode = modeSent
+	w.rw.WriteHeader(w.status)
+}
+
+// isHTML reports whether the media type ct is HTML.
+func isHTML(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
+}
+
+// Write writes p to the wrapped writer, or discards it when the status is
+// held.
+func (w *Writer) Write(p []byte) (int, error) {
+	switch w.mode {
+	case modeSent:
+	case modeIdle:
+		w.mode, w.status = modeSent, http.StatusOK
+	case modeMaybe:
+		if len(p) == 0 || !w.keep(p) {
+			return len(p), nil
+		}
+	case modeHeld:
+		return len(p), nil
+	default:
+		return 0, http.ErrHijacked
+	}
+	return w.rw.Write(p)
+}
+
+// WriteString is Write for a string.
+func (w *Writer) WriteString(s string) (int, error) {
+	switch w.mode {
+	case modeSent:
+	case modeIdle:
+		w.mode, w.status = modeSent, http.StatusOK
+	case modeMaybe:
+		if s == "" || !w.keep([]byte(s)) {
+			return len(s), nil
+		}
+	case modeHeld:
+		return len(s), nil
+	default:
+		return 0, http.ErrHijacked
+	}
+	return io.WriteString(w.rw, s)
+}
+
+// keep decides, from the first non-empty piece of a held body, whether the
+// body is HTML to let through; when it is, it sends the held status.
+func (w *Writer) keep(p []byte) bool {
+	ct := w.rw.Header().Get("Content-Type")
+	if ct == "" {
+		ct = http.DetectContentType(p)
+	}
+	if !isHTML(ct) {
+		w.mode = modeHeld
+		return false
+	}
+	w.send()
+	return true
+}
+
+var errNoFlush = errors.New("respwriter: the wrapped writer cannot flush")
+
+func (w *Writer) flush() error {
+	switch w.mode {
+	case modeHeld:
+		return nil
+	case modeHijacked:
+		return http.ErrHijacked
+	case modeIdle:
+		w.mode, w.status = modeSent, http.StatusOK
+	case modeMaybe:
+		w.send() // a handler that flushes streams its own page
+	}
+	switch f := w.rw.(type) {
+	case interface{ FlushError() error }:
+		return f.FlushError()
+	case http.Flusher:
+		f.Flush()
+		return nil
+	}
+	return errNoFlush
+}
+
+func (w *Writer) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, b, err := w.rw.(http.Hijacker).Hijack()
+	if err == nil {
+		w.mode = modeHijacked
+	}
+	return c, b, err
+}
+
+func (w *Writer) readFrom(src io.Reader) (int64, error) {
+	switch w.mode {
+	case modeSent:
+	case modeIdle:
+		w.mode, w.status = modeSent, http.StatusOK
+	case modeHeld:
+		return io.Copy(io.Discard, src)
+	case modeMaybe:
+		return io.Copy(writerOnly{w}, src) // sniff through Write
+	default:
+		return 0, http.ErrHijacked
+	}
+	return w.rw.(io.ReaderFrom).ReadFrom(src)
+}
+
+// writerOnly hides every method but Write, so that io.Copy uses Write.
+type writerOnly struct{ io.Writer }
+
+func (w *Writer) push(target string, opts *http.PushOptions) error {
+	return w.rw.(http.Pusher).Push(target, opts)
+}
+
+func (w *Writer) closeNotify() <-chan bool {
+	return w.rw.(http.CloseNotifier).CloseNotify() //nolint:staticcheck // kept for handlers that still use it
+}
+
+// Find returns the innermost Writer whose view rw is or wraps (through
+// Unwrap methods), or nil when there is none.
+func Find(rw http.ResponseWriter) *Writer {
+	for {
+		switch t := rw.(type) {
+		case interface{ writer() *Writer }:
+			return t.writer()
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+// each calls f for every Writer whose view rw is or wraps, innermost first.
+func each(rw http.ResponseWriter, f func(*Writer)) bool {
+	found := false
+	for w := Find(rw); w != nil; w = Find(w.rw) {
+		f(w)
+		found = true
+	}
+	return found
+}
+
+// SetError records err as the cause of the response being written through
+// rw, in every Writer that rw is or wraps. It reports whether there was one.
+func SetError(rw http.ResponseWriter, err error) bool {
+	return each(rw, func(w *Writer) { w.err = err })
+}
+
+// PassNext makes every Writer that rw is or wraps let the next status
+// through, for a page that is already the finished error page.
+func PassNext(rw http.ResponseWriter) {
+	each(rw, func(w *Writer) { w.passNext = true })
+}
+
+// RemoveBodyHeaders deletes from h the fields that describe a body that is
+// being discarded, or that the page written in its place sets itself, and
+// every trailer.
+func RemoveBodyHeaders(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			delete(h, k)
+		}
+	}
+	for _, k := range bodyHeaders {
+		delete(h, k)
+	}
+}
+
+// bodyHeaders are canonical field names, as RemoveBodyHeaders deletes them.
+var bodyHeaders = [...]string{
+	"Accept-Ranges",
+	"Cache-Control",
+	"Content-Disposition",
+	"Content-Encoding",
+	"Content-Language",
+	"Content-Length",
+	"Content-Location",
+	"Content-Md5",
+	"Content-Range",
+	"Content-Security-Policy",
+	"Content-Type",
+	"Digest",
+	"Etag",
+	"Expires",
+	"Last-Modified",
+	"Link",
+	"Trailer",
+	"Transfer-Encoding",
+	"Vary",
+	"X-Content-Type-Options",
+}

@@ -1,0 +1,398 @@
+package respwriter
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeBase records what a Writer does to the writer it wraps.
+type fakeBase struct {
+	header http.Header
+	calls  []string
+	body   bytes.Buffer
+}
+
+func newFakeBase() fakeBase { return fakeBase{header: http.Header{}} }
+
+func (f *fakeBase) Header() http.Header { return f.header }
+
+func (f *fakeBase) Write(p []byte) (int, error) {
+	f.calls = append(f.calls, "Write")
+	return f.body.Write(p)
+}
+
+func (f *fakeBase) WriteHeader(code int) {
+	f.calls = append(f.calls, "WriteHeader "+strconv.Itoa(code))
+}
+
+func TestViewHasExactlyTheWrappedInterfaces(t *testing.T) {
+	var cfg Config
+	for m := uint8(0); m < 32; m++ {
+		rw, _ := newFake(m)
+		var w Writer
+		w.Reset(rw, &cfg, false)
+		v := w.View()
+		if got := interfaces(v); got != m {
+			t.Errorf("mask %05b: view has interfaces %05b", m, got)
+		}
+		if got := v.(interface{ Unwrap() http.ResponseWriter }).Unwrap(); got != rw {
+			t.Errorf("mask %05b: Unwrap returned %T, want the wrapped writer", m, got)
+		}
+		if Find(v) != &w {
+			t.Errorf("mask %05b: Find did not return the Writer", m)
+		}
+		if allocs := testing.AllocsPerRun(100, func() { _ = w.View() }); allocs != 0 {
+			t.Errorf("mask %05b: View allocates %v times", m, allocs)
+		}
+	}
+}
+
+func TestViewForwardsOptionalMethods(t *testing.T) {
+	var cfg Config
+	rw, fake := newFake(hasFlusher | hasHijacker | hasReaderFrom | hasPusher | hasCloseNotifier)
+	var w Writer
+	w.Reset(rw, &cfg, false)
+	v := w.View()
+	if err := v.(http.Pusher).Push("/style.css", nil); err != nil {
+		t.Fatal(err)
+	}
+	v.(http.CloseNotifier).CloseNotify() //nolint:staticcheck // testing that it is kept
+	if _, err := v.(io.ReaderFrom).ReadFrom(strings.NewReader("body")); err != nil {
+		t.Fatal(err)
+	}
+	v.(http.Flusher).Flush()
+	if _, _, err := v.(http.Hijacker).Hijack(); err != nil {
+		t.Fatal(err)
+	}
+	v.WriteHeader(http.StatusOK)
+	if _, err := v.Write([]byte("more")); !errors.Is(err, http.ErrHijacked) {
+		t.Errorf("Write after Hijack: got %v, want http.ErrHijacked", err)
+	}
+	want := []string{"Push /style.css", "CloseNotify", "ReadFrom", "Flush", "Hijack"}
+	if diff := cmp.Diff(want, fake.calls); diff != "" {
+		t.Errorf("calls on the wrapped writer (-want +got):\n%s", diff)
+	}
+	if !w.Hijacked() || !w.Committed() {
+		t.Error("after Hijack: Hijacked or Committed is false")
+	}
+}
+
+// op is one call a handler makes on the view.
+type op func(t *testing.T, v http.ResponseWriter)
+
+func header(k, val string) op {
+	return func(t *testing.T, v http.ResponseWriter) { v.Header().Set(k, val) }
+}
+
+func status(code int) op {
+	return func(t *testing.T, v http.ResponseWriter) { v.WriteHeader(code) }
+}
+
+func write(s string) op {
+	return func(t *testing.T, v http.ResponseWriter) {
+		n, err := v.Write([]byte(s))
+		if n != len(s) || err != nil {
+			t.Errorf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+}
+
+func writeString(s string) op {
+	return func(t *testing.T, v http.ResponseWriter) {
+		n, err := io.WriteString(v, s)
+		if n != len(s) || err != nil {
+			t.Errorf("WriteString(%q) = %d, %v", s, n, err)
+		}
+	}
+}
+
+func readFrom(s string) op {
+	return func(t *testing.T, v http.ResponseWriter) {
+		n, err := v.(io.ReaderFrom).ReadFrom(strings.NewReader(s))
+		if n != int64(len(s)) || err != nil {
+			t.Errorf("ReadFrom(%q) = %d, %v", s, n, err)
+		}
+	}
+}
+
+func flush(t *testing.T, v http.ResponseWriter) { v.(http.Flusher).Flush() }
+
+func TestWriterStates(t *testing.T) {
+	var std Config
+	for _, c := range []int{502, 503, 504} {
+		std.Intercept.Add(c)
+	}
+	keep := std
+	keep.KeepHTML = true
+
+	tests := []struct {
+		name      string
+		cfg       *Config
+		head      bool
+		ops       []op
+		wantCalls []string
+		wantBody  string
+		wantHeld  int // 0: nothing held
+		wantState int
+	}{
+		{
+			name:      "implicit 200",
+			cfg:       &std,
+			ops:       []op{write("hello")},
+			wantCalls: []string{"Write"},
+			wantBody:  "hello",
+			wantState: 200,
+		},
+		{
+			name:      "status not intercepted, second status dropped",
+			cfg:       &std,
+			ops:       []op{status(404), write("nf"), status(500)},
+			wantCalls: []string{"WriteHeader 404", "Write"},
+			wantBody:  "nf",
+			wantState: 404,
+		},
+		{
+			name:      "informational statuses go through",
+			cfg:       &std,
+			ops:       []op{status(103), status(100), status(200), write("ok")},
+			wantCalls: []string{"WriteHeader 103", "WriteHeader 100", "WriteHeader 200", "Write"},
+			wantBody:  "ok",
+			wantState: 200,
+		},
+		{
+			name:      "101 is never intercepted",
+			cfg:       func() *Config { c := std; c.Intercept.Add(101); return &c }(),
+			ops:       []op{status(101)},
+			wantCalls: []string{"WriteHeader 101"},
+			wantState: 101,
+		},
+		{
+			name:      "intercepted status: body discarded in every way",
+			cfg:       &std,
+			ops:       []op{status(502), write("upstream <b>"), writeString("detail"), readFrom("more"), flush, status(200)},
+			wantHeld:  502,
+			wantState: 502,
+		},
+		{
+			name:      "keep HTML: HTML body goes through",
+			cfg:       &keep,
+			ops:       []op{header("Content-Type", "text/html; charset=utf-8"), status(503), write(""), write("<p>ours</p>")},
+			wantCalls: []string{"WriteHeader 503", "Write"},
+			wantBody:  "<p>ours</p>",
+			wantState: 503,
+		},
+		{
+			name:      "keep HTML: sniffed HTML goes through",
+			cfg:       &keep,
+			ops:       []op{status(503), writeString("<!DOCTYPE html><p>ours</p>")},
+			wantCalls: []string{"WriteHeader 503", "Write"},
+			wantBody:  "<!DOCTYPE html><p>ours</p>",
+			wantState: 503,
+		},
+		{
+			name:      "keep HTML: sniffed text is replaced",
+			cfg:       &keep,
+			ops:       []op{status(503), write("dial tcp 10.0.0.1:80: connection refused")},
+			wantHeld:  503,
+			wantState: 503,
+		},
+		{
+			name:      "keep HTML: JSON is replaced",
+			cfg:       &keep,
+			ops:       []op{header("Content-Type", "application/json"), status(502), write(`{"error":"x"}`)},
+			wantHeld:  502,
+			wantState: 502,
+		},
+		{
+			name:      "keep HTML: empty HTML body is replaced",
+			cfg:       &keep,
+			ops:       []op{header("Content-Type", "text/html"), status(504)},
+			wantHeld:  504,
+			wantState: 504,
+		},
+		{
+			name:      "keep HTML: HTML with Content-Length 0 is replaced",
+			cfg:       &keep,
+			ops:       []op{header("Content-Type", "text/html"), header("Content-Length", "0"), status(504), write("")},
+			wantHeld:  504,
+			wantState: 504,
+		},
+		{
+			name:      "keep HTML: HEAD with HTML type goes through",
+			cfg:       &keep,
+			head:      true,
+			ops:       []op{header("Content-Type", "text/html"), status(502)},
+			wantCalls: []string{"WriteHeader 502"},
+			wantState: 502,
+		},
+		{
+			name:      "keep HTML: HEAD without type is replaced",
+			cfg:       &keep,
+			head:      true,
+			ops:       []op{status(502)},
+			wantHeld:  502,
+			wantState: 502,
+		},
+		{
+			name:      "keep HTML: flushed held response goes through",
+			cfg:       &keep,
+			ops:       []op{header("Content-Type", "text/html"), status(502), flush, write("<p>x</p>")},
+			wantCalls: []string{"WriteHeader 502", "Flush", "Write"},
+			wantBody:  "<p>x</p>",
+			wantState: 502,
+		},
+		{
+			name:      "keep HTML: ReadFrom sniffs the body",
+			cfg:       &keep,
+			ops:       []op{status(502), readFrom("<html><p>x</p></html>")},
+			wantCalls: []string{"WriteHeader 502", "Write"},
+			wantBody:  "<html><p>x</p></html>",
+			wantState: 502,
+		},
+		{
+			name:      "ReadFrom goes to the wrapped ReadFrom",
+			cfg:       &std,
+			ops:       []op{readFrom("file")},
+			wantCalls: []string{"ReadFrom"},
+			wantBody:  "file",
+			wantState: 200,
+		},
+		{
+			name:      "flush sends 200",
+			cfg:       &std,
+			ops:       []op{flush, write("event")},
+			wantCalls: []string{"Flush", "Write"},
+			wantBody:  "event",
+			wantState: 200,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rw, fake := newFake(hasFlusher | hasHijacker | hasReaderFrom)
+			var w Writer
+			w.Reset(rw, tt.cfg, tt.head)
+			v := w.View()
+			for _, op := range tt.ops {
+				op(t, v)
+			}
+			if diff := cmp.Diff(tt.wantCalls, fake.calls); diff != "" {
+				t.Errorf("calls on the wrapped writer (-want +got):\n%s", diff)
+			}
+			if got := fake.body.String(); got != tt.wantBody {
+				t.Errorf("body = %q, want %q", got, tt.wantBody)
+			}
+			held, ok := w.Held()
+			if ok != (tt.wantHeld != 0) || held != tt.wantHeld {
+				t.Errorf("Held() = %d, %v; want %d", held, ok, tt.wantHeld)
+			}
+			if got := w.Status(); got != tt.wantState {
+				t.Errorf("Status() = %d, want %d", got, tt.wantState)
+			}
+			if got, want := w.Committed(), tt.wantHeld == 0; got != want {
+				t.Errorf("Committed() = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// outer is a third-party wrapper that only offers Unwrap.
+type outer struct{ http.ResponseWriter }
+
+func (o outer) Unwrap() http.ResponseWriter { return o.ResponseWriter }
+
+func TestSetErrorAndPassNextReachEveryWriter(t *testing.T) {
+	var cfg Config
+	cfg.Intercept.Add(502)
+	rw, fake := newFake(0)
+	var inner, out Writer
+	out.Reset(rw, &cfg, false)
+	inner.Reset(outer{out.View()}, &cfg, false)
+	v := outer{inner.View()}
+
+	if SetError(outer{rw}, io.EOF) {
+		t.Error("SetError found a Writer where there is none")
+	}
+	if !SetError(v, io.EOF) {
+		t.Fatal("SetError found no Writer")
+	}
+	if inner.Err() != io.EOF || out.Err() != io.EOF {
+		t.Errorf("Err() = %v (inner), %v (outer); want io.EOF", inner.Err(), out.Err())
+	}
+	PassNext(v)
+	v.WriteHeader(502)
+	if diff := cmp.Diff([]string{"WriteHeader 502"}, fake.calls); diff != "" {
+		t.Errorf("calls on the wrapped writer (-want +got):\n%s", diff)
+	}
+}
+
+func TestUseAfterReleasePanics(t *testing.T) {
+	var cfg Config
+	rw, _ := newFake(0)
+	var w Writer
+	w.Reset(rw, &cfg, false)
+	v := w.View()
+	w.Release()
+	defer func() {
+		if recover() == nil {
+			t.Error("Write after Release did not panic")
+		}
+	}()
+	v.Write([]byte("late"))
+}
+
+func TestRemoveBodyHeaders(t *testing.T) {
+	h := http.Header{
+		"Content-Type":     {"text/plain"},
+		"Content-Length":   {"12"},
+		"Etag":             {`"x"`},
+		"Trailer:Checksum": {"abc"},
+		"Trailer":          {"Checksum"},
+		"Retry-After":      {"30"},
+		"Set-Cookie":       {"a=b"},
+		"X-Request-Id":     {"42"},
+	}
+	RemoveBodyHeaders(h)
+	want := http.Header{
+		"Retry-After":  {"30"},
+		"Set-Cookie":   {"a=b"},
+		"X-Request-Id": {"42"},
+	}
+	if diff := cmp.Diff(want, h); diff != "" {
+		t.Errorf("headers (-want +got):\n%s", diff)
+	}
+}
+
+// discard is a minimal ResponseWriter with Flusher and Hijacker, like the
+// one net/http hands out, that allocates nothing.
+type discard struct{ h http.Header }
+
+func (d discard) Header() http.Header                          { return d.h }
+func (d discard) Write(p []byte) (int, error)                  { return len(p), nil }
+func (d discard) WriteHeader(int)                              {}
+func (d discard) Flush()                                       {}
+func (d discard) Hijack() (net.Conn, *bufio.ReadWriter, error) { return nil, nil, nil }
+
+func BenchmarkWriter(b *testing.B) {
+	var cfg Config
+	cfg.Intercept.Add(502)
+	rw := &discard{h: http.Header{}}
+	p := []byte("hello")
+	var w Writer
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Reset(rw, &cfg, false)
+		v := w.View()
+		v.WriteHeader(200)
+		v.Write(p)
+		w.Release()
+	}
+}

@@ -97,13 +97,17 @@ type Error struct {
 	DNSRcode string
 
 	// DNSInfoCode is the Extended DNS Error code of a dns_error (RFC 8914,
-	// RFC 9209's info-code parameter); -1 when not known. The zero value 0
-	// is a valid code ("Other"), so constructors set -1 when absent.
+	// RFC 9209's info-code parameter); -1 when not known, which is what the
+	// package's constructors set. Code 0 ("Other Error") says nothing more
+	// than the rcode, so [Error.ProxyStatus] reports only codes above 0 and
+	// an Error built as a literal with the field left zero is fine too.
 	DNSInfoCode int
 
 	// TLSAlertID is the numeric TLS alert of a tls_alert_received (RFC 9209's
-	// alert-id parameter); -1 when not known. The zero value 0 is a valid
-	// alert (close_notify), so constructors set -1 when absent.
+	// alert-id parameter); -1 when not known, which is what the package's
+	// constructors set. Alert 0 (close_notify) ends a connection normally
+	// and is never a tls_alert_received, so [Error.ProxyStatus] reports only
+	// alerts above 0 and the field left zero is fine too.
 	TLSAlertID int
 
 	// TLSAlertMessage is the alert's name, such as "bad_certificate" (RFC
@@ -117,7 +121,9 @@ type Error struct {
 
 	// Size is the size in bytes that was exceeded, for the *_size kinds
 	// (RFC 9209's header-section-size, header-size, body-size,
-	// trailer-section-size and trailer-size parameters); -1 when not known.
+	// trailer-section-size and trailer-size parameters); -1 when not known,
+	// which is what the package's constructors set. No limit is 0 bytes, so
+	// [Error.ProxyStatus] reports only sizes above 0.
 	Size int64
 
 	// Chain holds the Proxy-Status members that the upstream's own response
@@ -128,6 +134,10 @@ type Error struct {
 	// requestSent overrides the phase's verdict on whether the request may
 	// have reached the upstream; see RequestSent.
 	requestSent sentState
+
+	// fromResponse reports that the failure is the upstream's own error
+	// response, as ClassifyResponse found it, not one the gateway generated.
+	fromResponse bool
 }
 
 type sentState uint8
@@ -139,11 +149,16 @@ const (
 )
 
 // Error returns a message for operators: the kind, the phase and upstream
-// when known, and the cause.
+// when known, the upstream's status for an error response, and the cause.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("gatewayerr: ")
 	b.WriteString(e.Kind.String())
+	if e.ReceivedStatus != 0 {
+		b.WriteString(" (received status ")
+		b.WriteString(strconv.Itoa(e.ReceivedStatus))
+		b.WriteByte(')')
+	}
 	if e.Phase != PhaseUnknown || e.Upstream != "" {
 		b.WriteString(" (")
 		if e.Phase != PhaseUnknown {

@@ -1,0 +1,288 @@
+package faultserver
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// result is what a round trip to a fault produced.
+type result struct {
+	rtErr   error  // from RoundTrip
+	status  int    // when RoundTrip succeeded
+	body    string // what was read of the body before bodyErr
+	bodyErr error  // from reading the body
+}
+
+// roundTrip sends a GET (or, with body, a PUT) to s through tr, bounded by
+// timeout, and reads the whole response body.
+func roundTrip(t *testing.T, tr http.RoundTripper, url string, body io.Reader, timeout time.Duration) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	method := http.MethodGet
+	if body != nil {
+		method = http.MethodPut
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		return result{rtErr: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return result{status: resp.StatusCode, body: string(b), bodyErr: err}
+}
+
+// isAny reports whether errors.Is(err, target) for one of targets.
+func isAny(err error, targets ...error) bool {
+	for _, target := range targets {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+func wantRoundTripErr(targets ...error) func(*testing.T, result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		if !isAny(r.rtErr, targets...) {
+			t.Fatalf("RoundTrip error = %v (status %d), want one of %v", r.rtErr, r.status, targets)
+		}
+	}
+}
+
+// wantRoundTripText is for the errors Go gives an unexported type: only
+// their text identifies them.
+func wantRoundTripText(substr string) func(*testing.T, result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		if r.rtErr == nil || !strings.Contains(r.rtErr.Error(), substr) {
+			t.Fatalf("RoundTrip error = %v (status %d), want one containing %q", r.rtErr, r.status, substr)
+		}
+	}
+}
+
+func wantBodyErr(status int, body string, target error) func(*testing.T, result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		if r.rtErr != nil {
+			t.Fatalf("RoundTrip error = %v, want a response", r.rtErr)
+		}
+		got := result{status: r.status, body: r.body}
+		want := result{status: status, body: body}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(result{})); diff != "" {
+			t.Errorf("response mismatch (-want +got):\n%s", diff)
+		}
+		if !errors.Is(r.bodyErr, target) {
+			t.Errorf("body error = %v, want %v", r.bodyErr, target)
+		}
+	}
+}
+
+func wantBodyText(status int, body string, substr string) func(*testing.T, result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		if r.rtErr != nil {
+			t.Fatalf("RoundTrip error = %v, want a response", r.rtErr)
+		}
+		if r.status != status || r.body != body {
+			t.Errorf("response = %d %q, want %d %q", r.status, r.body, status, body)
+		}
+		if r.bodyErr == nil || !strings.Contains(r.bodyErr.Error(), substr) {
+			t.Errorf("body error = %v, want one containing %q", r.bodyErr, substr)
+		}
+	}
+}
+
+func wantOpErr(op string, errno syscall.Errno) func(*testing.T, result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		var opErr *net.OpError
+		if !errors.As(r.rtErr, &opErr) || opErr.Op != op || !errors.Is(r.rtErr, errno) {
+			t.Fatalf("RoundTrip error = %#v (%v), want a *net.OpError %q wrapping %v", r.rtErr, r.rtErr, op, errno)
+		}
+	}
+}
+
+func TestHTTP1Faults(t *testing.T) {
+	x100 := strings.Repeat("x", 100)
+	tests := []struct {
+		name    string
+		start   func(testing.TB) *Server
+		setup   func(*http.Transport) // optional
+		body    io.Reader             // optional request body
+		timeout time.Duration         // default 3s
+		check   func(*testing.T, result)
+	}{
+		{name: "Refused", start: Refused, check: wantOpErr("dial", syscall.ECONNREFUSED)},
+		{
+			name:  "AcceptClose",
+			start: AcceptClose,
+			check: func(t *testing.T, r result) {
+				// Which of these depends on whether the request reached the
+				// server's kernel before its close; see AcceptClose.
+				if !isAny(r.rtErr, io.EOF, syscall.ECONNRESET, syscall.EPIPE) &&
+					(r.rtErr == nil || !strings.Contains(r.rtErr.Error(), "server closed idle connection")) {
+					t.Fatalf("RoundTrip error = %v, want io.EOF, ECONNRESET, EPIPE or errServerClosedIdle", r.rtErr)
+				}
+			},
+		},
+		{name: "CloseBeforeHeaders", start: CloseBeforeHeaders, check: wantRoundTripErr(io.EOF)},
+		{name: "ResetBeforeHeaders", start: ResetBeforeHeaders, check: wantOpErr("read", syscall.ECONNRESET)},
+		{name: "ResetDuringHeaders", start: ResetDuringHeaders, check: wantRoundTripErr(io.ErrUnexpectedEOF, syscall.ECONNRESET)},
+		{name: "ResetDuringBody", start: ResetDuringBody, check: wantBodyErr(200, x100, syscall.ECONNRESET)},
+		{
+			name: "StallHeaders", start: StallHeaders, timeout: 200 * time.Millisecond,
+			check: wantRoundTripErr(context.DeadlineExceeded),
+		},
+		{
+			name: "StallHeaders/ResponseHeaderTimeout", start: StallHeaders,
+			setup: func(tr *http.Transport) { tr.ResponseHeaderTimeout = 200 * time.Millisecond },
+			check: wantTimeout("timeout awaiting response headers"),
+		},
+		{
+			name: "StallAfterStatusLine", start: StallAfterStatusLine, timeout: 200 * time.Millisecond,
+			check: wantRoundTripErr(context.DeadlineExceeded),
+		},
+		{
+			name: "StallAfterStatusLine/ResponseHeaderTimeout", start: StallAfterStatusLine,
+			setup: func(tr *http.Transport) { tr.ResponseHeaderTimeout = 200 * time.Millisecond },
+			check: wantTimeout("timeout awaiting response headers"),
+		},
+		{
+			name: "StallBody", start: StallBody, timeout: 200 * time.Millisecond,
+			check: wantBodyErr(200, x100, context.DeadlineExceeded),
+		},
+		{
+			name: "StallRead", start: StallRead, timeout: 300 * time.Millisecond,
+			body:  io.LimitReader(zeros{}, 256<<20),
+			check: wantRoundTripErr(context.DeadlineExceeded),
+		},
+		{name: "GarbageStatus", start: GarbageStatus, check: wantRoundTripText(`malformed HTTP response "SSH-2.0-OpenSSH_9.6"`)},
+		{
+			name:  "OversizedHeaders",
+			start: func(t testing.TB) *Server { return OversizedHeaders(t, 4096) },
+			setup: func(tr *http.Transport) { tr.MaxResponseHeaderBytes = 1024 },
+			check: wantRoundTripText("server response headers exceeded 1024 bytes"),
+		},
+		{name: "ShortBody", start: ShortBody, check: wantBodyErr(200, x100, io.ErrUnexpectedEOF)},
+		{name: "BrokenChunking", start: BrokenChunking, check: wantBodyText(200, "hello", "invalid byte in chunk length")},
+		{name: "BrokenGzip", start: BrokenGzip, check: wantBodyErr(200, "", gzip.ErrHeader)},
+		{name: "BadContentLength", start: BadContentLength, check: wantRoundTripText("multiple Content-Length headers")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.start(t)
+			tr := s.Transport()
+			if tt.setup != nil {
+				tt.setup(tr)
+			}
+			timeout := tt.timeout
+			if timeout == 0 {
+				timeout = 3 * time.Second
+			}
+			tt.check(t, roundTrip(t, tr, s.URL, tt.body, timeout))
+		})
+	}
+}
+
+func wantTimeout(substr string) func(*testing.T, result) {
+	return func(t *testing.T, r result) {
+		t.Helper()
+		var ne net.Error
+		if !errors.As(r.rtErr, &ne) || !ne.Timeout() || !strings.Contains(r.rtErr.Error(), substr) {
+			t.Fatalf("RoundTrip error = %v, want a net.Error with Timeout() containing %q", r.rtErr, substr)
+		}
+		// net/http's timeoutError also matches context.DeadlineExceeded.
+		if !errors.Is(r.rtErr, context.DeadlineExceeded) {
+			t.Errorf("errors.Is(%v, context.DeadlineExceeded) = false, want true", r.rtErr)
+		}
+	}
+}
+
+// zeros is an endless reader of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestBrokenGzipPassThrough pins the other half of BrokenGzip's contract:
+// when the client asks for gzip itself, the transport returns the corrupt
+// body untouched and reports no error.
+func TestBrokenGzipPassThrough(t *testing.T) {
+	s := BrokenGzip(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := s.Transport().RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	if resp.Uncompressed || resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(string(b), "this body") {
+		t.Errorf("got Uncompressed %v, Content-Encoding %q, body %q; want the raw body", resp.Uncompressed, resp.Header.Get("Content-Encoding"), b)
+	}
+}
+
+func TestRequestsCounted(t *testing.T) {
+	s := CloseBeforeHeaders(t)
+	tr := s.Transport()
+	for range 3 {
+		if r := roundTrip(t, tr, s.URL, strings.NewReader("payload"), 3*time.Second); r.rtErr == nil {
+			t.Fatalf("RoundTrip succeeded with status %d, want an error", r.status)
+		}
+	}
+	if got := s.Requests(); got != 3 {
+		t.Errorf("Requests() = %d, want 3", got)
+	}
+}
+
+func TestCloseIsIdempotentAndEndsStalls(t *testing.T) {
+	s := StallHeaders(t)
+	tr := s.Transport()
+	done := make(chan result, 1)
+	go func() { done <- roundTrip(t, tr, s.URL, nil, 5*time.Second) }()
+	// Wait until the server holds the request, then close it under the client.
+	deadline := time.Now().Add(3 * time.Second)
+	for s.Requests() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the server")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.Close()
+	s.Close()
+	r := <-done
+	if r.rtErr == nil || errors.Is(r.rtErr, context.DeadlineExceeded) {
+		t.Errorf("RoundTrip error = %v, want the connection's end, not a timeout", r.rtErr)
+	}
+}

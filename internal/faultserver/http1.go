@@ -1,0 +1,290 @@
+package faultserver
+
+import (
+	"bufio"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Refused returns the address of a loopback port where nothing listens: it
+// binds 127.0.0.1:0, closes the listener and reports the address.
+//
+// A plain http.Transport fails with a *net.OpError (Op "dial") wrapping
+// syscall.ECONNREFUSED. Another process could in principle bind the port in
+// between; on a test machine that does not happen in practice.
+func Refused(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.ln.Close()
+	s.ln = nil
+	return s
+}
+
+// AcceptClose accepts each connection and closes it at once, without
+// reading the request or answering.
+//
+// A plain http.Transport usually fails with a bare io.EOF. When the request
+// reaches the server's kernel after the close, the kernel answers with a
+// reset and the client may see syscall.ECONNRESET or syscall.EPIPE instead,
+// and when the close arrives before the request is written, an error of an
+// unexported type with the text "http: server closed idle connection";
+// tests must accept any of these. [CloseBeforeHeaders] is the deterministic
+// variant.
+func AcceptClose(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {})
+	return s
+}
+
+// CloseBeforeHeaders reads each request in full, then closes the connection
+// cleanly (a FIN) without answering.
+//
+// A plain http.Transport fails with a bare io.EOF (on a fresh connection Go
+// does not retry it, as it would on a reused one for an idempotent request).
+func CloseBeforeHeaders(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		s.readRequest(bufio.NewReader(c))
+	})
+	return s
+}
+
+// ResetBeforeHeaders reads each request in full, then resets the TCP
+// connection (SO_LINGER 0, then close) before writing any byte.
+//
+// A plain http.Transport fails with a *net.OpError (Op "read") wrapping
+// syscall.ECONNRESET.
+func ResetBeforeHeaders(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			reset(c)
+		}
+	})
+	return s
+}
+
+// ResetDuringHeaders reads each request, writes a status line and part of a
+// header field, then resets the connection.
+//
+// RoundTrip fails and returns no response. On Linux the error is
+// io.ErrUnexpectedEOF, wrapped as "net/http: HTTP/1.x transport connection
+// broken: unexpected EOF": the kernel reports a reset that follows data the
+// client has not read yet as an end of stream. Elsewhere it may be a
+// *net.OpError (Op "read") wrapping syscall.ECONNRESET.
+func ResetDuringHeaders(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/pl"))
+			reset(c)
+		}
+	})
+	return s
+}
+
+// ResetDuringBody reads each request, writes complete headers with
+// Content-Length: 1000 and 100 bytes of body, then resets the connection.
+//
+// A plain http.Transport returns a 200 response; reading its body yields
+// the 100 bytes, then a *net.OpError (Op "read") wrapping
+// syscall.ECONNRESET.
+func ResetDuringBody(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 100)))
+			reset(c)
+		}
+	})
+	return s
+}
+
+// StallHeaders reads each request and never answers, until Close.
+//
+// A plain http.Transport waits: the caller's context fails the round trip
+// with context.DeadlineExceeded (wrapped in *url.Error by http.Client), and
+// Transport.ResponseHeaderTimeout with a net.Error whose Timeout is true
+// ("net/http: timeout awaiting response headers").
+func StallHeaders(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			stall(c)
+		}
+	})
+	return s
+}
+
+// StallAfterStatusLine reads each request, writes "HTTP/1.1 200 OK\r\n" and
+// stalls with the header section unfinished, until Close.
+//
+// A plain http.Transport fails as with [StallHeaders]: context.DeadlineExceeded
+// from the caller's context, or the "timeout awaiting response headers"
+// net.Error from Transport.ResponseHeaderTimeout, which also covers a header
+// section that started but did not end.
+func StallAfterStatusLine(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\n"))
+			stall(c)
+		}
+	})
+	return s
+}
+
+// StallBody reads each request, writes headers with Content-Length: 1000
+// and 100 bytes of body, then stalls until Close.
+//
+// A plain http.Transport returns a 200 response; reading its body yields the
+// 100 bytes and then blocks until the caller's context ends, when Read
+// returns context.DeadlineExceeded (or context.Canceled). Transport has no
+// body read timeout of its own.
+func StallBody(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 100)))
+			stall(c)
+		}
+	})
+	return s
+}
+
+// StallRead accepts each connection and never reads from it, until Close, so
+// that a client writing a request body larger than the kernel's socket
+// buffers (a few megabytes on loopback) blocks: a write timeout.
+//
+// http.Transport has no write timeout: the caller's context fails the round
+// trip with context.DeadlineExceeded while the body is being written.
+func StallRead(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		<-s.done
+	})
+	return s
+}
+
+// GarbageStatus reads each request and answers with a line that is not an
+// HTTP status line (an SSH banner, as from a gateway pointed at the wrong
+// port), then closes.
+//
+// A plain http.Transport fails with an error of an unexported type whose
+// text is `malformed HTTP response "SSH-2.0-OpenSSH_9.6"`; no errors.Is or
+// errors.As target matches it.
+func GarbageStatus(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+		}
+	})
+	return s
+}
+
+// OversizedHeaders reads each request and answers with a header section
+// larger than n bytes: one X-Filler field of n bytes. The caller sets
+// Transport.MaxResponseHeaderBytes below n.
+//
+// A plain http.Transport fails with an error of an unexported type whose
+// text is "net/http: server response headers exceeded N bytes; aborted",
+// where N is the limit; Go does not say which field was too large.
+func OversizedHeaders(t testing.TB, n int) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nX-Filler: " + strings.Repeat("a", n) + "\r\nContent-Length: 0\r\n\r\n"))
+			stall(c)
+		}
+	})
+	return s
+}
+
+// ShortBody reads each request, writes headers with Content-Length: 1000
+// and 100 bytes of body, then closes the connection cleanly.
+//
+// A plain http.Transport returns a 200 response; reading its body yields the
+// 100 bytes, then io.ErrUnexpectedEOF.
+func ShortBody(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 100)))
+		}
+	})
+	return s
+}
+
+// BrokenChunking reads each request and answers with a chunked body whose
+// second chunk-size line is not hexadecimal, then closes.
+//
+// A plain http.Transport returns a 200 response; reading its body yields
+// "hello", then an error of an unexported type whose text is "invalid byte
+// in chunk length".
+func BrokenChunking(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"))
+		}
+	})
+	return s
+}
+
+// BrokenGzip reads each request and answers with Content-Encoding: gzip and
+// a body that is not gzip at all.
+//
+// Go's Transport decompresses only when it added "Accept-Encoding: gzip"
+// itself, that is when the request has no Accept-Encoding and the transport
+// has DisableCompression false. Then it returns a 200 response with
+// Uncompressed true, and reading the body fails with gzip.ErrHeader. When
+// the caller asked for gzip itself (as httputil.ReverseProxy forwards the
+// visitor's Accept-Encoding), the body is returned as it is and no error
+// occurs: the corruption reaches the visitor.
+func BrokenGzip(t testing.TB) *Server {
+	t.Helper()
+	const body = "this body claims to be gzip but is plain text"
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: " +
+				strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+			stall(c)
+		}
+	})
+	return s
+}
+
+// BadContentLength reads each request and answers with two conflicting
+// Content-Length fields (5 and 7).
+//
+// A plain http.Transport fails with an error of an unexported type whose
+// text is `http: message cannot contain multiple Content-Length headers;
+// got ["5" "7"]`.
+func BadContentLength(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if s.readRequest(bufio.NewReader(c)) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello"))
+			stall(c)
+		}
+	})
+	return s
+}

@@ -1,0 +1,242 @@
+package faultserver
+
+import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// Server is a loopback upstream started by one of the package's
+// constructors. Its fields are set by the constructor and must not be
+// changed.
+type Server struct {
+	// URL is the base URL to reach the server, such as
+	// "http://127.0.0.1:41234" or "https://127.0.0.1:41234".
+	URL string
+
+	// Addr is the address the server listens on, such as "127.0.0.1:41234".
+	// For [Refused] nothing listens there.
+	Addr string
+
+	// RootCAs is, for a TLS server, the pool of CAs that a correctly
+	// configured client trusts. For [TLS] it holds the CA that signed the
+	// server's certificate; for the TLS faults it holds a CA that a client
+	// would plausibly trust but that does not make the handshake succeed.
+	// It is nil for plain HTTP servers.
+	RootCAs *x509.CertPool
+
+	tb       testing.TB
+	h2       bool         // Transport should negotiate HTTP/2
+	requests atomic.Int64 // requests (or HTTP/2 streams) received
+
+	ln      net.Listener
+	httpSrv *http.Server
+	done    chan struct{} // closed by Close
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	onClose []func() // run by Close after every goroutine has ended
+	once    sync.Once
+}
+
+// newServer listens on 127.0.0.1:0 and returns a server whose URL has the
+// given scheme. Close is registered with t.Cleanup.
+func newServer(t testing.TB, scheme string) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("faultserver: listen: %v", err)
+	}
+	s := &Server{
+		Addr:  ln.Addr().String(),
+		tb:    t,
+		ln:    ln,
+		done:  make(chan struct{}),
+		conns: make(map[net.Conn]struct{}),
+	}
+	s.URL = scheme + "://" + s.Addr
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops accepting connections, closes every open connection and waits
+// for every goroutine the server started to return. It may be called more
+// than once; the constructors register it with t.Cleanup.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.done)
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		if s.httpSrv != nil {
+			s.httpSrv.Close()
+		}
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+		for _, f := range s.onClose {
+			f()
+		}
+	})
+}
+
+// Requests returns the number of requests the server has received so far:
+// requests read in full for the HTTP/1 faults, requests that reached a
+// handler for the well-behaved servers, and HEADERS frames for the HTTP/2
+// faults. Servers that never read a request report 0.
+func (s *Server) Requests() int { return int(s.requests.Load()) }
+
+// Transport returns a new transport set up to reach the server: no proxy,
+// the server's RootCAs, HTTP/2 for the HTTP/2 faults and HTTP/1.1 for every
+// other server. Timeouts are left to the caller. Its idle connections are
+// closed when the test ends.
+func (s *Server) Transport() *http.Transport {
+	tr := &http.Transport{
+		Proxy:             nil,
+		DialContext:       (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		TLSClientConfig:   &tls.Config{RootCAs: s.RootCAs},
+		ForceAttemptHTTP2: s.h2,
+	}
+	s.tb.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// HTTP2Transport returns a new golang.org/x/net/http2 transport set up to
+// reach the server over TLS with the server's RootCAs. It is meant for the
+// HTTP/2 faults ([H2RSTStream], [H2GoAway]) and [TLS]. Its idle connections
+// are closed when the test ends.
+func (s *Server) HTTP2Transport() *http2.Transport {
+	tr := &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs}}
+	s.tb.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+// track records c as open; it reports false, and c must be closed, when the
+// server is closing.
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+		return false
+	default:
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// serveConns runs handle, each in its own goroutine, for every connection
+// accepted until Close. handle may keep the connection until Close closes
+// it; the connection is closed when handle returns.
+func (s *Server) serveConns(handle func(c net.Conn)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := s.ln.Accept()
+			if err != nil {
+				return
+			}
+			if !s.track(c) {
+				c.Close()
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer s.untrack(c)
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+}
+
+// serveHTTP serves h with a net/http server, over TLS when cfg is not nil.
+// The server's goroutines are waited for by Close.
+func (s *Server) serveHTTP(h http.Handler, cfg *tls.Config) {
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.requests.Add(1)
+			h.ServeHTTP(w, r)
+		}),
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          discardLogger(),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				s.wg.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				s.wg.Done()
+			}
+		},
+	}
+	s.httpSrv = srv
+	ln := s.ln
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		srv.Serve(ln)
+	}()
+}
+
+// readRequest reads one HTTP/1 request and its body from br. It reports
+// whether a request was read.
+func (s *Server) readRequest(br *bufio.Reader) bool {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return false
+	}
+	if _, err := io.Copy(io.Discard, req.Body); err != nil {
+		return false
+	}
+	s.requests.Add(1)
+	return true
+}
+
+// stall blocks until the peer closes c or the server closes, reading and
+// discarding whatever the peer sends.
+func stall(c net.Conn) {
+	io.Copy(io.Discard, c)
+}
+
+// reset makes the kernel send a TCP RST instead of a FIN: it sets a zero
+// linger time and closes c.
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.Close()
+}
+
+// drain reads and discards what is left of r's body, up to 64 MiB.
+func drain(r *http.Request) {
+	io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
+}
+
+// discardLogger returns a logger for net/http's ErrorLog fields that writes
+// nowhere: the package logs nothing.
+func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }

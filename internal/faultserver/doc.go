@@ -39,6 +39,35 @@
 //	BadContentLength      RT   text `http: message cannot contain multiple Content-Length headers; got ["5" "7"]`
 //	Status, Loop          no error: a response with the status asked for (Loop: 508 after MaxLoopHops)
 //
+// For TLS (the certificate errors come from the handshake, before any byte
+// of the request is written):
+//
+//	TLS                   no error: 200 "ok"
+//	TLSSelfSigned         RT   *tls.CertificateVerificationError wrapping x509.UnknownAuthorityError
+//	TLSExpired            RT   *tls.CertificateVerificationError wrapping x509.CertificateInvalidError{Reason: x509.Expired}
+//	TLSWrongHost          RT   *tls.CertificateVerificationError wrapping x509.HostnameError
+//	TLSToPlain            RT   tls.RecordHeaderError ("first record does not look like a TLS handshake")
+//	PlainToTLS            no error: 400 "Client sent an HTTP request to an HTTPS server.\n"
+//	TLSClientCertRequired RT   *net.OpError{Op: "remote error"} wrapping crypto/tls's unexported alert
+//	                           (uint8 116 "certificate required" in TLS 1.3, after the handshake;
+//	                           40 "handshake failure" in TLS 1.2); not a tls.AlertError
+//	TLSHandshakeStall     RT   text "net/http: TLS handshake timeout", a net.Error with Timeout() true
+//	                           (not errors.Is DeadlineExceeded); or context.DeadlineExceeded
+//
+// For HTTP/2, through net/http's bundled HTTP/2 ([Server.Transport]) and
+// golang.org/x/net/http2 ([Server.HTTP2Transport]):
+//
+//	H2RSTStream(code)     RT   http2.StreamError{StreamID: 1, Code: code} (errors.As works through both
+//	                           transports); REFUSED_STREAM is retried with backoff instead, so the
+//	                           caller sees its own context.DeadlineExceeded
+//	H2GoAway(code)        RT   http2.GoAwayError{LastStreamID: 1, ErrCode: code} through x/net/http2;
+//	                           through net/http an unexported copy that errors.As cannot match, text
+//	                           "http2: server sent GOAWAY and closed the connection; LastStreamID=1, ..."
+//
+// For DNS, see [DNS]: a *net.DNSError with IsNotFound (NXDOMAIN), IsTemporary
+// (SERVFAIL), neither (REFUSED) or IsTimeout, wrapped by http.Transport in a
+// *net.OpError with Op "dial".
+//
 // Errors that a round trip returns after the connection broke are often
 // wrapped in an unexported error with the text "net/http: HTTP/1.x transport
 // connection broken: ", which unwraps to the cause; http.Client wraps

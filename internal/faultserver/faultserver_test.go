@@ -157,7 +157,7 @@ func TestHTTP1Faults(t *testing.T) {
 		{
 			name: "StallHeaders/ResponseHeaderTimeout", start: StallHeaders,
 			setup: func(tr *http.Transport) { tr.ResponseHeaderTimeout = 200 * time.Millisecond },
-			check: wantTimeout("timeout awaiting response headers"),
+			check: wantTimeout("timeout awaiting response headers", true),
 		},
 		{
 			name: "StallAfterStatusLine", start: StallAfterStatusLine, timeout: 200 * time.Millisecond,
@@ -166,7 +166,7 @@ func TestHTTP1Faults(t *testing.T) {
 		{
 			name: "StallAfterStatusLine/ResponseHeaderTimeout", start: StallAfterStatusLine,
 			setup: func(tr *http.Transport) { tr.ResponseHeaderTimeout = 200 * time.Millisecond },
-			check: wantTimeout("timeout awaiting response headers"),
+			check: wantTimeout("timeout awaiting response headers", true),
 		},
 		{
 			name: "StallBody", start: StallBody, timeout: 200 * time.Millisecond,
@@ -205,16 +205,18 @@ func TestHTTP1Faults(t *testing.T) {
 	}
 }
 
-func wantTimeout(substr string) func(*testing.T, result) {
+// wantTimeout wants a net.Error with Timeout() true and text containing
+// substr, and whether errors.Is(err, context.DeadlineExceeded) to be
+// deadline.
+func wantTimeout(substr string, deadline bool) func(*testing.T, result) {
 	return func(t *testing.T, r result) {
 		t.Helper()
 		var ne net.Error
 		if !errors.As(r.rtErr, &ne) || !ne.Timeout() || !strings.Contains(r.rtErr.Error(), substr) {
 			t.Fatalf("RoundTrip error = %v, want a net.Error with Timeout() containing %q", r.rtErr, substr)
 		}
-		// net/http's timeoutError also matches context.DeadlineExceeded.
-		if !errors.Is(r.rtErr, context.DeadlineExceeded) {
-			t.Errorf("errors.Is(%v, context.DeadlineExceeded) = false, want true", r.rtErr)
+		if got := errors.Is(r.rtErr, context.DeadlineExceeded); got != deadline {
+			t.Errorf("errors.Is(%v, context.DeadlineExceeded) = %v, want %v", r.rtErr, got, deadline)
 		}
 	}
 }

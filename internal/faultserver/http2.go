@@ -1,0 +1,117 @@
+package faultserver
+
+import (
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
+	"testing"
+
+	"golang.org/x/net/http2"
+)
+
+// H2RSTStream returns an HTTP/2 server (TLS with ALPN "h2"; its CA in
+// RootCAs) that answers every HEADERS frame with RST_STREAM carrying code,
+// and keeps the connection open.
+//
+// Reach it with [Server.Transport] (an http.Transport with
+// ForceAttemptHTTP2 and the CA: HTTP/2 through net/http's bundled copy) or
+// with [Server.HTTP2Transport] (golang.org/x/net/http2.Transport). A client
+// that does not offer "h2" gets a connection closed after the handshake.
+//
+// With a code such as http2.ErrCodeInternal, RoundTrip fails with a stream
+// error: an http2.StreamError{StreamID: 1, Code: code} whose Cause has the
+// text "received from peer" through x/net/http2, and net/http's unexported
+// copy of the type through http.Transport, which errors.As with an
+// *http2.StreamError target still matches (it converts itself). Its text is
+// "stream error: stream ID 1; INTERNAL_ERROR; received from peer".
+//
+// With http2.ErrCodeRefusedStream, both transports retry the request
+// (REFUSED_STREAM promises it was not processed): once at once, then with
+// backoffs of about 1 s, 2 s, 4 s ..., up to 6 retries. A caller with a
+// shorter deadline gets context.DeadlineExceeded, and [Server.Requests]
+// shows the retries.
+func H2RSTStream(t testing.TB, code http2.ErrCode) *Server {
+	t.Helper()
+	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
+		return fr.WriteRSTStream(streamID, code) != nil
+	})
+}
+
+// H2GoAway returns an HTTP/2 server (TLS with ALPN "h2"; its CA in RootCAs)
+// that answers the first HEADERS frame of each connection with GOAWAY
+// carrying code, the stream's ID as the last stream ID (the request may
+// have been processed, so it is not retried) and the debug data
+// "faultserver", then closes its side of the connection. Reach it as
+// [H2RSTStream].
+//
+// Through x/net/http2.Transport, RoundTrip fails with an http2.GoAwayError
+// {LastStreamID: 1, ErrCode: code, DebugData: "faultserver"}. Through
+// http.Transport the error is net/http's unexported copy, which no errors.As
+// target matches: its text is "http2: server sent GOAWAY and closed the
+// connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug=\"faultserver\"".
+func H2GoAway(t testing.TB, code http2.ErrCode) *Server {
+	t.Helper()
+	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
+		if fr.WriteGoAway(streamID, code, []byte("faultserver")) != nil {
+			return true
+		}
+		// Half-close, then read until the client closes: a reset would race
+		// with the client's reading of the GOAWAY.
+		tc.CloseWrite()
+		io.Copy(io.Discard, tc)
+		return true
+	})
+}
+
+// newH2Server starts a TLS server that speaks just enough HTTP/2 to read
+// requests: it answers SETTINGS and PING, ignores other frames, and calls
+// onHeaders for each HEADERS frame; the connection is closed when onHeaders
+// returns true.
+func newH2Server(t testing.TB, onHeaders func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool) *Server {
+	t.Helper()
+	ca := newAuthority(t, "faultserver CA")
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{ca.issue(t, leafSpec{ips: loopbackIP})},
+		NextProtos:   []string{http2.NextProtoTLS},
+	}
+	s := newServer(t, "https")
+	s.RootCAs = ca.pool
+	s.h2 = true
+	s.serveConns(func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if tc.Handshake() != nil || tc.ConnectionState().NegotiatedProtocol != http2.NextProtoTLS {
+			return
+		}
+		preface := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(tc, preface); err != nil || !bytes.Equal(preface, []byte(http2.ClientPreface)) {
+			return
+		}
+		fr := http2.NewFramer(tc, tc)
+		if fr.WriteSettings() != nil {
+			return
+		}
+		for {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				return
+			}
+			switch f := f.(type) {
+			case *http2.SettingsFrame:
+				if !f.IsAck() && fr.WriteSettingsAck() != nil {
+					return
+				}
+			case *http2.PingFrame:
+				if !f.IsAck() && fr.WritePing(true, f.Data) != nil {
+					return
+				}
+			case *http2.HeadersFrame:
+				s.requests.Add(1)
+				if onHeaders(fr, tc, f.StreamID) {
+					return
+				}
+			}
+		}
+	})
+	return s
+}

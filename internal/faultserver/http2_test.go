@@ -1,0 +1,105 @@
+package faultserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+func TestHTTP2Faults(t *testing.T) {
+	transports := []struct {
+		name string
+		make func(*Server) http.RoundTripper
+	}{
+		{"net/http", func(s *Server) http.RoundTripper { return s.Transport() }},
+		{"x/net/http2", func(s *Server) http.RoundTripper { return s.HTTP2Transport() }},
+	}
+	tests := []struct {
+		name    string
+		start   func(testing.TB) *Server
+		timeout time.Duration
+		check   func(t *testing.T, transport string, s *Server, r result)
+	}{
+		{
+			name:  "H2RSTStream/INTERNAL_ERROR",
+			start: func(t testing.TB) *Server { return H2RSTStream(t, http2.ErrCodeInternal) },
+			check: func(t *testing.T, _ string, s *Server, r result) {
+				var se http2.StreamError
+				if !errors.As(r.rtErr, &se) || se.StreamID != 1 || se.Code != http2.ErrCodeInternal {
+					t.Fatalf("RoundTrip error = %#v, want http2.StreamError{StreamID: 1, Code: INTERNAL_ERROR}", r.rtErr)
+				}
+				if got := s.Requests(); got != 1 {
+					t.Errorf("Requests() = %d, want 1: a stream error is not retried", got)
+				}
+			},
+		},
+		{
+			name:    "H2RSTStream/REFUSED_STREAM",
+			start:   func(t testing.TB) *Server { return H2RSTStream(t, http2.ErrCodeRefusedStream) },
+			timeout: 500 * time.Millisecond,
+			check: func(t *testing.T, _ string, s *Server, r result) {
+				if !errors.Is(r.rtErr, context.DeadlineExceeded) {
+					t.Fatalf("RoundTrip error = %v, want context.DeadlineExceeded after retries", r.rtErr)
+				}
+				if got := s.Requests(); got < 2 {
+					t.Errorf("Requests() = %d, want at least 2: REFUSED_STREAM is retried", got)
+				}
+			},
+		},
+		{
+			name:  "H2GoAway/INTERNAL_ERROR",
+			start: func(t testing.TB) *Server { return H2GoAway(t, http2.ErrCodeInternal) },
+			check: func(t *testing.T, transport string, s *Server, r result) {
+				const text = `http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug="faultserver"`
+				if r.rtErr == nil || r.rtErr.Error() != text {
+					t.Fatalf("RoundTrip error = %v, want %q", r.rtErr, text)
+				}
+				var ge http2.GoAwayError
+				gotAs := errors.As(r.rtErr, &ge)
+				// Only x/net/http2's own type matches; net/http's bundled
+				// copy has no As method.
+				if wantAs := transport == "x/net/http2"; gotAs != wantAs {
+					t.Errorf("errors.As(GoAwayError) = %v, want %v", gotAs, wantAs)
+				}
+				if gotAs && (ge.LastStreamID != 1 || ge.ErrCode != http2.ErrCodeInternal || ge.DebugData != "faultserver") {
+					t.Errorf("GoAwayError = %+v", ge)
+				}
+				if got := s.Requests(); got != 1 {
+					t.Errorf("Requests() = %d, want 1: a request at or below LastStreamID is not retried", got)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		for _, tr := range transports {
+			t.Run(tt.name+"/"+tr.name, func(t *testing.T) {
+				s := tt.start(t)
+				timeout := tt.timeout
+				if timeout == 0 {
+					timeout = 3 * time.Second
+				}
+				tt.check(t, tr.name, s, roundTrip(t, tr.make(s), s.URL, nil, timeout))
+			})
+		}
+	}
+}
+
+// TestHTTP2NeedsALPN pins the documented limit: a client that does not
+// offer h2 is hung up on after the handshake.
+func TestHTTP2NeedsALPN(t *testing.T) {
+	s := H2RSTStream(t, http2.ErrCodeInternal)
+	tr := s.Transport()
+	tr.ForceAttemptHTTP2 = false
+	r := roundTrip(t, tr, s.URL, nil, 3*time.Second)
+	if r.rtErr == nil || s.Requests() != 0 {
+		t.Fatalf("got %+v with %d requests, want an error and none", r, s.Requests())
+	}
+	if strings.Contains(r.rtErr.Error(), "stream error") {
+		t.Errorf("RoundTrip error = %v, want a connection error", r.rtErr)
+	}
+}

@@ -51,16 +51,19 @@ type Brand struct {
 	Footer string
 }
 
-// brandView is a validated Brand with its defaults filled in, as the
-// templates see it.
-type brandView struct {
-	Name       string
-	Logo       template.URL // a validated data: URI, or empty
-	HomeURL    string
-	SupportURL string
-	StatusURL  string
-	Footer     string
-	CSS        template.CSS // the custom properties, already validated
+// BrandData is a validated [Brand] as templates see it, in [Data.Brand].
+type BrandData struct {
+	Name       string       // Brand.Name
+	Logo       template.URL // Brand.Logo as a validated data: URI; empty for none
+	HomeURL    string       // Brand.HomeURL, validated
+	SupportURL string       // Brand.SupportURL, validated
+	StatusURL  string       // Brand.StatusURL, validated
+	Footer     string       // Brand.Footer
+
+	// CSS declares the colours as CSS custom properties, for a :root rule:
+	// --accent, --bg and --fg, and their dark-mode values --accent-d,
+	// --bg-d and --fg-d.
+	CSS template.CSS
 }
 
 var (
@@ -72,8 +75,8 @@ var (
 const maxBrandText = 200 // runes, for Name and Footer
 
 // view validates b and returns it ready for the templates.
-func (b Brand) view() (brandView, error) {
-	v := brandView{Name: b.Name, Footer: b.Footer}
+func (b Brand) view() (BrandData, error) {
+	v := BrandData{Name: b.Name, Footer: b.Footer}
 	for _, f := range []struct{ name, val string }{{"Name", b.Name}, {"Footer", b.Footer}} {
 		if !utf8.ValidString(f.val) || utf8.RuneCountInString(f.val) > maxBrandText {
 			return v, fmt.Errorf("%w: %s must be valid UTF-8 of at most %d characters", ErrBrand, f.name, maxBrandText)

@@ -2,17 +2,20 @@ package errorpage
 
 import (
 	"bytes"
-	"embed"
-	"encoding/json"
+	"context"
 	"errors"
-	htmltemplate "html/template"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
+	"github.com/gatehouse-go/gatehouse/internal/header"
 )
 
 //go:embed templates
@@ -22,36 +25,62 @@ var embedded embed.FS
 // concurrent use. A nil *Pages serves the embedded default pages, as
 // [Default] does.
 type Pages struct {
-	brand     brandView
-	html      *htmltemplate.Template
-	text      *texttemplate.Template
-	debug     func(*http.Request) bool
-	ridHeader string
-	now       func() time.Time
-	bufs      sync.Pool
+	brand       BrandData
+	locales     []*locale
+	langs       *header.LanguageMatcher
+	sets        [numFormats]*pageSet // nil for a format rendered in Go
+	debug       func(*http.Request) bool
+	ridHeader   string
+	now         func() time.Time
+	problemBase string
+
+	bufs sync.Pool // *bytes.Buffer
+
+	mu    sync.RWMutex
+	cache map[pageKey]*segments // rendered pages, by what they depend on
 }
 
-// New returns Pages configured by cfg. It validates the brand and parses
-// and executes every template against sample data, so that a bad value or
-// a broken template fails here, never while serving.
+// New returns Pages configured by cfg. It validates the brand, the
+// messages and the problem type base, and parses every template and
+// executes it against sample data, so that a bad value or a broken
+// template fails here, never while serving.
 func New(cfg Config) (*Pages, error) {
 	bv, err := cfg.Brand.view()
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{brand: bv, debug: cfg.Debug, ridHeader: cfg.RequestIDHeader, now: cfg.Now}
+	p := &Pages{
+		brand:       bv,
+		debug:       cfg.Debug,
+		ridHeader:   cfg.RequestIDHeader,
+		now:         cfg.Now,
+		problemBase: cfg.ProblemTypeBase,
+		cache:       make(map[pageKey]*segments),
+	}
 	if p.ridHeader == "" {
 		p.ridHeader = "X-Request-ID"
 	}
 	if p.now == nil {
 		p.now = time.Now
 	}
-	p.html, err = htmltemplate.ParseFS(embedded, "templates/*.html")
-	if err != nil {
+	if p.problemBase != "" {
+		u, err := url.Parse(p.problemBase)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || containsCTL(p.problemBase) {
+			return nil, fmt.Errorf("errorpage: ProblemTypeBase %q is not an absolute http or https URI", p.problemBase)
+		}
+	}
+	if p.locales, err = buildLocales(cfg.Messages); err != nil {
 		return nil, err
 	}
-	p.text, err = texttemplate.ParseFS(embedded, "templates/*.txt")
-	if err != nil {
+	tags := make([]string, len(p.locales))
+	for i, l := range p.locales {
+		tags[i] = l.tag
+	}
+	p.langs = header.NewLanguageMatcher(tags...)
+	if p.sets, err = parseSets(cfg.Templates); err != nil {
+		return nil, err
+	}
+	if err := p.check(); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -60,29 +89,32 @@ func New(cfg Config) (*Pages, error) {
 var defaultPages = sync.OnceValue(func() *Pages {
 	p, err := New(Config{})
 	if err != nil {
-		panic("errorpage: embedded defaults are broken: " + err.Error())
+		panic("errorpage: the embedded defaults are broken: " + err.Error())
 	}
 	return p
 })
 
 // Default returns the Pages of the zero [Config]: the embedded default
-// pages. It is built once, on first use, and is immutable.
+// pages. It is built once, on first use, and shared; it holds no
+// configuration that can change.
 func Default() *Pages { return defaultPages() }
 
 // ServeError writes the error page for err, classified with
-// gatewayerr.Classify: its status, its copy and its "where it failed" strip
-// follow the error's kind.
+// gatewayerr.Classify: its status, copy and "where it failed" strip follow
+// the error's kind, and its upstream Proxy-Status chain if any.
 //
-// Headers already set on w are kept (such as Retry-After, Proxy-Status or
-// Via set by a middleware), except the ones the page owns: Content-Type,
-// Content-Length, Content-Language, Cache-Control, Vary,
+// The page is rendered into a buffer before any header is written. Headers
+// already set on w are kept (such as Retry-After, Proxy-Status or Via set
+// by a middleware), except those the page owns, which are replaced:
+// Content-Type, Content-Length, Content-Language, Cache-Control, Vary,
 // X-Content-Type-Options and, for HTML, Content-Security-Policy.
 // Retry-After is set from the error's RetryAfter when known and not already
-// set.
+// set; X-Request-ID is set to the page's request ID when not already set.
+// A HEAD request gets the headers and no body.
 //
 // For a nil err, ServeError serves a 500 page. For an error of kind
-// gatewayerr.ClientClosedRequest it writes nothing at all: the client is
-// gone.
+// gatewayerr.ClientClosedRequest it writes nothing at all, not even a
+// status: the client is gone.
 func (p *Pages) ServeError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		p.ServeStatus(w, r, http.StatusInternalServerError)
@@ -92,18 +124,29 @@ func (p *Pages) ServeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ge.Kind == gatewayerr.ClientClosedRequest {
 		return
 	}
-	p.serve(w, r, ge.StatusCode(), ge)
+	p.serve(w, r, statusOf(ge), ge)
 }
 
 // ServeStatus writes the page for status, which should be a 4xx or 5xx
 // status; any other value is served as 500. Its copy is the status's own:
-// "the service failed" for 500, "under maintenance" for 503, and so on.
-// Headers are handled as by [Pages.ServeError].
+// for 500 "something went wrong on our side" (the service failed, as after
+// a panic), for 502 an upstream in trouble, for 503 maintenance, for 504 a
+// timeout, for 404 a missing page, and so on. Headers are handled as by
+// [Pages.ServeError].
 func (p *Pages) ServeStatus(w http.ResponseWriter, r *http.Request, status int) {
 	if status < 400 || status > 599 {
 		status = http.StatusInternalServerError
 	}
 	p.serve(w, r, status, nil)
+}
+
+// statusOf returns the status for ge, within 400 to 599.
+func statusOf(ge *gatewayerr.Error) int {
+	s := ge.StatusCode()
+	if s < 400 || s > 599 {
+		s = http.StatusBadGateway
+	}
+	return s
 }
 
 // classify returns err as a *gatewayerr.Error.
@@ -116,73 +159,216 @@ func classify(err error) *gatewayerr.Error {
 	if errors.As(err, &k) {
 		return &gatewayerr.Error{Kind: k, Err: err}
 	}
+	if errors.Is(err, context.Canceled) {
+		return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err}
+	}
 	return &gatewayerr.Error{Kind: gatewayerr.Unknown, Err: err}
 }
 
-// data is what the templates see.
-type data struct {
-	Status     int
-	StatusText string
-	Title      string
-	Detail     string
-	RequestID  string
-	Time       string
-	Lang       string
-	Dir        string
+// Owned header values, shared by every response and never modified.
+var (
+	hdrNoStore = []string{"no-store"}
+	hdrNosniff = []string{"nosniff"}
+	hdrVary    = []string{"Accept, Accept-Language"}
+	hdrCSP     = []string{"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"}
+	hdrType    = [numFormats][]string{{HTML.ContentType()}, {ProblemJSON.ContentType()}, {JSON.ContentType()}, {Text.ContentType()}}
+)
+
+// A job is one rendering: everything a page depends on.
+type job struct {
+	format Format
+	loc    int
+	status int
+	ge     *gatewayerr.Error // nil for a page served by status
+	debug  bool
+	rid    string
+	now    time.Time
+	retry  time.Duration
+	host   string
+	path   string // escaped
 }
 
 func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *gatewayerr.Error) {
 	if p == nil {
 		p = Default()
 	}
-	d := data{
-		Status:     status,
-		StatusText: http.StatusText(status),
-		Title:      "Something went wrong.",
-		Detail:     "The service could not answer your request.",
-		RequestID:  r.Header.Get(p.ridHeader),
-		Time:       p.now().UTC().Format(time.RFC3339),
-		Lang:       "en",
-		Dir:        "ltr",
-	}
-	f := Negotiate(r)
-	buf, _ := p.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
-	buf.Reset()
-	defer p.bufs.Put(buf)
-	var err error
-	switch f {
-	case HTML:
-		err = p.html.ExecuteTemplate(buf, "default.html", d)
-	case Text:
-		err = p.text.ExecuteTemplate(buf, "default.txt", d)
-	default:
-		err = json.NewEncoder(buf).Encode(map[string]any{"title": d.StatusText, "status": d.Status, "detail": d.Detail})
-	}
-	if err != nil {
-		buf.Reset()
-		buf.WriteString(http.StatusText(status))
-		f = Text
-	}
 	h := w.Header()
-	h.Set("Content-Type", f.ContentType())
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Vary", "Accept, Accept-Language")
-	if ge != nil && ge.RetryAfter > 0 && h.Get("Retry-After") == "" {
-		h.Set("Retry-After", strconv.Itoa(int((ge.RetryAfter+time.Second-1)/time.Second)))
+	j := job{
+		format: Negotiate(r),
+		loc:    p.language(r.Header.Get("Accept-Language")),
+		status: status,
+		ge:     ge,
+		debug:  p.debug != nil && p.debug(r),
+		rid:    requestID(r.Header.Get(p.ridHeader)),
+		now:    p.now(),
+		host:   r.Host,
+	}
+	if r.URL != nil {
+		j.path = r.URL.EscapedPath()
+	}
+	setRetry := false
+	if ge != nil && ge.RetryAfter > 0 {
+		j.retry = ge.RetryAfter
+		setRetry = len(h["Retry-After"]) == 0
+	} else if v := h.Get("Retry-After"); v != "" {
+		j.retry = parseRetryAfter(v, j.now)
+	}
+
+	buf := p.buffer()
+	defer p.release(buf)
+	p.render(buf, &j)
+
+	h["Content-Type"] = hdrType[j.format]
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
+	h["Content-Language"] = p.locales[j.loc].contentLanguage
+	h["Cache-Control"] = hdrNoStore
+	h["Vary"] = hdrVary
+	h["X-Content-Type-Options"] = hdrNosniff
+	if j.format == HTML {
+		h["Content-Security-Policy"] = hdrCSP
+	}
+	if setRetry {
+		h["Retry-After"] = []string{strconv.FormatInt(int64((j.retry+time.Second-1)/time.Second), 10)}
+	}
+	if len(h["X-Request-Id"]) == 0 {
+		h["X-Request-Id"] = []string{j.rid}
 	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
+		w.Write(buf.Bytes()) //nolint:errcheck // the client may be gone; nothing to do
 	}
 }
 
-// Negotiate returns the format an error page for r should take, from its
-// Accept header.
-func Negotiate(r *http.Request) Format {
-	return HTML
+// maxBuffer is the largest buffer kept for reuse.
+const maxBuffer = 64 << 10
+
+func (p *Pages) buffer() *bytes.Buffer {
+	if b, ok := p.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return bytes.NewBuffer(make([]byte, 0, 16<<10))
+}
+
+func (p *Pages) release(b *bytes.Buffer) {
+	if b.Cap() > maxBuffer {
+		return
+	}
+	b.Reset()
+	p.bufs.Put(b)
+}
+
+// language returns the index of the locale for an Accept-Language value.
+func (p *Pages) language(acceptLanguage string) int {
+	var buf [header.MaxEntries]header.LanguageRange
+	return p.langs.Match(header.ParseAcceptLanguage(buf[:0], acceptLanguage))
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+// It returns 0 for anything else, or a time in the past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Sample describes a page for [Pages.Render]: a way to render any variant
+// of a page without a request, for a gallery or a test.
+type Sample struct {
+	// Status is the page's status. If zero, it is Err's status, or 500
+	// when Err is nil too.
+	Status int
+
+	// Err is the failure, classified with gatewayerr.Classify. If nil, the
+	// page is the one [Pages.ServeStatus] serves for Status.
+	Err error
+
+	// Format is the page's format.
+	Format Format
+
+	// Language is a BCP 47 tag or an Accept-Language value, such as "ar"
+	// or "pt-BR,pt;q=0.9". If empty, the page is in English.
+	Language string
+
+	// Debug shows the debug details.
+	Debug bool
+
+	// RequestID is the reference shown; if empty or invalid, a random one.
+	RequestID string
+
+	// Time is the time shown; if zero, Config.Now's.
+	Time time.Time
+
+	// RetryAfter is the delay before a retry; if zero, Err's RetryAfter, if
+	// any.
+	RetryAfter time.Duration
+
+	// Host and Path are the request's host and path, for templates that
+	// show them.
+	Host, Path string
+}
+
+// Render writes the body of the page that s describes to w, exactly as
+// ServeError or ServeStatus would serve it. Its Content-Type is
+// s.Format.ContentType(). A ClientClosedRequest error is rendered as a
+// 499 page, although ServeError would write nothing.
+func (p *Pages) Render(w io.Writer, s Sample) error {
+	if p == nil {
+		p = Default()
+	}
+	j := job{
+		format: s.Format.valid(),
+		loc:    p.language(s.Language),
+		status: s.Status,
+		debug:  s.Debug,
+		rid:    requestID(s.RequestID),
+		now:    s.Time,
+		retry:  s.RetryAfter,
+		host:   s.Host,
+		path:   s.Path,
+	}
+	if s.Err != nil {
+		j.ge = classify(s.Err)
+		if j.status == 0 {
+			j.status = j.ge.StatusCode()
+		}
+		if j.retry == 0 {
+			j.retry = j.ge.RetryAfter
+		}
+	}
+	if j.status < 400 || j.status > 599 {
+		if j.ge == nil || j.status != gatewayerr.StatusClientClosedRequest {
+			j.status = http.StatusInternalServerError
+		}
+	}
+	if j.now.IsZero() {
+		j.now = p.now()
+	}
+	buf := p.buffer()
+	defer p.release(buf)
+	p.render(buf, &j)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// containsCTL reports whether s holds an ASCII control character.
+func containsCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// fsHas reports whether fsys has a file matching pattern.
+func fsHas(fsys fs.FS, pattern string) (bool, error) {
+	if fsys == nil {
+		return false, nil
+	}
+	m, err := fs.Glob(fsys, pattern)
+	return len(m) > 0, err
 }

@@ -1,0 +1,175 @@
+package errorpage
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+//go:embed locales
+var embeddedLocales embed.FS
+
+// builtinLanguages are the languages of the embedded catalogs, English, the
+// fallback, first.
+var builtinLanguages = [...]string{"en", "de", "fr", "es", "it", "pt", "nl", "pl", "uk", "tr", "ja", "zh-Hans", "ko", "ar", "hi"}
+
+// Languages returns the BCP 47 tags of the languages the embedded pages are
+// written in, English first. [Config.Messages] can add more.
+func Languages() []string { return slices.Clone(builtinLanguages[:]) }
+
+// MessageKeys returns the keys of the embedded message catalogs, sorted:
+// the keys [Config.Messages] may override and templates may look up in
+// [Data.T].
+func MessageKeys() []string {
+	en, err := loadCatalog("en")
+	if err != nil {
+		panic(err) // the embedded English catalog is part of the program
+	}
+	return slices.Sorted(maps.Keys(en))
+}
+
+// locale is one language's complete catalog.
+type locale struct {
+	tag  string            // as in builtinLanguages or Config.Messages
+	dir  string            // "ltr" or "rtl"
+	msgs map[string]string // every key, English where the language has none
+	// static header values, shared by every response: never modified.
+	contentLanguage []string
+}
+
+func loadCatalog(tag string) (map[string]string, error) {
+	b, err := embeddedLocales.ReadFile("locales/" + tag + ".json")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string)
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("errorpage: embedded catalog %s: %w", tag, err)
+	}
+	return m, nil
+}
+
+// rtlLanguages are the base languages written right to left.
+var rtlLanguages = [...]string{"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"}
+
+// buildLocales returns the catalogs of the built-in languages and of any
+// other language of overrides, with the overrides applied, English first.
+func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
+	en, err := loadCatalog("en")
+	if err != nil {
+		return nil, err
+	}
+	// English's status names for every status net/http knows.
+	for code := 400; code <= 599; code++ {
+		key := "status." + strconv.Itoa(code)
+		if _, ok := en[key]; !ok && http.StatusText(code) != "" {
+			en[key] = http.StatusText(code)
+		}
+	}
+	var locs []*locale
+	index := make(map[string]int) // canonical tag → index in locs
+	for _, tag := range builtinLanguages {
+		msgs := maps.Clone(en)
+		if tag != "en" {
+			own, err := loadCatalog(tag)
+			if err != nil {
+				return nil, err
+			}
+			// Status names the language lacks fall back to its generic
+			// "Client Error" and "Server Error", not to English.
+			for code := 400; code <= 599; code++ {
+				key := "status." + strconv.Itoa(code)
+				if _, ok := own[key]; !ok {
+					msgs[key] = own["status."+strconv.Itoa(code/100)+"xx"]
+				}
+			}
+			maps.Copy(msgs, own)
+		}
+		index[canonical(tag)] = len(locs)
+		locs = append(locs, &locale{tag: tag, msgs: msgs})
+	}
+	for _, tag := range slices.Sorted(maps.Keys(overrides)) {
+		t, err := language.Parse(tag)
+		if err != nil {
+			return nil, fmt.Errorf("errorpage: Messages: language %q: %w", tag, err)
+		}
+		i, ok := index[t.String()]
+		if !ok {
+			i = len(locs)
+			index[t.String()] = i
+			locs = append(locs, &locale{tag: t.String(), msgs: maps.Clone(en)})
+		}
+		for key, text := range overrides[tag] {
+			orig, ok := en[key]
+			if !ok {
+				return nil, fmt.Errorf("errorpage: Messages[%q]: unknown key %q", tag, key)
+			}
+			if v, w := verbs(orig), verbs(text); !slices.Equal(v, w) {
+				return nil, fmt.Errorf("errorpage: Messages[%q][%q] has format verbs %q, want %q", tag, key, w, v)
+			}
+			locs[i].msgs[key] = text
+		}
+	}
+	for _, l := range locs {
+		l.dir = "ltr"
+		base, _ := language.Make(l.tag).Base()
+		if slices.Contains(rtlLanguages[:], base.String()) {
+			l.dir = "rtl"
+		}
+		l.contentLanguage = []string{l.tag}
+	}
+	return locs, nil
+}
+
+// canonical returns tag in the canonical form of golang.org/x/text.
+func canonical(tag string) string { return language.Make(tag).String() }
+
+// verbs returns the fmt verbs in s, in order, "%%" excluded.
+func verbs(s string) []string {
+	var vs []string
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || i+1 >= len(s) {
+			continue
+		}
+		if s[i+1] == '%' {
+			i++
+			continue
+		}
+		vs = append(vs, s[i:i+2])
+		i++
+	}
+	return vs
+}
+
+// msg returns the message of key, with args formatted into it.
+func (l *locale) msg(key string, args ...any) string {
+	s := l.msgs[key]
+	if len(args) > 0 {
+		s = fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// statusText returns the localized name of status.
+func (l *locale) statusText(status int) string {
+	if s, ok := l.msgs["status."+strconv.Itoa(status)]; ok {
+		return s
+	}
+	return l.msgs["status."+strconv.Itoa(status/100)+"xx"]
+}
+
+// trimmedTags lists the tags of locs, for a language matcher.
+func trimmedTags(locs []*locale) []string {
+	tags := make([]string, len(locs))
+	for i, l := range locs {
+		tags[i] = strings.TrimSpace(l.tag)
+	}
+	return tags
+}

@@ -1,0 +1,89 @@
+package errorpage
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-go/gatehouse/internal/header"
+)
+
+// offers are the media types of the formats, in Format order.
+var offers = []string{"text/html", "application/problem+json", "application/json", "text/plain"}
+
+// Negotiate returns the format of the error page for r.
+//
+// A format the Accept header prefers explicitly wins, by q-value and then
+// in [Format] order (so "application/*" gets a problem document). When the
+// header is absent, or its best offer comes only from "*/*", or it accepts
+// none of the formats, the default is: a problem document for an
+// API-looking request (a path under /api/, an XMLHttpRequest or fetch, or
+// a JSON request body), plain text for a command-line client (curl, Wget,
+// HTTPie), and HTML otherwise.
+func Negotiate(r *http.Request) Format {
+	var buf, spec [header.MaxEntries]header.MediaRange
+	ranges := header.ParseAccept(buf[:0], r.Header.Get("Accept"))
+	star := 0 // the q of */*
+	specific := spec[:0]
+	for _, mr := range ranges {
+		if mr.Type == "*" {
+			if mr.Params == "" && mr.Q > star {
+				star = mr.Q
+			}
+			continue
+		}
+		specific = append(specific, mr)
+	}
+	if len(ranges) == 0 {
+		star = 1000
+	}
+	if len(specific) > 0 {
+		if i, q := header.Negotiate(specific, offers); i >= 0 && q >= star {
+			return Format(i)
+		}
+	}
+	// The defaults, in order of preference, first acceptable one wins.
+	pref := [3]Format{HTML, ProblemJSON, Text}
+	switch {
+	case apiLooking(r):
+		pref = [3]Format{ProblemJSON, JSON, HTML}
+	case cliLooking(r):
+		pref = [3]Format{Text, HTML, ProblemJSON}
+	}
+	for _, f := range pref {
+		if t, st := f.mediaTypeParts(); header.Match(ranges, t, st) > 0 {
+			return f
+		}
+	}
+	return pref[0]
+}
+
+// mediaTypeParts returns the format's media type and subtype.
+func (f Format) mediaTypeParts() (string, string) {
+	t, st, _ := strings.Cut(f.MediaType(), "/")
+	return t, st
+}
+
+// apiLooking reports whether r looks like a call from a program.
+func apiLooking(r *http.Request) bool {
+	if r.URL != nil && (strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/api" || strings.Contains(r.URL.Path, "/api/")) {
+		return true
+	}
+	h := r.Header
+	if strings.EqualFold(h.Get("X-Requested-With"), "XMLHttpRequest") {
+		return true
+	}
+	switch h.Get("Sec-Fetch-Mode") {
+	case "cors", "same-origin", "no-cors":
+		if h.Get("Sec-Fetch-Dest") == "empty" {
+			return true
+		}
+	}
+	ct := h.Get("Content-Type")
+	return strings.HasPrefix(ct, "application/json") || strings.Contains(ct, "+json")
+}
+
+// cliLooking reports whether r comes from a command-line HTTP client.
+func cliLooking(r *http.Request) bool {
+	ua := r.Header.Get("User-Agent")
+	return strings.HasPrefix(ua, "curl/") || strings.HasPrefix(ua, "Wget/") || strings.HasPrefix(ua, "HTTPie/")
+}

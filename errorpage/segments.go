@@ -1,0 +1,203 @@
+package errorpage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+)
+
+// Rendered pages are cached as segments: the output of a template executed
+// with sentinels in place of the values that change with every request
+// (request ID, times), split at the sentinels. Serving a cached page is
+// writing the segments with the request's values between them. New checks
+// that this gives exactly what executing the template would.
+
+// The per-request values, in the order of their sentinels.
+const (
+	slotRequestID = iota
+	slotTime
+	slotTimeISO
+	slotRetryAt
+	numSlots
+)
+
+// sentinelPrefix starts every sentinel; letters and digits only, so that no
+// escaper changes it.
+const sentinelPrefix = "Zq7xGhS"
+
+var sentinels = [numSlots]string{sentinelPrefix + "0x", sentinelPrefix + "1x", sentinelPrefix + "2x", sentinelPrefix + "3x"}
+
+// A pageKey is everything a cacheable page depends on.
+type pageKey struct {
+	format Format
+	loc    uint8
+	retry  bool
+	kind   uint8 // the kind + 1, or 0 for a page served by status
+	status uint16
+}
+
+// segments is a rendered page: parts[0], slot[0]'s value, parts[1], ...
+type segments struct {
+	parts []string
+	slots []uint8
+	size  int
+}
+
+func (s *segments) write(buf *bytes.Buffer, vals *[numSlots][]byte) {
+	n := s.size
+	for _, sl := range s.slots {
+		n += len(vals[sl])
+	}
+	buf.Grow(n)
+	buf.WriteString(s.parts[0])
+	for i, sl := range s.slots {
+		buf.Write(vals[sl])
+		buf.WriteString(s.parts[i+1])
+	}
+}
+
+// split cuts a page rendered with sentinels into segments.
+func split(out string) *segments {
+	s := &segments{}
+	for {
+		i := strings.Index(out, sentinelPrefix)
+		if i < 0 || i+len(sentinels[0]) > len(out) {
+			break
+		}
+		slot := -1
+		for k, sn := range sentinels {
+			if strings.HasPrefix(out[i:], sn) {
+				slot = k
+			}
+		}
+		if slot < 0 {
+			break // not ours: the page is cached as it is
+		}
+		s.parts = append(s.parts, out[:i])
+		s.slots = append(s.slots, uint8(slot))
+		out = out[i+len(sentinels[slot]):]
+	}
+	s.parts = append(s.parts, out)
+	for _, p := range s.parts {
+		s.size += len(p)
+	}
+	return s
+}
+
+// maxCached bounds the cache. Its keys are few in practice (the statuses a
+// gateway serves times the languages and formats asked for); past the
+// bound, pages are rendered without caching.
+const maxCached = 4096
+
+// segments returns the cached page for j, rendering it on first use; nil
+// if it cannot be cached.
+func (p *Pages) segments(set *pageSet, name string, j *job) *segments {
+	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, status: uint16(j.status)}
+	if j.loc > 255 {
+		return nil
+	}
+	if j.ge != nil {
+		key.kind = uint8(j.ge.Kind) + 1
+	}
+	p.mu.RLock()
+	seg := p.cache[key]
+	p.mu.RUnlock()
+	if seg != nil {
+		return seg
+	}
+	d := p.data(j)
+	d.RequestID, d.Time, d.TimeISO = sentinels[slotRequestID], sentinels[slotTime], sentinels[slotTimeISO]
+	if d.RetryAt != "" {
+		d.RetryAt = sentinels[slotRetryAt]
+		d.Retry = p.locales[j.loc].msg("retry", d.RetryAt)
+	}
+	var b bytes.Buffer
+	if err := set.exec(&b, name, d); err != nil {
+		return nil
+	}
+	seg = split(b.String())
+	p.mu.Lock()
+	if len(p.cache) < maxCached {
+		p.cache[key] = seg
+	}
+	p.mu.Unlock()
+	return seg
+}
+
+// check executes every page template against sample data, in every
+// language, with and without debug details, so that a broken template
+// fails New; checks that JSON templates produce JSON; and decides whether
+// each set's pages can be cached, by comparing a cached rendering with a
+// direct one.
+func (p *Pages) check() error {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	samples := []job{
+		{status: 502, ge: &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, Err: errors.New("dial tcp 10.0.0.1:80: connection refused"), Upstream: "10.0.0.1:80", Phase: gatewayerr.PhaseDial, Attempts: 2}, retry: 30 * time.Second},
+		{status: 502, ge: &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: 502, Chain: []gatewayerr.ProxyStatus{{Proxy: "origin"}, {Proxy: "edge", Kind: gatewayerr.ConnectionTimeout, Error: "connection_timeout"}}}},
+		{status: 500, ge: &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError, Err: errors.New("panic: boom")}},
+		{status: 503},
+		{status: 404},
+		{status: 429, retry: 2 * time.Minute},
+	}
+	for f, set := range p.sets {
+		if set == nil {
+			continue
+		}
+		seen := make(map[string]bool)
+		for i := range set.names {
+			name := set.names[i]
+			if name == "" || seen[name] {
+				continue
+			}
+			seen[name] = true
+			for si, s := range samples {
+				for loc := range p.locales {
+					for _, debug := range []bool{false, true} {
+						j := s
+						j.format, j.loc, j.debug, j.now = Format(f), loc, debug, now
+						j.rid, j.host, j.path = "Ab9-._:z", "example.com", "/a/b"
+						if set.name(j.status) != name {
+							j.status = 400 + i
+						}
+						var direct bytes.Buffer
+						if err := set.exec(&direct, name, p.data(&j)); err != nil {
+							return fmt.Errorf("errorpage: template %s: %w", name, err)
+						}
+						if Format(f) == JSON && !jsonValid(direct.Bytes()) {
+							return fmt.Errorf("errorpage: template %s does not produce valid JSON: %.200s", name, direct.Bytes())
+						}
+						if !set.cacheable || debug || (loc > 1 && si > 0) {
+							continue
+						}
+						if seg := p.segments(set, name, &j); seg == nil || !sameAsCached(&direct, seg, &j) {
+							set.cacheable = false
+						}
+					}
+				}
+			}
+		}
+	}
+	// The samples must not stay in the cache: their statuses differ.
+	p.cache = make(map[pageKey]*segments)
+	return nil
+}
+
+// sameAsCached reports whether the cached page, filled in with j's values,
+// is the direct rendering.
+func sameAsCached(direct *bytes.Buffer, seg *segments, j *job) bool {
+	var b bytes.Buffer
+	vals := [numSlots][]byte{
+		slotRequestID: []byte(j.rid),
+		slotTime:      appendTime(nil, j.now),
+		slotTimeISO:   j.now.UTC().AppendFormat(nil, time.RFC3339),
+	}
+	if j.retry > 0 {
+		vals[slotRetryAt] = appendRetryAt(nil, j.now, j.retry)
+	}
+	seg.write(&b, &vals)
+	return bytes.Equal(b.Bytes(), direct.Bytes())
+}

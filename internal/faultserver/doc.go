@@ -37,6 +37,11 @@
 //	BrokenChunking        body text "invalid byte in chunk length", after a 200
 //	BrokenGzip            body gzip.ErrHeader, after a 200, only when the transport added Accept-Encoding
 //	BadContentLength      RT   text `http: message cannot contain multiple Content-Length headers; got ["5" "7"]`
+//	EarlyResponse         small body: no error, 413; large body: usually a *net.OpError{Op: "write"}
+//	                           wrapping ECONNRESET or EPIPE, sometimes the 413 (a race, as in production)
+//	CloseOnReuse          replayable request: no error (retried on a new connection); other: io.EOF
+//	BadUpgrade            no error: a 101 with the wrong Upgrade; httputil.ReverseProxy's ErrorHandler
+//	                           gets text `backend tried to switch protocol "not-websocket" when ...`
 //	Status, Loop          no error: a response with the status asked for (Loop: 508 after MaxLoopHops)
 //
 // For TLS (the certificate errors come from the handshake, before any byte

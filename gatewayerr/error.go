@@ -213,9 +213,12 @@ func (e *Error) Temporary() bool { return false }
 
 // RequestSent reports whether the request may have reached the upstream. It is
 // false only when that is certain: the failure happened before the request
-// was written (see [Phase.BeforeRequest]), or its kind rules a delivery out
-// (a refused connection, a DNS failure, an open circuit, a loop). A request
-// for which RequestSent is false can be retried whatever its method.
+// was written (see [Phase.BeforeRequest]), or, when the phase is not known,
+// its kind rules a delivery out (a refused connection, a DNS failure, a TLS
+// handshake failure, an open circuit, a loop). A known phase after the
+// handshake wins over the kind: a TLS error while reading the body came
+// after the request. A request for which RequestSent is false can be
+// retried whatever its method.
 func (e *Error) RequestSent() bool {
 	switch e.requestSent {
 	case sentNo:
@@ -223,8 +226,8 @@ func (e *Error) RequestSent() bool {
 	case sentYes:
 		return true
 	}
-	if e.Phase.BeforeRequest() {
-		return false
+	if e.Phase != PhaseUnknown {
+		return !e.Phase.BeforeRequest()
 	}
 	switch e.Kind {
 	case DNSTimeout, DNSError, DestinationNotFound, DestinationUnavailable,

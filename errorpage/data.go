@@ -67,12 +67,12 @@ type Hop struct {
 
 // Debug is what operators see of a failure when debug details are on.
 type Debug struct {
-	Kind           string // the RFC 9209 token, such as "connection_refused"
-	Phase          string // the step that failed, such as "dial"; empty when not known
-	Upstream       string // the upstream's address, when known
-	Cause          string // the underlying error's message
-	Attempts       int    // the number of attempts; 0 when not counted
-	ReceivedStatus int    // the upstream's status, when it answered
-	RetryAfter     string // the Retry-After delay, such as "30s"; empty when not known
+	Kind           string   // the RFC 9209 token, such as "connection_refused"
+	Phase          string   // the step that failed, such as "dial"; empty when not known
+	Upstream       string   // the upstream's address, when known
+	Cause          string   // the underlying error's message
+	Attempts       int      // the number of attempts; 0 when not counted
+	ReceivedStatus int      // the upstream's status, when it answered
+	RetryAfter     string   // the Retry-After delay, such as "30s"; empty when not known
 	Proxies        []string // the upstream's Proxy-Status members, as "name: error"
 }

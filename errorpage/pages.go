@@ -3,8 +3,8 @@ package errorpage
 import (
 	"bytes"
 	"context"
-	"errors"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"

@@ -9,8 +9,8 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
-	"text/template/parse"
 	texttemplate "text/template"
+	"text/template/parse"
 	"time"
 	"unicode/utf8"
 

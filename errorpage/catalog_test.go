@@ -1,0 +1,90 @@
+package errorpage
+
+import (
+	"maps"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+)
+
+// TestCatalogsComplete checks that every embedded catalog has exactly
+// English's keys, with the same format verbs, and no empty message.
+func TestCatalogsComplete(t *testing.T) {
+	en, err := loadCatalog("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := slices.Sorted(maps.Keys(en))
+	if diff := cmp.Diff(keys, MessageKeys()); diff != "" {
+		t.Errorf("MessageKeys mismatch (-want +got):\n%s", diff)
+	}
+	for _, tag := range Languages() {
+		t.Run(tag, func(t *testing.T) {
+			c, err := loadCatalog(tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(keys, slices.Sorted(maps.Keys(c))); diff != "" {
+				t.Errorf("keys mismatch (-want +got):\n%s", diff)
+			}
+			for k, v := range c {
+				if strings.TrimSpace(v) == "" {
+					t.Errorf("%s is empty", k)
+				}
+				if !cmp.Equal(verbs(en[k]), verbs(v)) {
+					t.Errorf("%s has verbs %q, English %q", k, verbs(v), verbs(en[k]))
+				}
+			}
+		})
+	}
+}
+
+func TestMessagesOverrides(t *testing.T) {
+	p := newPages(t, Config{Messages: map[string]map[string]string{
+		"en":    {"title.refused": "Our backend is napping"},
+		"de":    {"retry": "Nochmal ab %s."},
+		"sv-SE": {"title.refused": "Tjänsten tar inte emot anslutningar"},
+	}})
+	for _, tt := range []struct{ lang, want string }{
+		{"en", "<h1>Our backend is napping</h1>"},
+		{"sv", "<h1>Tjänsten tar inte emot anslutningar</h1>"},
+		{"sv", "Our gateway reached the service"}, // English fallback for the rest
+		{"de", "Nochmal ab 05:06:37 UTC."},
+	} {
+		rec := httptest.NewRecorder()
+		p.ServeError(rec, request("GET", "/", "Accept", "text/html", "Accept-Language", tt.lang), &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, RetryAfter: 30e9})
+		if !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("%s: page lacks %q", tt.lang, tt.want)
+		}
+	}
+
+	for name, m := range map[string]map[string]map[string]string{
+		"unknown key":  {"en": {"title.nope": "x"}},
+		"lost verb":    {"fr": {"retry": "Réessayez plus tard."}},
+		"extra verb":   {"fr": {"title.refused": "%d"}},
+		"bad language": {"!!": {"retry": "%s"}},
+	} {
+		if _, err := New(Config{Messages: m}); err == nil {
+			t.Errorf("%s: New accepted %v", name, m)
+		}
+	}
+	if _, err := New(Config{ProblemTypeBase: "ftp://x"}); err == nil {
+		t.Error("New accepted an ftp ProblemTypeBase")
+	}
+}
+
+func TestRTL(t *testing.T) {
+	p := newPages(t, Config{Messages: map[string]map[string]string{"he": {"title.refused": "השירות אינו מקבל חיבורים"}}})
+	for _, tt := range []struct{ lang, dir string }{{"ar", "rtl"}, {"he", "rtl"}, {"en", "ltr"}, {"hi", "ltr"}} {
+		rec := httptest.NewRecorder()
+		p.ServeError(rec, request("GET", "/", "Accept", "text/html", "Accept-Language", tt.lang), gatewayerr.ConnectionRefused)
+		if !strings.Contains(rec.Body.String(), `dir="`+tt.dir+`"`) {
+			t.Errorf("%s: page is not dir=%s", tt.lang, tt.dir)
+		}
+	}
+}

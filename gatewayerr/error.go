@@ -154,20 +154,25 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("gatewayerr: ")
 	b.WriteString(e.Kind.String())
-	if e.ReceivedStatus != 0 {
-		b.WriteString(" (received status ")
-		b.WriteString(strconv.Itoa(e.ReceivedStatus))
-		b.WriteByte(')')
+	sep := " ("
+	part := func(s string) {
+		b.WriteString(sep)
+		b.WriteString(s)
+		sep = " "
 	}
-	if e.Phase != PhaseUnknown || e.Upstream != "" {
-		b.WriteString(" (")
-		if e.Phase != PhaseUnknown {
-			b.WriteString(e.Phase.String())
-			if e.Upstream != "" {
-				b.WriteByte(' ')
-			}
+	if e.Phase != PhaseUnknown {
+		part(e.Phase.String())
+	}
+	if e.Upstream != "" {
+		part(e.Upstream)
+	}
+	if e.ReceivedStatus != 0 {
+		if sep == " " {
+			sep = ", "
 		}
-		b.WriteString(e.Upstream)
+		part("received status " + strconv.Itoa(e.ReceivedStatus))
+	}
+	if sep != " (" {
 		b.WriteByte(')')
 	}
 	if e.Err != nil {

@@ -1,0 +1,153 @@
+package gatewayerr
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxRetryAfter caps the Retry-After that [ClassifyResponse] records: an
+// upstream asking clients to wait longer than an hour is taken to ask for an
+// hour, so that a wrong or hostile value cannot stall retries for days.
+const MaxRetryAfter = time.Hour
+
+// ClassifyResponse returns the [Error] that an upstream's response reports,
+// or nil when the response is not a gateway failure.
+//
+// A response is a gateway failure when its status is 502, 503 or 504, or
+// when it carries a Proxy-Status field (RFC 9209) one of whose members has
+// an error parameter. The kind is that of the first such member (the one
+// closest to the origin) when it names a registered type; otherwise it
+// follows the status: 503 is [DestinationUnavailable], 504
+// [HTTPResponseTimeout], and 502 is [Unknown] with [Error.StatusCode]
+// returning 502. The error-specific parameters of that member (rcode,
+// info-code, alert-id, alert-message, header-name and the sizes, next-hop)
+// fill the matching fields.
+//
+// The returned Error records ReceivedStatus, the parsed Proxy-Status members
+// in Chain (an invalid field is ignored), and RetryAfter from the
+// Retry-After field: a number of seconds, or an HTTP date taken relative to
+// the response's Date field (or to the current time without one), capped at
+// [MaxRetryAfter]. Its RequestSent is true: the upstream received the
+// request. Its [Error.ProxyStatus] member reports the received status and
+// no error of its own.
+//
+// ClassifyResponse neither reads nor closes the body.
+func ClassifyResponse(resp *http.Response) *Error {
+	if resp == nil {
+		return nil
+	}
+	chain, _ := ParseProxyStatusHeader(resp.Header)
+	var culprit *ProxyStatus
+	for i := range chain {
+		if chain[i].Error != "" {
+			culprit = &chain[i]
+			break
+		}
+	}
+	code := resp.StatusCode
+	gateway := code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+	if !gateway && culprit == nil {
+		return nil
+	}
+	e := &Error{
+		ReceivedStatus: code,
+		Chain:          chain,
+		DNSInfoCode:    -1,
+		TLSAlertID:     -1,
+		Size:           -1,
+		requestSent:    sentYes,
+		fromResponse:   true,
+	}
+	switch code {
+	case http.StatusServiceUnavailable:
+		e.Kind = DestinationUnavailable
+	case http.StatusGatewayTimeout:
+		e.Kind = HTTPResponseTimeout
+	}
+	if culprit != nil {
+		if culprit.Kind.Registered() {
+			e.Kind = culprit.Kind
+		}
+		e.NextHop = culprit.NextHop
+		fromParams(e, culprit.Params)
+	}
+	if resp.Request != nil && resp.Request.URL != nil {
+		e.Upstream = resp.Request.URL.Host
+	}
+	e.RetryAfter = retryAfter(resp.Header, time.Now)
+	return e
+}
+
+// fromParams fills e's kind-specific fields from a member's parameters.
+func fromParams(e *Error, params []Param) {
+	for _, p := range params {
+		switch v := p.Value.(type) {
+		case string:
+			switch p.Key {
+			case "rcode":
+				e.DNSRcode = v
+			case "alert-message":
+				e.TLSAlertMessage = v
+			case "header-name", "trailer-name":
+				e.FieldName = v
+			}
+		case int64:
+			switch p.Key {
+			case "info-code":
+				if v >= 0 && v <= 65535 {
+					e.DNSInfoCode = int(v)
+				}
+			case "alert-id":
+				if v >= 0 && v <= 255 {
+					e.TLSAlertID = int(v)
+				}
+			case "header-section-size", "header-size", "body-size", "trailer-section-size", "trailer-size":
+				if v >= 0 {
+					e.Size = v
+				}
+			}
+		}
+	}
+}
+
+// retryAfter parses the Retry-After field of h (RFC 9110, Section 10.2.3):
+// delay-seconds or an HTTP date, relative to h's Date field when it has a
+// valid one and to now() otherwise. It returns 0 for an absent, invalid or
+// past value, and at most MaxRetryAfter.
+func retryAfter(h http.Header, now func() time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if isDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(MaxRetryAfter/time.Second) {
+			// Too large to parse or to hold is longer than the cap.
+			return MaxRetryAfter
+		}
+		d = time.Duration(secs) * time.Second
+	} else {
+		at, err := http.ParseTime(v)
+		if err != nil {
+			return 0
+		}
+		base, err := http.ParseTime(h.Get("Date"))
+		if err != nil {
+			base = now()
+		}
+		d = at.Sub(base)
+	}
+	return min(max(d, 0), MaxRetryAfter)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,155 @@
+package errorpage_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/errorpage"
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+)
+
+// The zero Config gives the embedded default pages. Here a gateway
+// answers for an upstream that refused the connection; the client asked
+// for plain text.
+func Example() {
+	pages, err := errorpage.New(errorpage.Config{
+		Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pages.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
+	}))
+	defer srv.Close()
+
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Accept", "text/plain")
+	req.Header.Set("X-Request-ID", "req-42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.Status, resp.Header.Get("Cache-Control"))
+	fmt.Print(string(body))
+	// Output:
+	// 502 Bad Gateway no-store
+	// 502 Bad Gateway
+	//
+	// The service is not accepting connections
+	// Our gateway reached the service behind this site, but it refused the connection. It may be restarting.
+	//
+	// Where it failed:
+	// Your browser [OK] -> Gateway [OK] -> Service [X]
+	//
+	// What you can do:
+	// - Reload the page in a minute or two.
+	//
+	// Reference:
+	// Request ID: req-42
+	// Time: 2026-01-02 03:04:05 UTC
+	// If you contact support, please quote this reference.
+}
+
+// A Brand gives the pages the operator's name, colours and links; New
+// rejects values that would make a bad page.
+func ExampleBrand() {
+	pages, err := errorpage.New(errorpage.Config{Brand: errorpage.Brand{
+		Name:        "Acme Cloud",
+		Logo:        `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><circle cx="4" cy="4" r="4"/></svg>`,
+		AccentColor: "#0b5cad",
+		StatusURL:   "https://status.acme.example/",
+		SupportURL:  "mailto:support@acme.example",
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept-Language", "de-CH, de;q=0.9")
+	pages.ServeStatus(rec, req, http.StatusServiceUnavailable)
+	body := rec.Body.String()
+	fmt.Println(rec.Code, rec.Header().Get("Content-Language"))
+	fmt.Println(strings.Contains(body, "<h1>Wartungsarbeiten</h1>"))
+	fmt.Println(strings.Contains(body, `<a href="https://status.acme.example/">Zur Statusseite</a>`))
+
+	_, err = errorpage.New(errorpage.Config{Brand: errorpage.Brand{Logo: "https://acme.example/logo.png"}})
+	fmt.Println(err != nil)
+	_, err = errorpage.New(errorpage.Config{Brand: errorpage.Brand{TextColor: "#dddddd"}})
+	fmt.Println(err)
+	// Output:
+	// 503 de
+	// true
+	// true
+	// true
+	// errorpage: invalid brand: TextColor #dddddd on BackgroundColor #f6f7f9 has contrast 1.27:1, below WCAG AA's 4.5:1
+}
+
+// Templates in an fs.FS override the embedded ones: a whole page for one
+// status ("404.html"), a class of statuses ("5xx.txt"), or only some
+// blocks of the default page ("default.html" holding {{define}}s).
+func ExampleConfig_templates() {
+	fsys := fstest.MapFS{
+		"default.html": {Data: []byte(`{{define "footer"}}<footer>Need help? Call +1 555 0100.</footer>{{end}}`)},
+		"5xx.txt":      {Data: []byte("{{.Status}}: {{.Title}}. Reference {{.RequestID}}.\n")},
+	}
+	pages, err := errorpage.New(errorpage.Config{Templates: fsys})
+	if err != nil {
+		log.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("X-Request-ID", "r-7")
+
+	req.Header.Set("Accept", "text/plain")
+	rec := httptest.NewRecorder()
+	pages.ServeError(rec, req, gatewayerr.HTTPResponseTimeout)
+	fmt.Print(rec.Body.String())
+
+	req.Header.Set("Accept", "text/html")
+	rec = httptest.NewRecorder()
+	pages.ServeStatus(rec, req, http.StatusNotFound)
+	fmt.Println(strings.Contains(rec.Body.String(), "<footer>Need help? Call +1 555 0100.</footer>"))
+	// Output:
+	// 504: The service took too long to answer. Reference r-7.
+	// true
+}
+
+// Render writes any variant of a page without a request, for a gallery
+// or a test.
+func ExamplePages_Render() {
+	err := errorpage.Default().Render(os.Stdout, errorpage.Sample{
+		Err:       &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, RetryAfter: 30 * time.Second},
+		Format:    errorpage.ProblemJSON,
+		Language:  "fr",
+		RequestID: "r-1",
+		Time:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// {"type":"about:blank","title":"Service indisponible","status":503,"detail":"Le service qui fait fonctionner ce site n’est pas disponible pour le moment. Notre passerelle retient les requêtes pour lui laisser le temps de se rétablir.","kind":"destination_unavailable","request_id":"r-1","time":"2026-01-02T03:04:05Z","retry_after":30}
+}
+
+// Negotiate tells middleware which format a request will get.
+func ExampleNegotiate() {
+	for _, accept := range []string{"text/html,*/*;q=0.8", "application/json", "application/*", "text/plain;q=0.5, */*;q=0.1"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept", accept)
+		fmt.Println(errorpage.Negotiate(req))
+	}
+	// Output:
+	// html
+	// json
+	// problem+json
+	// text
+}

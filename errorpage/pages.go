@@ -2,9 +2,7 @@ package errorpage
 
 import (
 	"bytes"
-	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -149,21 +147,8 @@ func statusOf(ge *gatewayerr.Error) int {
 	return s
 }
 
-// classify returns err as a *gatewayerr.Error.
-func classify(err error) *gatewayerr.Error {
-	var ge *gatewayerr.Error
-	if errors.As(err, &ge) {
-		return ge
-	}
-	var k gatewayerr.Kind
-	if errors.As(err, &k) {
-		return &gatewayerr.Error{Kind: k, Err: err}
-	}
-	if errors.Is(err, context.Canceled) {
-		return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err}
-	}
-	return &gatewayerr.Error{Kind: gatewayerr.Unknown, Err: err}
-}
+// classify returns err as a *gatewayerr.Error; err is not nil.
+func classify(err error) *gatewayerr.Error { return gatewayerr.Classify(err) }
 
 // Owned header values, shared by every response and never modified.
 var (

@@ -2,6 +2,7 @@ package errorpage
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,6 +118,7 @@ func TestClientClosedRequestWritesNothing(t *testing.T) {
 	for _, err := range []error{
 		&gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest},
 		fmt.Errorf("proxy: %w", gatewayerr.ClientClosedRequest),
+		fmt.Errorf("read request body: %w", context.Canceled),
 	} {
 		rec := httptest.NewRecorder()
 		p.ServeError(rec, request("GET", "/"), err)

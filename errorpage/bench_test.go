@@ -57,3 +57,12 @@ func BenchmarkRenderHTMLUncached(b *testing.B) {
 		p.release(buf)
 	}
 }
+
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := New(Config{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"golang.org/x/text/language"
 )
@@ -102,9 +101,18 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 		}
 		i, ok := index[t.String()]
 		if !ok {
+			// A new language or regional variant: it starts from its base
+			// language's catalog if there is one ("pt-BR" from "pt"),
+			// else from English.
+			from := en
+			if base, _ := t.Base(); base.String() != t.String() {
+				if bi, ok := index[base.String()]; ok {
+					from = locs[bi].msgs
+				}
+			}
 			i = len(locs)
 			index[t.String()] = i
-			locs = append(locs, &locale{tag: t.String(), msgs: maps.Clone(en)})
+			locs = append(locs, &locale{tag: t.String(), msgs: maps.Clone(from)})
 		}
 		for key, text := range overrides[tag] {
 			orig, ok := en[key]
@@ -163,13 +171,4 @@ func (l *locale) statusText(status int) string {
 		return s
 	}
 	return l.msgs["status."+strconv.Itoa(status/100)+"xx"]
-}
-
-// trimmedTags lists the tags of locs, for a language matcher.
-func trimmedTags(locs []*locale) []string {
-	tags := make([]string, len(locs))
-	for i, l := range locs {
-		tags[i] = strings.TrimSpace(l.tag)
-	}
-	return tags
 }

@@ -49,12 +49,16 @@ func TestMessagesOverrides(t *testing.T) {
 		"en":    {"title.refused": "Our backend is napping"},
 		"de":    {"retry": "Nochmal ab %s."},
 		"sv-SE": {"title.refused": "Tjänsten tar inte emot anslutningar"},
+		"pt-BR": {"title.refused": "O serviço recusou a conexão"},
 	}})
 	for _, tt := range []struct{ lang, want string }{
 		{"en", "<h1>Our backend is napping</h1>"},
 		{"sv", "<h1>Tjänsten tar inte emot anslutningar</h1>"},
 		{"sv", "Our gateway reached the service"}, // English fallback for the rest
 		{"de", "Nochmal ab 05:06:37 UTC."},
+		{"pt-BR", "<h1>O serviço recusou a conexão</h1>"},
+		{"pt-BR", "Nosso gateway chegou ao serviço"}, // the rest from pt
+		{"pt-PT", "<h1>O serviço não está aceitando conexões</h1>"},
 	} {
 		rec := httptest.NewRecorder()
 		p.ServeError(rec, request("GET", "/", "Accept", "text/html", "Accept-Language", tt.lang), &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, RetryAfter: 30e9})

@@ -148,10 +148,8 @@ func hops(l *locale, g group, chain []gatewayerr.ProxyStatus, debug bool) []Hop 
 		hs = append(hs, h)
 	}
 	hs = append(hs, Hop{Label: l.msg("hop.upstream"), State: HopOK})
-	failed := -1
-	if g == gInternal {
-		failed = 1 // the gateway itself
-	} else {
+	failed := 1 // the gateway itself, for its own failures
+	if g != gInternal {
 		failed = len(hs) - 1 // the service, unless a proxy says otherwise
 		for i := len(chain) - 1; i >= 0; i-- {
 			if chain[i].Error == "" {

@@ -21,7 +21,7 @@ var offers = []string{"text/html", "application/problem+json", "application/json
 // HTTPie), and HTML otherwise.
 func Negotiate(r *http.Request) Format {
 	var buf, spec [header.MaxEntries]header.MediaRange
-	ranges := header.ParseAccept(buf[:0], r.Header.Get("Accept"))
+	ranges := header.ParseAccept(buf[:0], headerValue(r.Header, "Accept"))
 	star := 0 // the q of */*
 	specific := spec[:0]
 	for _, mr := range ranges {

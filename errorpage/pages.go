@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -106,9 +107,10 @@ func Default() *Pages { return defaultPages() }
 // by a middleware), except those the page owns, which are replaced:
 // Content-Type, Content-Length, Content-Language, Cache-Control, Vary,
 // X-Content-Type-Options and, for HTML, Content-Security-Policy.
-// Retry-After is set from the error's RetryAfter when known and not already
-// set; X-Request-ID is set to the page's request ID when not already set.
-// A HEAD request gets the headers and no body.
+// Content-Encoding and Content-Range, which would misdescribe the page, are
+// removed. Retry-After is set from the error's RetryAfter when known and not
+// already set; X-Request-ID is set to the page's request ID when not
+// already set. A HEAD request gets the headers and no body.
 //
 // For a nil err, ServeError serves a 500 page. For an error of kind
 // gatewayerr.ClientClosedRequest it writes nothing at all, not even a
@@ -150,7 +152,8 @@ func statusOf(ge *gatewayerr.Error) int {
 // classify returns err as a *gatewayerr.Error; err is not nil.
 func classify(err error) *gatewayerr.Error { return gatewayerr.Classify(err) }
 
-// Owned header values, shared by every response and never modified.
+// Owned header values, shared by every response to save allocations; they
+// must never be modified in place (net/http does not).
 var (
 	hdrNoStore = []string{"no-store"}
 	hdrNosniff = []string{"nosniff"}
@@ -180,7 +183,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	h := w.Header()
 	j := job{
 		format: Negotiate(r),
-		loc:    p.language(r.Header.Get("Accept-Language")),
+		loc:    p.language(headerValue(r.Header, "Accept-Language")),
 		status: status,
 		ge:     ge,
 		debug:  p.debug != nil && p.debug(r),
@@ -212,6 +215,8 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	if j.format == HTML {
 		h["Content-Security-Policy"] = hdrCSP
 	}
+	delete(h, "Content-Encoding")
+	delete(h, "Content-Range")
 	if setRetry {
 		h["Retry-After"] = []string{strconv.FormatInt(int64((j.retry+time.Second-1)/time.Second), 10)}
 	}
@@ -222,6 +227,19 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	if r.Method != http.MethodHead {
 		w.Write(buf.Bytes()) //nolint:errcheck // the client may be gone; nothing to do
 	}
+}
+
+// headerValue returns the value of the header field name, its lines joined
+// with commas when it has several.
+func headerValue(h http.Header, name string) string {
+	vs := h[name]
+	switch len(vs) {
+	case 0:
+		return ""
+	case 1:
+		return vs[0]
+	}
+	return strings.Join(vs, ",")
 }
 
 // maxBuffer is the largest buffer kept for reuse.

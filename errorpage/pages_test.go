@@ -47,6 +47,7 @@ func TestServeErrorHeaders(t *testing.T) {
 	rec.Header().Set("Via", "1.1 gatehouse")
 	rec.Header().Set("Cache-Control", "public, max-age=600")
 	rec.Header().Set("Content-Type", "application/octet-stream")
+	rec.Header().Set("Content-Encoding", "gzip")
 	r := request(http.MethodGet, "/", "Accept", "text/html", "Accept-Language", "fr-CA", "X-Request-ID", "abc-123")
 	p.ServeError(rec, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, RetryAfter: 1500 * time.Millisecond})
 
@@ -54,7 +55,7 @@ func TestServeErrorHeaders(t *testing.T) {
 		t.Errorf("status = %d, want 502", rec.Code)
 	}
 	got := map[string]string{}
-	for _, k := range []string{"Content-Type", "Content-Length", "Content-Language", "Cache-Control", "Vary", "X-Content-Type-Options", "Content-Security-Policy", "Retry-After", "Proxy-Status", "Via", "X-Request-Id"} {
+	for _, k := range []string{"Content-Type", "Content-Length", "Content-Language", "Cache-Control", "Vary", "X-Content-Type-Options", "Content-Security-Policy", "Retry-After", "Proxy-Status", "Via", "X-Request-Id", "Content-Encoding"} {
 		got[k] = strings.Join(rec.Header().Values(k), "|")
 	}
 	want := map[string]string{
@@ -69,6 +70,7 @@ func TestServeErrorHeaders(t *testing.T) {
 		"Proxy-Status":            "gatehouse; error=connection_refused",
 		"Via":                     "1.1 gatehouse",
 		"X-Request-Id":            "abc-123",
+		"Content-Encoding":        "",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("headers mismatch (-want +got):\n%s", diff)
@@ -428,6 +430,47 @@ func TestDebugDetails(t *testing.T) {
 				if strings.Contains(body, secret) != trustedReq {
 					t.Errorf("%s, debug %v: body contains %q: %v", accept, trustedReq, secret, !trustedReq)
 				}
+			}
+		}
+	}
+}
+
+func TestMultiLineHeaders(t *testing.T) {
+	r := request("GET", "/")
+	r.Header["Accept"] = []string{"image/png", "application/json"}
+	if got := Negotiate(r); got != JSON {
+		t.Errorf("Negotiate with two Accept lines = %v, want json", got)
+	}
+	r.Header["Accept-Language"] = []string{"tlh", "ko"}
+	rec := httptest.NewRecorder()
+	newPages(t, Config{}).ServeStatus(rec, r, 502)
+	if cl := rec.Header().Get("Content-Language"); cl != "ko" {
+		t.Errorf("Content-Language with two Accept-Language lines = %q, want ko", cl)
+	}
+}
+
+// TestPageSize checks that the largest default HTML pages, with every
+// Brand link and a long Proxy-Status chain, stay under 12 KB in every
+// language.
+func TestPageSize(t *testing.T) {
+	p := newPages(t, Config{Brand: Brand{
+		Name: "Acme Cloud Platform", HomeURL: "https://acme.example/", SupportURL: "https://acme.example/support",
+		StatusURL: "https://status.acme.example/", Footer: "© 2026 Acme Cloud Platform Ltd. All rights reserved.",
+	}})
+	chain := make([]gatewayerr.ProxyStatus, 10)
+	for _, lang := range Languages() {
+		for _, s := range []Sample{
+			{Err: &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, RetryAfter: time.Hour, Chain: chain}},
+			{Status: 503, RetryAfter: 48 * time.Hour},
+			{Err: &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError}},
+		} {
+			s.Language = lang
+			var b bytes.Buffer
+			if err := p.Render(&b, s); err != nil {
+				t.Fatal(err)
+			}
+			if b.Len() >= 12<<10 {
+				t.Errorf("%s %d: %d bytes, want under 12 KB", lang, s.Status, b.Len())
 			}
 		}
 	}

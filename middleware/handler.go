@@ -1,0 +1,217 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+
+	"github.com/gatehouse-go/gatehouse/errorpage"
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+	"github.com/gatehouse-go/gatehouse/internal/respwriter"
+)
+
+// Handler returns a middleware that recovers panics and replaces error
+// responses with the branded pages of opts.Pages.
+//
+// A panic before the response's status was sent becomes a 500 page of kind
+// gatewayerr.ProxyInternalError ("the service failed"), logged with its
+// stack and reported to opts.OnError. A panic after the status was sent
+// cannot be turned into a page any more: it is logged and reported the same
+// way, and the response is aborted with panic(http.ErrAbortHandler), which
+// net/http answers by closing the connection (HTTP/1) or resetting the
+// stream (HTTP/2), so that the client sees a truncated response rather than
+// a page glued to a partial body. A panic with http.ErrAbortHandler itself
+// is passed on untouched.
+//
+// A response whose status is in opts.Intercept (502, 503 and 504 by
+// default) has its body discarded and the branded page written in its
+// place, subject to opts.InterceptPolicy; see [SetError] for choosing the
+// page's copy. The decision is taken when the status is written, so other
+// responses are neither buffered nor delayed. Informational (1xx)
+// responses, 101 Switching Protocols and hijacked connections are never
+// intercepted.
+//
+// The ResponseWriter the next handler gets has exactly the optional
+// interfaces of the one Handler gets (http.Flusher, http.Hijacker,
+// io.ReaderFrom, http.Pusher, http.CloseNotifier) and an Unwrap method, so
+// streaming, WebSocket upgrades, sendfile and every http.ResponseController
+// method keep working. It is recycled once the next handler returns: as
+// net/http requires, it must not be used after that, not even from a
+// goroutine the handler started.
+func Handler(opts Options) func(http.Handler) http.Handler {
+	cfg := &respwriter.Config{
+		Intercept: opts.intercepted(),
+		KeepHTML:  opts.InterceptPolicy == InterceptUnlessHTML,
+	}
+	pages := opts.pages()
+	logger, onError := opts.Logger, opts.OnError
+	return func(next http.Handler) http.Handler {
+		h := &handler{next: next, cfg: cfg, pages: pages, logger: logger, onError: onError}
+		h.pool.New = func() any { return new(respwriter.Writer) }
+		return h
+	}
+}
+
+type handler struct {
+	next    http.Handler
+	cfg     *respwriter.Config
+	pages   *errorpage.Pages
+	logger  *slog.Logger
+	onError func(*http.Request, *gatewayerr.Error)
+	pool    sync.Pool // of *respwriter.Writer
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw := h.pool.Get().(*respwriter.Writer)
+	rw.Reset(w, h.cfg, r.Method == http.MethodHead)
+	defer h.finish(rw, r)
+	h.next.ServeHTTP(rw.View(), r)
+}
+
+// finish runs when the next handler has returned or panicked. It is the
+// deferred function itself, so that recover works in it.
+func (h *handler) finish(rw *respwriter.Writer, r *http.Request) {
+	if v := recover(); v != nil {
+		h.recovered(rw, r, v)
+		return
+	}
+	if status, ok := rw.Held(); ok {
+		h.replace(rw, r, status, h.cause(rw, r, status))
+	}
+	h.release(rw)
+}
+
+func (h *handler) release(rw *respwriter.Writer) {
+	rw.Release()
+	h.pool.Put(rw)
+}
+
+// recovered handles the panic value v.
+func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
+	if v == http.ErrAbortHandler {
+		if err := rw.Err(); err != nil {
+			ge := asGatewayError(err)
+			h.report(r, ge, slog.LevelWarn, "gatehouse: response aborted")
+		} else if h.logger != nil {
+			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "gatehouse: response aborted",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		}
+		h.release(rw)
+		panic(http.ErrAbortHandler)
+	}
+	ge := &gatewayerr.Error{
+		Kind: gatewayerr.ProxyInternalError,
+		Err:  &PanicError{Value: v, Stack: debug.Stack()},
+	}
+	h.report(r, ge, slog.LevelError, "gatehouse: panic recovered")
+	if rw.Committed() {
+		h.release(rw)
+		panic(http.ErrAbortHandler)
+	}
+	h.replace(rw, r, http.StatusInternalServerError, ge)
+	h.release(rw)
+}
+
+// replace writes the page for status and err (which may be nil) in place
+// of the response held in rw.
+func (h *handler) replace(rw *respwriter.Writer, r *http.Request, status int, err error) {
+	w := rw.Unwrap()
+	respwriter.RemoveBodyHeaders(w.Header())
+	respwriter.PassNext(w) // an enclosing Handler lets the page through
+	if err != nil {
+		h.pages.ServeError(w, r, err)
+	} else {
+		h.pages.ServeStatus(w, r, status)
+	}
+}
+
+// cause returns the error that decides the copy of the page replacing a
+// response of the given status, or nil when none is known: the one recorded
+// with SetError, else a *gatewayerr.Error that cancelled the request's
+// context.
+func (h *handler) cause(rw *respwriter.Writer, r *http.Request, status int) error {
+	if err := rw.Err(); err != nil {
+		return err
+	}
+	var ge *gatewayerr.Error
+	if errors.As(context.Cause(r.Context()), &ge) {
+		return ge
+	}
+	return nil
+}
+
+// report logs ge at level, when there is a logger, and calls the hook.
+func (h *handler) report(r *http.Request, ge *gatewayerr.Error, level slog.Level, msg string) {
+	if h.logger != nil {
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("error.type", ge.ErrorType()),
+			slog.String("error", ge.Error()),
+		}
+		var pe *PanicError
+		if errors.As(ge, &pe) {
+			attrs = append(attrs, slog.String("stack", string(pe.Stack)))
+		}
+		h.logger.LogAttrs(r.Context(), level, msg, attrs...)
+	}
+	if h.onError != nil {
+		h.onError(r, ge)
+	}
+}
+
+// asGatewayError returns err as a *gatewayerr.Error.
+func asGatewayError(err error) *gatewayerr.Error {
+	var ge *gatewayerr.Error
+	if errors.As(err, &ge) {
+		return ge
+	}
+	return &gatewayerr.Error{Kind: gatewayerr.Unknown, Err: err}
+}
+
+// SetError records err as the cause of the error response being written to
+// w, for every [Handler] that w comes from; it reports whether there was
+// one. When such a Handler replaces the response, err decides the page's
+// status and copy (through errorpage.Pages.ServeError); when the response is
+// aborted with panic(http.ErrAbortHandler) after its status was sent, err is
+// logged and reported to [Options.OnError].
+//
+// A handler calls it before writing an intercepted status:
+//
+//	middleware.SetError(w, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, Err: err})
+//	w.WriteHeader(http.StatusBadGateway)
+//
+// The cause is kept with the ResponseWriter rather than in the request's
+// context, because putting it in the context would cost every request an
+// allocation. Handler also honours a *gatewayerr.Error that cancelled the
+// request's context (see context.WithCancelCause and
+// context.WithTimeoutCause), as a timeout middleware outside the handler
+// may set.
+func SetError(w http.ResponseWriter, err error) bool {
+	return respwriter.SetError(w, err)
+}
+
+// PanicError is a panic recovered by [Handler]. It reaches operators (logs
+// and [Options.OnError]) as the Err of a *gatewayerr.Error of kind
+// gatewayerr.ProxyInternalError; it never reaches a visitor.
+type PanicError struct {
+	// Value is the value the handler panicked with.
+	Value any
+
+	// Stack is the panicking goroutine's stack trace, as formatted by
+	// runtime/debug.Stack.
+	Stack []byte
+}
+
+// Error returns "middleware: panic: " followed by the panic value.
+func (e *PanicError) Error() string { return fmt.Sprintf("middleware: panic: %v", e.Value) }
+
+// Unwrap returns the panic value when it is an error, and nil otherwise.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

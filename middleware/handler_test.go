@@ -1,0 +1,743 @@
+package middleware
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+	"golang.org/x/net/websocket"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// proto is a way of serving over a real loopback connection.
+type proto string
+
+const (
+	http1   proto = "HTTP/1.1"
+	h2cProt proto = "h2c"
+	h2TLS   proto = "h2"
+)
+
+var protos = []proto{http1, h2cProt, h2TLS}
+
+// serve starts a server for h speaking p on 127.0.0.1 and returns its URL
+// and a client for it. When the test ends, it stops both and fails the test
+// if the server logged anything (such as a superfluous WriteHeader).
+func serve(t *testing.T, p proto, h http.Handler) (string, *http.Client) {
+	t.Helper()
+	var errLog syncBuffer
+	s := httptest.NewUnstartedServer(h)
+	s.Config.ErrorLog = log.New(&errLog, "", 0)
+	t.Cleanup(func() {
+		if got := errLog.String(); got != "" {
+			t.Errorf("server log is not empty:\n%s", got)
+		}
+	})
+	var c *http.Client
+	switch p {
+	case http1:
+		s.Start()
+		c = s.Client()
+	case h2cProt:
+		s.Config.Handler = h2c.NewHandler(h, &http2.Server{})
+		s.Start()
+		c = &http.Client{Transport: &http2.Transport{
+			AllowHTTP: true,
+			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			},
+		}}
+	case h2TLS:
+		s.EnableHTTP2 = true
+		s.StartTLS()
+		c = s.Client()
+	}
+	t.Cleanup(func() {
+		c.CloseIdleConnections()
+		s.Close()
+	})
+	return s.URL, c
+}
+
+// get sends a request and returns the response with its body read.
+func do(t *testing.T, c *http.Client, method, url string) (*http.Response, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// logRecord is one line of a JSON slog handler's output.
+type logRecord struct {
+	Level     string `json:"level"`
+	Msg       string `json:"msg"`
+	ErrorType string `json:"error.type"`
+	Error     string `json:"error"`
+	Stack     string `json:"stack"`
+}
+
+// newLogger returns a logger that records everything from debug up.
+func newLogger() (*slog.Logger, *syncBuffer) {
+	var buf syncBuffer
+	return slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
+}
+
+func records(t *testing.T, buf *syncBuffer) []logRecord {
+	t.Helper()
+	var rs []logRecord
+	sc := bufio.NewScanner(strings.NewReader(buf.String()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r logRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("bad log line %q: %v", sc.Text(), err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// hook records the errors reported to Options.OnError.
+type hook struct {
+	mu   sync.Mutex
+	errs []*gatewayerr.Error
+}
+
+func (h *hook) onError(r *http.Request, err *gatewayerr.Error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.errs = append(h.errs, err)
+}
+
+func (h *hook) got() []*gatewayerr.Error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.errs
+}
+
+const secret = "dial tcp 10.1.2.3:8080: connect: connection refused"
+
+func TestHandlerInterceptsErrorResponses(t *testing.T) {
+	// app writes the status of its "status" query parameter, with the given
+	// content type and body and a few headers of its own.
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("err") != "" {
+			SetError(w, &gatewayerr.Error{Kind: gatewayerr.ConnectionTimeout, Err: errors.New(secret)})
+		}
+		h := w.Header()
+		h.Set("Retry-After", "30")
+		h.Set("X-Request-Id", "abc")
+		h.Set("Etag", `"v1"`)
+		if ct := q.Get("ct"); ct != "" {
+			h.Set("Content-Type", ct)
+		}
+		var status int
+		fmt.Sscan(q.Get("status"), &status)
+		w.WriteHeader(status)
+		io.WriteString(w, q.Get("body"))
+	})
+	timeout := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithCancelCause(r.Context())
+			cancel(&gatewayerr.Error{Kind: gatewayerr.HTTPResponseTimeout})
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+
+	tests := []struct {
+		name       string
+		opts       Options
+		wrap       func(http.Handler) http.Handler
+		method     string
+		query      string
+		wantStatus int
+		wantPage   bool // the branded page replaced the body
+		wantBody   string
+	}{
+		{name: "success untouched", query: "status=200&body=hello", wantStatus: 200, wantBody: "hello"},
+		{name: "404 not intercepted by default", query: "status=404&body=nf", wantStatus: 404, wantBody: "nf"},
+		{name: "500 not intercepted by default", query: "status=500&body=oops", wantStatus: 500, wantBody: "oops"},
+		{name: "502 replaced", query: "status=502&body=" + secret, wantStatus: 502, wantPage: true},
+		{name: "503 replaced", query: "status=503&body=" + secret, wantStatus: 503, wantPage: true},
+		{name: "504 replaced", query: "status=504&body=" + secret, wantStatus: 504, wantPage: true},
+		{name: "empty 502 replaced", query: "status=502", wantStatus: 502, wantPage: true},
+		{name: "HEAD gets headers only", method: http.MethodHead, query: "status=502&body=" + secret, wantStatus: 502, wantPage: true},
+		{name: "custom statuses", opts: Options{Intercept: []int{404, 200}}, query: "status=404&body=nf", wantStatus: 404, wantPage: true},
+		{name: "custom statuses leave 502", opts: Options{Intercept: []int{404}}, query: "status=502&body=x", wantStatus: 502, wantBody: "x"},
+		{name: "custom statuses ignore 200", opts: Options{Intercept: []int{404, 200}}, query: "status=200&body=ok", wantStatus: 200, wantBody: "ok"},
+		{name: "empty list intercepts nothing", opts: Options{Intercept: []int{}}, query: "status=502&body=x", wantStatus: 502, wantBody: "x"},
+		{name: "SetError decides the page", query: "status=502&err=1&body=x", wantStatus: 504, wantPage: true},
+		{name: "context cause decides the page", wrap: timeout, query: "status=503&body=x", wantStatus: 504, wantPage: true},
+		{
+			name: "unless HTML keeps HTML", opts: Options{InterceptPolicy: InterceptUnlessHTML},
+			query: "status=503&ct=text/html&body=<h1>Back soon</h1>", wantStatus: 503, wantBody: "<h1>Back soon</h1>",
+		},
+		{
+			name: "unless HTML replaces JSON", opts: Options{InterceptPolicy: InterceptUnlessHTML},
+			query: "status=503&ct=application/json&body={}", wantStatus: 503, wantPage: true,
+		},
+		{
+			name: "unless HTML replaces empty HTML", opts: Options{InterceptPolicy: InterceptUnlessHTML},
+			query: "status=503&ct=text/html", wantStatus: 503, wantPage: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h http.Handler = Handler(tt.opts)(app)
+			if tt.wrap != nil {
+				h = tt.wrap(h)
+			}
+			url, c := serve(t, http1, h)
+			method := tt.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			resp, body := do(t, c, method, url+"/?"+strings.ReplaceAll(tt.query, " ", "+"))
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			for _, k := range []string{"Retry-After", "X-Request-Id"} {
+				if resp.Header.Get(k) == "" {
+					t.Errorf("header %s was dropped", k)
+				}
+			}
+			if !tt.wantPage {
+				if body != tt.wantBody {
+					t.Errorf("body = %q, want %q", body, tt.wantBody)
+				}
+				if got := resp.Header.Get("Etag"); got == "" {
+					t.Error("Etag was dropped from a response that was not replaced")
+				}
+				return
+			}
+			if strings.Contains(body, "10.1.2.3") || strings.Contains(body, "refused") {
+				t.Errorf("the page shows the replaced body or the cause:\n%s", body)
+			}
+			if method == http.MethodHead && body != "" {
+				t.Errorf("HEAD response has a body: %q", body)
+			}
+			if method != http.MethodHead && body == "" {
+				t.Error("the page is empty")
+			}
+			want := map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Etag": ""}
+			for k, v := range want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("header %s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestHandlerRecoversPanicBeforeHeader(t *testing.T) {
+	cause := errors.New("database is on fire")
+	for _, tt := range []struct {
+		name  string
+		value any
+	}{
+		{"string", "boom: " + secret},
+		{"error", fmt.Errorf("handler: %w", cause)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, logs := newLogger()
+			var hk hook
+			h := Handler(Options{Logger: logger, OnError: hk.onError})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadGateway) // held, never sent
+				panic(tt.value)
+			}))
+			url, c := serve(t, http1, h)
+			resp, body := do(t, c, http.MethodGet, url)
+			if resp.StatusCode != http.StatusInternalServerError {
+				t.Errorf("status = %d, want 500", resp.StatusCode)
+			}
+			if strings.Contains(body, "boom") || strings.Contains(body, "fire") || strings.Contains(body, "goroutine") {
+				t.Errorf("the page shows the panic:\n%s", body)
+			}
+			if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want the page's no-store", got)
+			}
+
+			errs := hk.got()
+			if len(errs) != 1 {
+				t.Fatalf("hook called %d times, want 1", len(errs))
+			}
+			if !errors.Is(errs[0], gatewayerr.ProxyInternalError) {
+				t.Errorf("hook got kind %v, want proxy_internal_error", errs[0].Kind)
+			}
+			var pe *PanicError
+			if !errors.As(errs[0], &pe) {
+				t.Fatalf("hook got %v, not a *PanicError", errs[0])
+			}
+			if pe.Value != tt.value {
+				t.Errorf("PanicError.Value = %v, want %v", pe.Value, tt.value)
+			}
+			if err, ok := tt.value.(error); ok && !errors.Is(errs[0], cause) {
+				t.Errorf("errors.Is(%v, cause) = false; want the panic's error in the chain (%v)", errs[0], err)
+			}
+			rs := records(t, logs)
+			if len(rs) != 1 || rs[0].Level != "ERROR" || rs[0].ErrorType != "proxy_internal_error" {
+				t.Fatalf("log records = %+v, want one ERROR of type proxy_internal_error", rs)
+			}
+			if !strings.Contains(rs[0].Stack, "TestHandlerRecoversPanicBeforeHeader") {
+				t.Errorf("logged stack does not show the panicking function:\n%s", rs[0].Stack)
+			}
+		})
+	}
+}
+
+func TestHandlerAbortsPanicAfterHeader(t *testing.T) {
+	for _, p := range protos {
+		t.Run(string(p), func(t *testing.T) {
+			logger, logs := newLogger()
+			var hk hook
+			h := Handler(Options{Logger: logger, OnError: hk.onError})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "partial")
+				w.(http.Flusher).Flush()
+				panic("late boom")
+			}))
+			url, c := serve(t, p, h)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("status = %d, want the 200 already sent", resp.StatusCode)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err == nil {
+				t.Error("reading the aborted body succeeded; want an error")
+			}
+			if string(body) != "partial" {
+				t.Errorf("body = %q, want only %q", body, "partial")
+			}
+			if errs := hk.got(); len(errs) != 1 || !errors.Is(errs[0], gatewayerr.ProxyInternalError) {
+				t.Errorf("hook got %v, want one proxy_internal_error", errs)
+			}
+			if rs := records(t, logs); len(rs) != 1 || rs[0].Level != "ERROR" {
+				t.Errorf("log records = %+v, want one ERROR", rs)
+			}
+		})
+	}
+}
+
+func TestHandlerPassesErrAbortHandlerOn(t *testing.T) {
+	cause := &gatewayerr.Error{Kind: gatewayerr.HTTPResponseIncomplete, Err: io.ErrUnexpectedEOF}
+	for _, tt := range []struct {
+		name      string
+		cause     error
+		wantLevel string
+	}{
+		{"cause unknown", nil, "DEBUG"},
+		{"cause recorded", cause, "WARN"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, logs := newLogger()
+			var hk hook
+			h := Handler(Options{Logger: logger, OnError: hk.onError})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "partial")
+				if tt.cause != nil {
+					SetError(w, tt.cause)
+				}
+				panic(http.ErrAbortHandler)
+			}))
+			var v any
+			func() {
+				defer func() { v = recover() }()
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+			}()
+			if v != http.ErrAbortHandler {
+				t.Fatalf("recovered %v, want http.ErrAbortHandler", v)
+			}
+			rs := records(t, logs)
+			if len(rs) != 1 || rs[0].Level != tt.wantLevel {
+				t.Errorf("log records = %+v, want one at %s", rs, tt.wantLevel)
+			}
+			var want []*gatewayerr.Error
+			if tt.cause != nil {
+				want = []*gatewayerr.Error{cause}
+			}
+			if diff := cmp.Diff(want, hk.got(), cmp.Comparer(func(a, b *gatewayerr.Error) bool { return a == b })); diff != "" {
+				t.Errorf("hook (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHandlerSilentWithoutLogger(t *testing.T) {
+	h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }))
+	url, c := serve(t, http1, h)
+	if resp, _ := do(t, c, http.MethodGet, url); resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status = %d, want 500", resp.StatusCode)
+	}
+	// serve fails the test if anything reached the server's log.
+}
+
+func TestHandlerNestedRendersOnce(t *testing.T) {
+	var inner, outer hook
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	h := Handler(Options{OnError: outer.onError})(Handler(Options{OnError: inner.onError})(app))
+	url, c := serve(t, http1, h)
+	resp, body := do(t, c, http.MethodGet, url)
+	if resp.StatusCode != http.StatusInternalServerError || body == "" {
+		t.Errorf("got %d %q, want a 500 page", resp.StatusCode, body)
+	}
+	if len(inner.got()) != 1 || len(outer.got()) != 0 {
+		t.Errorf("hooks called %d (inner) and %d (outer) times, want 1 and 0", len(inner.got()), len(outer.got()))
+	}
+}
+
+// ifaceNames lists the optional interfaces of w.
+func ifaceNames(w http.ResponseWriter) []string {
+	var s []string
+	if _, ok := w.(http.Flusher); ok {
+		s = append(s, "Flusher")
+	}
+	if _, ok := w.(http.Hijacker); ok {
+		s = append(s, "Hijacker")
+	}
+	if _, ok := w.(io.ReaderFrom); ok {
+		s = append(s, "ReaderFrom")
+	}
+	if _, ok := w.(http.Pusher); ok {
+		s = append(s, "Pusher")
+	}
+	if _, ok := w.(http.CloseNotifier); ok { //nolint:staticcheck // checking it is kept
+		s = append(s, "CloseNotifier")
+	}
+	if _, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		s = append(s, "Unwrap")
+	}
+	return s
+}
+
+func TestHandlerKeepsInterfacesOverRealConnections(t *testing.T) {
+	for _, p := range protos {
+		t.Run(string(p), func(t *testing.T) {
+			var raw, wrapped []string
+			app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wrapped = ifaceNames(w) })
+			mw := Handler(Options{})(app)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				raw = append(ifaceNames(w), "Unwrap")
+				mw.ServeHTTP(w, r)
+			})
+			url, c := serve(t, p, h)
+			resp, _ := do(t, c, http.MethodGet, url)
+			if resp.ProtoMajor != map[proto]int{http1: 1, h2cProt: 2, h2TLS: 2}[p] {
+				t.Errorf("served over %s", resp.Proto)
+			}
+			if diff := cmp.Diff(raw, wrapped); diff != "" {
+				t.Errorf("interfaces (-net/http's +the wrapper's):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHandlerStreamsServerSentEvents(t *testing.T) {
+	for _, p := range protos {
+		t.Run(string(p), func(t *testing.T) {
+			ack := make(chan struct{})
+			h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				rc := http.NewResponseController(w)
+				for i := range 3 {
+					fmt.Fprintf(w, "data: %d\n\n", i)
+					if err := rc.Flush(); err != nil {
+						t.Errorf("Flush: %v", err)
+						return
+					}
+					// The client acknowledges each event before the next
+					// is written: without a real flush, this deadlocks
+					// until the request's deadline.
+					select {
+					case <-ack:
+					case <-r.Context().Done():
+						t.Errorf("event %d was not received", i)
+						return
+					}
+				}
+			}))
+			url, c := serve(t, p, h)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			for i := range 3 {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					t.Fatalf("event %d: %v", i, err)
+				}
+				if want := fmt.Sprintf("data: %d\n", i); line != want {
+					t.Fatalf("event %d = %q, want %q", i, line, want)
+				}
+				br.ReadString('\n')
+				ack <- struct{}{}
+			}
+		})
+	}
+}
+
+func TestHandlerUpgradesWebSocket(t *testing.T) {
+	echo := websocket.Handler(func(ws *websocket.Conn) { io.Copy(ws, ws) })
+	url, _ := serve(t, http1, Handler(Options{})(echo))
+	cfg, err := websocket.NewConfig("ws"+strings.TrimPrefix(url, "http"), "http://127.0.0.1/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ws, err := cfg.DialContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetDeadline(time.Now().Add(10 * time.Second))
+	for _, msg := range []string{"hello", "again"} {
+		if err := websocket.Message.Send(ws, msg); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := websocket.Message.Receive(ws, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != msg {
+			t.Errorf("echo = %q, want %q", got, msg)
+		}
+	}
+}
+
+// readFromSpy counts the calls to ReadFrom of the net/http writer it wraps,
+// which has Flusher, Hijacker, ReaderFrom and CloseNotifier (HTTP/1).
+type readFromSpy struct {
+	http.ResponseWriter
+	calls *int
+}
+
+func (s readFromSpy) ReadFrom(src io.Reader) (int64, error) {
+	*s.calls++
+	return s.ResponseWriter.(io.ReaderFrom).ReadFrom(src)
+}
+func (s readFromSpy) Flush() { s.ResponseWriter.(http.Flusher).Flush() }
+func (s readFromSpy) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return s.ResponseWriter.(http.Hijacker).Hijack()
+}
+func (s readFromSpy) CloseNotify() <-chan bool {
+	return s.ResponseWriter.(http.CloseNotifier).CloseNotify() //nolint:staticcheck // forwarded
+}
+
+func TestHandlerServeFileUsesReadFrom(t *testing.T) {
+	content := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16)
+	name := filepath.Join(t.TempDir(), "data.bin")
+	if err := os.WriteFile(name, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	mw := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, name)
+	}))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mw.ServeHTTP(readFromSpy{w, &calls}, r)
+	})
+	url, c := serve(t, http1, h)
+	_, body := do(t, c, http.MethodGet, url)
+	if body != string(content) {
+		t.Errorf("body differs from the file (%d bytes, want %d)", len(body), len(content))
+	}
+	if calls != 1 {
+		t.Errorf("net/http's ReadFrom was called %d times, want 1 (for sendfile)", calls)
+	}
+}
+
+func TestHandlerResponseControllerDeadlines(t *testing.T) {
+	for _, p := range protos {
+		t.Run(string(p), func(t *testing.T) {
+			h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rc := http.NewResponseController(w)
+				if err := rc.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+					t.Errorf("SetReadDeadline: %v", err)
+				}
+				if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+					t.Errorf("SetWriteDeadline: %v", err)
+				}
+				io.WriteString(w, "ok")
+			}))
+			url, c := serve(t, p, h)
+			if _, body := do(t, c, http.MethodGet, url); body != "ok" {
+				t.Errorf("body = %q, want ok", body)
+			}
+		})
+	}
+	t.Run("past write deadline fails the flush", func(t *testing.T) {
+		flushErr := make(chan error, 1)
+		h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			if err := rc.SetWriteDeadline(time.Now().Add(-time.Second)); err != nil {
+				t.Errorf("SetWriteDeadline: %v", err)
+			}
+			io.WriteString(w, "never sent")
+			flushErr <- rc.Flush()
+		}))
+		url, c := serve(t, http1, h)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+			t.Errorf("the response arrived despite the past write deadline: %s", resp.Status)
+		}
+		if err := <-flushErr; !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("Flush = %v, want os.ErrDeadlineExceeded", err)
+		}
+	})
+}
+
+func TestHandlerFullDuplex(t *testing.T) {
+	h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if err := rc.EnableFullDuplex(); err != nil {
+			t.Errorf("EnableFullDuplex: %v", err)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		if err := rc.Flush(); err != nil { // the headers go before the body is read
+			t.Errorf("Flush: %v", err)
+			return
+		}
+		sc := bufio.NewScanner(r.Body)
+		for sc.Scan() {
+			fmt.Fprintf(w, "echo %s\n", sc.Text())
+			if err := rc.Flush(); err != nil {
+				t.Errorf("Flush: %v", err)
+				return
+			}
+		}
+	}))
+	url, c := serve(t, http1, h)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, pr)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	for i, msg := range []string{"one", "two", "three"} {
+		// Each line is written only after the previous echo arrived.
+		if _, err := io.WriteString(pw, msg+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading echo %d: %v", i, err)
+		}
+		if want := "echo " + msg + "\n"; line != want {
+			t.Errorf("echo %d = %q, want %q", i, line, want)
+		}
+	}
+	pw.Close()
+	if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+		t.Errorf("after the request body ended: %q, %v", rest, err)
+	}
+}
+
+func TestHandlerPassesInformationalResponses(t *testing.T) {
+	h := Handler(Options{Intercept: []int{502}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, secret)
+	}))
+	url, c := serve(t, http1, h)
+	var got []int
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+		got = append(got, code)
+		return nil
+	}}
+	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(t.Context(), trace), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if diff := cmp.Diff([]int{http.StatusEarlyHints}, got); diff != "" {
+		t.Errorf("1xx responses (-want +got):\n%s", diff)
+	}
+	if resp.StatusCode != http.StatusBadGateway || strings.Contains(string(body), "10.1.2.3") {
+		t.Errorf("final response %d %q, want the 502 page", resp.StatusCode, body)
+	}
+}

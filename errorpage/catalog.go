@@ -165,6 +165,16 @@ func (l *locale) msg(key string, args ...any) string {
 	return s
 }
 
+// retry returns the sentence saying when to retry. In a right-to-left
+// language the time is isolated (U+2068, U+2069), so that it reads
+// left to right.
+func (l *locale) retry(at string) string {
+	if l.dir == "rtl" {
+		at = "\u2068" + at + "\u2069"
+	}
+	return l.msg("retry", at)
+}
+
 // statusText returns the localized name of status.
 func (l *locale) statusText(status int) string {
 	if s, ok := l.msgs["status."+strconv.Itoa(status)]; ok {

@@ -263,7 +263,7 @@ func (p *Pages) data(j *job) *Data {
 	d.Hops = hops(l, g, chain, j.debug)
 	if j.retry > 0 {
 		d.RetryAt = string(appendRetryAt(nil, j.now, j.retry))
-		d.Retry = l.msg("retry", d.RetryAt)
+		d.Retry = l.retry(d.RetryAt)
 	}
 	if j.debug && j.ge != nil {
 		d.Debug = debugOf(j.ge, j.retry)

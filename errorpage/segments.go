@@ -113,7 +113,7 @@ func (p *Pages) segments(set *pageSet, name string, j *job) *segments {
 	d.RequestID, d.Time, d.TimeISO = sentinels[slotRequestID], sentinels[slotTime], sentinels[slotTimeISO]
 	if d.RetryAt != "" {
 		d.RetryAt = sentinels[slotRetryAt]
-		d.Retry = p.locales[j.loc].msg("retry", d.RetryAt)
+		d.Retry = p.locales[j.loc].retry(d.RetryAt)
 	}
 	var b bytes.Buffer
 	if err := set.exec(&b, name, d); err != nil {

@@ -94,7 +94,7 @@ func (h *handler) release(rw *respwriter.Writer) {
 func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	if v == http.ErrAbortHandler {
 		if err := rw.Err(); err != nil {
-			ge := asGatewayError(err)
+			ge := gatewayerr.Classify(err)
 			h.report(r, ge, slog.LevelWarn, "gatehouse: response aborted")
 		} else if h.logger != nil {
 			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "gatehouse: response aborted",
@@ -132,13 +132,17 @@ func (h *handler) replace(rw *respwriter.Writer, r *http.Request, status int, er
 // cause returns the error that decides the copy of the page replacing a
 // response of the given status, or nil when none is known: the one recorded
 // with SetError, else a *gatewayerr.Error that cancelled the request's
-// context.
+// context, else what the response's own status and headers (Proxy-Status,
+// Retry-After) report, through gatewayerr.ClassifyResponse.
 func (h *handler) cause(rw *respwriter.Writer, r *http.Request, status int) error {
 	if err := rw.Err(); err != nil {
 		return err
 	}
 	var ge *gatewayerr.Error
 	if errors.As(context.Cause(r.Context()), &ge) {
+		return ge
+	}
+	if ge := gatewayerr.ClassifyResponse(&http.Response{StatusCode: status, Header: rw.Header()}); ge != nil {
 		return ge
 	}
 	return nil
@@ -164,15 +168,6 @@ func (h *handler) report(r *http.Request, ge *gatewayerr.Error, level slog.Level
 	}
 }
 
-// asGatewayError returns err as a *gatewayerr.Error.
-func asGatewayError(err error) *gatewayerr.Error {
-	var ge *gatewayerr.Error
-	if errors.As(err, &ge) {
-		return ge
-	}
-	return &gatewayerr.Error{Kind: gatewayerr.Unknown, Err: err}
-}
-
 // SetError records err as the cause of the error response being written to
 // w, for every [Handler] that w comes from; it reports whether there was
 // one. When such a Handler replaces the response, err decides the page's
@@ -190,7 +185,8 @@ func asGatewayError(err error) *gatewayerr.Error {
 // allocation. Handler also honours a *gatewayerr.Error that cancelled the
 // request's context (see context.WithCancelCause and
 // context.WithTimeoutCause), as a timeout middleware outside the handler
-// may set.
+// may set, and otherwise classifies the response's own status and headers
+// (Proxy-Status, Retry-After) with gatewayerr.ClassifyResponse.
 func SetError(w http.ResponseWriter, err error) bool {
 	return respwriter.SetError(w, err)
 }

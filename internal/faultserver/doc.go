@@ -13,6 +13,21 @@
 // Nothing here ever touches an address other than 127.0.0.1, and the
 // resolver-based faults ([DNS]) never query the machine's resolver.
 //
+// # Choosing a fault
+//
+// Connection faults: [Refused], [AcceptClose], [CloseBeforeHeaders],
+// [ResetBeforeHeaders], [ResetDuringHeaders], [ResetDuringBody],
+// [EarlyResponse] and [CloseOnReuse]. Timeouts: [StallHeaders],
+// [StallAfterStatusLine], [StallBody], [StallRead] and [TLSHandshakeStall].
+// Broken responses: [GarbageStatus], [OversizedHeaders], [ShortBody],
+// [BrokenChunking], [BrokenGzip], [BadContentLength] and [BadUpgrade]. TLS:
+// [TLS] (correct, for contrast), [TLSSelfSigned], [TLSExpired],
+// [TLSWrongHost], [TLSToPlain], [PlainToTLS] and [TLSClientCertRequired].
+// HTTP/2: [H2RSTStream] and [H2GoAway], reached over TLS with ALPN "h2"
+// through [Server.Transport] (ForceAttemptHTTP2) or [Server.HTTP2Transport].
+// Upstream error responses: [Status]; proxy loops: [Loop]; resolver faults:
+// [DNS], whose [DNSServer.Transport] reaches the others by name.
+//
 // # Faults and the errors Go gives
 //
 // Each constructor's documentation says what a plain http.Transport (Go
@@ -64,7 +79,7 @@
 //
 //	H2RSTStream(code)     RT   http2.StreamError{StreamID: 1, Code: code} (errors.As works through both
 //	                           transports); REFUSED_STREAM is retried with backoff instead, so the
-//	                           caller sees its own context.DeadlineExceeded
+//	                           caller sees its own context's error
 //	H2GoAway(code)        RT   http2.GoAwayError{LastStreamID: 1, ErrCode: code} through x/net/http2;
 //	                           through net/http an unexported copy that errors.As cannot match, text
 //	                           "http2: server sent GOAWAY and closed the connection; LastStreamID=1, ..."

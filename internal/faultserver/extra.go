@@ -25,7 +25,7 @@ func EarlyResponse(t testing.TB) *Server {
 		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 			return
 		}
-		s.requests.Add(1)
+		s.countRequest()
 		c.Write([]byte("HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\ntoo large"))
 	})
 	return s

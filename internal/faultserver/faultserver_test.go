@@ -274,17 +274,27 @@ func TestCloseIsIdempotentAndEndsStalls(t *testing.T) {
 	done := make(chan result, 1)
 	go func() { done <- roundTrip(t, tr, s.URL, nil, 5*time.Second) }()
 	// Wait until the server holds the request, then close it under the client.
-	deadline := time.Now().Add(3 * time.Second)
-	for s.Requests() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the request never reached the server")
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.WaitRequests(ctx, 1); err != nil {
+		t.Fatal("the request never reached the server")
 	}
 	s.Close()
 	s.Close()
 	r := <-done
 	if r.rtErr == nil || errors.Is(r.rtErr, context.DeadlineExceeded) {
 		t.Errorf("RoundTrip error = %v, want the connection's end, not a timeout", r.rtErr)
+	}
+}
+
+func TestWaitRequests(t *testing.T) {
+	s := StallHeaders(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.WaitRequests(ctx, 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitRequests with no request = %v, want context.DeadlineExceeded", err)
+	}
+	if err := s.WaitRequests(ctx, 0); err != nil {
+		t.Errorf("WaitRequests(0) = %v, want nil", err)
 	}
 }

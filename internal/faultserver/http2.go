@@ -28,9 +28,9 @@ import (
 //
 // With http2.ErrCodeRefusedStream, both transports retry the request
 // (REFUSED_STREAM promises it was not processed): once at once, then with
-// backoffs of about 1 s, 2 s, 4 s ..., up to 6 retries. A caller with a
-// shorter deadline gets context.DeadlineExceeded, and [Server.Requests]
-// shows the retries.
+// backoffs of about 1 s, 2 s, 4 s ..., up to 6 retries. A caller whose
+// context ends first gets context.DeadlineExceeded or context.Canceled, and
+// [Server.Requests] (or [Server.WaitRequests]) shows the retries.
 func H2RSTStream(t testing.TB, code http2.ErrCode) *Server {
 	t.Helper()
 	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
@@ -106,7 +106,7 @@ func newH2Server(t testing.TB, onHeaders func(fr *http2.Framer, tc *tls.Conn, st
 					return
 				}
 			case *http2.HeadersFrame:
-				s.requests.Add(1)
+				s.countRequest()
 				if onHeaders(fr, tc, f.StreamID) {
 					return
 				}

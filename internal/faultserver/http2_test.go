@@ -39,19 +39,6 @@ func TestHTTP2Faults(t *testing.T) {
 			},
 		},
 		{
-			name:    "H2RSTStream/REFUSED_STREAM",
-			start:   func(t testing.TB) *Server { return H2RSTStream(t, http2.ErrCodeRefusedStream) },
-			timeout: 500 * time.Millisecond,
-			check: func(t *testing.T, _ string, s *Server, r result) {
-				if !errors.Is(r.rtErr, context.DeadlineExceeded) {
-					t.Fatalf("RoundTrip error = %v, want context.DeadlineExceeded after retries", r.rtErr)
-				}
-				if got := s.Requests(); got < 2 {
-					t.Errorf("Requests() = %d, want at least 2: REFUSED_STREAM is retried", got)
-				}
-			},
-		},
-		{
 			name:  "H2GoAway/INTERNAL_ERROR",
 			start: func(t testing.TB) *Server { return H2GoAway(t, http2.ErrCodeInternal) },
 			check: func(t *testing.T, transport string, s *Server, r result) {
@@ -86,6 +73,46 @@ func TestHTTP2Faults(t *testing.T) {
 				tt.check(t, tr.name, s, roundTrip(t, tr.make(s), s.URL, nil, timeout))
 			})
 		}
+	}
+}
+
+// TestHTTP2RefusedStreamRetried checks that REFUSED_STREAM makes both
+// transports retry, so that only the caller's context ends the round trip.
+func TestHTTP2RefusedStreamRetried(t *testing.T) {
+	transports := []struct {
+		name string
+		make func(*Server) http.RoundTripper
+	}{
+		{"net/http", func(s *Server) http.RoundTripper { return s.Transport() }},
+		{"x/net/http2", func(s *Server) http.RoundTripper { return s.HTTP2Transport() }},
+	}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			s := H2RSTStream(t, http2.ErrCodeRefusedStream)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			reqCtx, cancelReq := context.WithCancel(ctx)
+			defer cancelReq()
+			req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, s.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() {
+				resp, err := tr.make(s).RoundTrip(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				errc <- err
+			}()
+			if err := s.WaitRequests(ctx, 2); err != nil {
+				t.Fatalf("the request was not retried: %d requests", s.Requests())
+			}
+			cancelReq()
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Errorf("RoundTrip error = %v, want context.Canceled: the transport retries until the caller gives up", err)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package faultserver
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -9,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,9 +35,12 @@ type Server struct {
 	// It is nil for plain HTTP servers.
 	RootCAs *x509.CertPool
 
-	tb       testing.TB
-	h2       bool         // Transport should negotiate HTTP/2
-	requests atomic.Int64 // requests (or HTTP/2 streams) received
+	tb testing.TB
+	h2 bool // Transport should negotiate HTTP/2
+
+	reqMu    sync.Mutex
+	requests int           // requests (or HTTP/2 streams) received
+	reqCh    chan struct{} // closed and replaced at each request
 
 	ln      net.Listener
 	httpSrv *http.Server
@@ -63,6 +66,7 @@ func newServer(t testing.TB, scheme string) *Server {
 		ln:    ln,
 		done:  make(chan struct{}),
 		conns: make(map[net.Conn]struct{}),
+		reqCh: make(chan struct{}),
 	}
 	s.URL = scheme + "://" + s.Addr
 	t.Cleanup(s.Close)
@@ -94,10 +98,44 @@ func (s *Server) Close() {
 }
 
 // Requests returns the number of requests the server has received so far:
-// requests read in full for the HTTP/1 faults, requests that reached a
-// handler for the well-behaved servers, and HEADERS frames for the HTTP/2
-// faults. Servers that never read a request report 0.
-func (s *Server) Requests() int { return int(s.requests.Load()) }
+// requests read in full for the HTTP/1 faults (header sections for
+// [EarlyResponse]), requests that reached a handler for the well-behaved
+// servers, and HEADERS frames for the HTTP/2 faults. Servers that never
+// read a request report 0.
+func (s *Server) Requests() int {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	return s.requests
+}
+
+// WaitRequests blocks until the server has received n requests (as counted
+// by [Server.Requests]) or ctx ends, and returns ctx's error in that case.
+// Tests use it to act once a request is known to be held by a stalling
+// server, without sleeping.
+func (s *Server) WaitRequests(ctx context.Context, n int) error {
+	for {
+		s.reqMu.Lock()
+		got, ch := s.requests, s.reqCh
+		s.reqMu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// countRequest counts a request and wakes WaitRequests.
+func (s *Server) countRequest() {
+	s.reqMu.Lock()
+	s.requests++
+	close(s.reqCh)
+	s.reqCh = make(chan struct{})
+	s.reqMu.Unlock()
+}
 
 // Transport returns a new transport set up to reach the server: no proxy,
 // the server's RootCAs, HTTP/2 for the HTTP/2 faults and HTTP/1.1 for every
@@ -176,7 +214,7 @@ func (s *Server) serveConns(handle func(c net.Conn)) {
 func (s *Server) serveHTTP(h http.Handler, cfg *tls.Config) {
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.requests.Add(1)
+			s.countRequest()
 			h.ServeHTTP(w, r)
 		}),
 		TLSConfig:         cfg,
@@ -213,7 +251,7 @@ func (s *Server) readRequest(br *bufio.Reader) bool {
 	if _, err := io.Copy(io.Discard, req.Body); err != nil {
 		return false
 	}
-	s.requests.Add(1)
+	s.countRequest()
 	return true
 }
 

@@ -392,6 +392,8 @@ func (s *scan) decide(phase Phase) (Kind, Phase) {
 		return HTTPResponseHeaderSectionSize, eff
 	case textProtocol:
 		return HTTPProtocolError, eff
+	case textUpgrade:
+		return HTTPUpgradeFailed, eff
 	case textTransferCoding:
 		return HTTPResponseTransferCoding, eff
 	case textConfig:
@@ -686,6 +688,7 @@ const (
 	textTLSHandshakeTimeout            // http.Transport's TLSHandshakeTimeout
 	textHeaderSectionSize              // the response header exceeded the limit
 	textProtocol                       // a malformed response
+	textUpgrade                        // a protocol upgrade that failed
 	textTransferCoding                 // a broken chunked coding
 	textRequestCanceled                // the request was canceled by its sender
 	textConfig                         // the request cannot be sent as configured
@@ -730,8 +733,13 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 		has("server replied with more than declared Content-Length"),
 		has("1xx informational response with END_STREAM"),
 		has("too many 1xx informational responses"),
-		has("protocol error: headers after END_STREAM"):
+		has("protocol error: headers after END_STREAM"),
+		has("cannot contain multiple Content-Length headers"),
+		has("invalid Content-Length"):
 		return textProtocol, size, 0
+	case has("backend tried to switch protocol"), // httputil.ReverseProxy
+		has("switching protocols response with non-writable body"):
+		return textUpgrade, size, 0
 	case has("chunk length"), // invalid byte in, too large, empty hex number for
 		has("malformed chunked encoding"),
 		has("chunked encoding contains too much non-data"),

@@ -28,11 +28,13 @@ type Server struct {
 	// For [Refused] nothing listens there.
 	Addr string
 
-	// RootCAs is, for a TLS server, the pool of CAs that a correctly
-	// configured client trusts. For [TLS] it holds the CA that signed the
-	// server's certificate; for the TLS faults it holds a CA that a client
-	// would plausibly trust but that does not make the handshake succeed.
-	// It is nil for plain HTTP servers.
+	// RootCAs is, for a TLS server, the pool a correctly configured client
+	// trusts: the CA that signed the server's certificate where one did
+	// ([TLS], [TLSExpired], [TLSWrongHost], [TLSClientCertRequired],
+	// [PlainToTLS], [H2RSTStream], [H2GoAway]), and an unrelated CA
+	// otherwise ([TLSSelfSigned], [TLSToPlain], [TLSHandshakeStall]), so
+	// that a client never falls back to the system's roots. It is nil for
+	// plain HTTP servers.
 	RootCAs *x509.CertPool
 
 	tb testing.TB

@@ -745,3 +745,77 @@ func TestHandlerPassesInformationalResponses(t *testing.T) {
 		t.Errorf("final response %d %q, want the 502 page", resp.StatusCode, body)
 	}
 }
+
+// discardWriter is a ResponseWriter with the interfaces of net/http's
+// HTTP/1 writer that allocates nothing, so that benchmarks measure only the
+// middleware.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+func (d *discardWriter) Flush()                      {}
+func (d *discardWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return nil, nil, errors.New("not a connection")
+}
+func (d *discardWriter) ReadFrom(r io.Reader) (int64, error) { return io.Copy(io.Discard, r) }
+func (d *discardWriter) CloseNotify() <-chan bool            { return nil }
+
+func BenchmarkHandler(b *testing.B) {
+	hello := []byte("hello, world")
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.Write(hello)
+	})
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	w := &discardWriter{h: http.Header{}}
+	for _, bm := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", app},
+		{"Handler", Handler(Options{})(app)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bm.h.ServeHTTP(w, req)
+			}
+		})
+	}
+	b.Run("Handler/parallel", func(b *testing.B) {
+		h := Handler(Options{})(app)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			w := &discardWriter{h: http.Header{}}
+			for pb.Next() {
+				h.ServeHTTP(w, req)
+			}
+		})
+	})
+}
+
+func TestHandlerSuccessPathDoesNotAllocate(t *testing.T) {
+	body := []byte("hello")
+	src := strings.NewReader("")
+	// app uses every method of the wrapper without allocating itself.
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = w.Header().Get("Content-Type")
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+		w.(http.Flusher).Flush()
+		src.Reset("world")
+		w.(io.ReaderFrom).ReadFrom(src)
+		http.NewResponseController(w).Flush() // through FlushError
+	})
+	h := Handler(Options{})(app)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	w := &discardWriter{h: http.Header{}}
+	h.ServeHTTP(w, req) // fill the pool
+	if bare := testing.AllocsPerRun(1000, func() { app.ServeHTTP(w, req) }); bare != 0 {
+		t.Fatalf("the bare handler allocates %v times; the test is broken", bare)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, req) }); allocs != 0 {
+		t.Errorf("Handler allocates %v times per request on the success path, want 0", allocs)
+	}
+}

@@ -11,7 +11,8 @@
 // This package holds documentation only. The work is done by:
 //
 //   - [github.com/gatehouse-go/gatehouse/gatewayerr]: classifies any transport
-//     error or upstream response into a [gatewayerr.Error] whose Kind is an
+//     error or upstream response into a
+//     [github.com/gatehouse-go/gatehouse/gatewayerr.Error] whose Kind is an
 //     RFC 9209 error type, and formats and parses Proxy-Status.
 //   - [github.com/gatehouse-go/gatehouse/errorpage]: branded, localized,
 //     content-negotiated error pages (HTML, problem+json, JSON, text).
@@ -30,7 +31,24 @@
 //	})
 //	http.ListenAndServe(":8080", proxy)
 //
+// # Try it
+//
+// From a clone of the repository, the demo starts a branded gateway in front
+// of an embedded upstream that fails in every way it can (refuses, resets,
+// stalls, sends garbage, presents a bad certificate, loops) and prints the
+// URLs to try:
+//
+//	go run ./examples/gateway
+//
+// The other programs under examples/ show a page gallery for designing a
+// brand, a JSON API gateway, template overrides through embed and fs.FS,
+// and [github.com/gatehouse-go/gatehouse/middleware.Handler] in a chain of
+// ordinary middleware.
+//
+// # Security
+//
 // The zero value of every configuration struct is safe for production: no
-// upstream address, Go error text or stack trace is shown to visitors unless
-// debug details are turned on.
+// upstream address, Go error text or stack trace is shown to visitors, in
+// any format or header, unless debug details are turned on for chosen
+// requests. Operators always get them, in logs and hooks.
 package gatehouse

@@ -819,3 +819,72 @@ func TestHandlerSuccessPathDoesNotAllocate(t *testing.T) {
 		t.Errorf("Handler allocates %v times per request on the success path, want 0", allocs)
 	}
 }
+
+func TestHandlerNeverWritesAfterHijackOrTwice(t *testing.T) {
+	tests := []struct {
+		name      string
+		app       http.HandlerFunc
+		wantBody  string
+		wantPanic bool
+	}{
+		{
+			name: "status after hijack",
+			app: func(w http.ResponseWriter, r *http.Request) {
+				conn, brw, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+				brw.Flush()
+				conn.Close()
+				w.WriteHeader(http.StatusBadGateway)
+				if _, err := w.Write([]byte("late")); !errors.Is(err, http.ErrHijacked) {
+					t.Errorf("Write after Hijack = %v, want http.ErrHijacked", err)
+				}
+			},
+			wantBody: "hi",
+		},
+		{
+			name: "panic after hijack",
+			app: func(w http.ResponseWriter, r *http.Request) {
+				conn, brw, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+				brw.Flush()
+				conn.Close()
+				panic("after hijack")
+			},
+			wantBody:  "hi",
+			wantPanic: true,
+		},
+		{
+			name: "second status",
+			app: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusOK)
+				io.WriteString(w, "fine")
+				w.WriteHeader(http.StatusInternalServerError)
+			},
+			wantBody: "fine",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hk hook
+			url, c := serve(t, http1, Handler(Options{OnError: hk.onError})(tt.app))
+			resp, body := do(t, c, http.MethodGet, url)
+			if resp.StatusCode != http.StatusOK || body != tt.wantBody {
+				t.Errorf("got %d %q, want 200 %q", resp.StatusCode, body, tt.wantBody)
+			}
+			if got := len(hk.got()); got != map[bool]int{false: 0, true: 1}[tt.wantPanic] {
+				t.Errorf("hook called %d times", got)
+			}
+			// serve fails the test on any server log line, such as
+			// "http: response.WriteHeader on hijacked connection" or
+			// "http: superfluous response.WriteHeader call".
+		})
+	}
+}

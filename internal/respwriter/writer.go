@@ -248,6 +248,9 @@ func (w *Writer) flush() error {
 }
 
 func (w *Writer) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.mode == modeHijacked {
+		return nil, nil, http.ErrHijacked
+	}
 	c, b, err := w.rw.(http.Hijacker).Hijack()
 	if err == nil {
 		w.mode = modeHijacked

@@ -71,12 +71,12 @@ func ClassifyPhase(err error, phase Phase) *Error {
 	}
 	var s scan
 	s.run(err)
-	if s.classified != nil && s.classified.Kind != Unknown {
-		return s.classified
+	if c := s.classified; c != nil && c.Kind != Unknown && c.Kind < numKinds {
+		return c
 	}
 	e := &Error{Err: err, Phase: phase, DNSInfoCode: -1, TLSAlertID: -1, Size: -1}
 	e.Kind, e.Phase = s.decide(phase)
-	if e.Kind == Unknown && s.classified != nil {
+	if e.Kind == Unknown && s.classified != nil && s.classified.Kind == Unknown {
 		// Nothing better than what err already said.
 		return s.classified
 	}
@@ -506,16 +506,17 @@ func (s *scan) h2Kind(eff Phase) Kind {
 
 // fill sets e's fields from what the scan found.
 func (s *scan) fill(e *Error) {
-	var addr string
-	if s.op != nil && s.op.Addr != nil {
-		addr = addrString(s.op.Addr)
-	}
 	switch {
 	case s.url != nil:
 		e.Upstream = urlHost(s.url.URL)
 	case s.dns != nil:
 		e.Upstream = s.dns.Name
-	default:
+	}
+	var addr string
+	if s.op != nil && s.op.Addr != nil {
+		addr = addrString(s.op.Addr, e.Upstream)
+	}
+	if e.Upstream == "" {
 		e.Upstream = addr
 	}
 	switch {
@@ -577,8 +578,8 @@ func urlHost(u string) string {
 }
 
 // addrString formats a network address, in one allocation for TCP and UDP
-// addresses.
-func addrString(a net.Addr) string {
+// addresses and none when the text equals same.
+func addrString(a net.Addr, same string) string {
 	var ap netip.AddrPort
 	switch a := a.(type) {
 	case *net.TCPAddr:
@@ -596,7 +597,11 @@ func addrString(a net.Addr) string {
 	}
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	var buf [64]byte
-	return string(ap.AppendTo(buf[:0]))
+	b := ap.AppendTo(buf[:0])
+	if string(b) == same {
+		return same
+	}
+	return string(b)
 }
 
 // alertName returns the name of a TLS alert as the TLS Alerts registry
@@ -783,10 +788,17 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 }
 
 // h2CodeIn returns the HTTP/2 error code named in msg, such as the
-// PROTOCOL_ERROR of "ErrCode=PROTOCOL_ERROR", or NO_ERROR.
+// PROTOCOL_ERROR of "ErrCode=PROTOCOL_ERROR", or NO_ERROR. The code is read
+// after "ErrCode" when msg has it, so that GOAWAY debug data cannot fake it.
 func h2CodeIn(msg string) http2.ErrCode {
+	if i := strings.Index(msg, "ErrCode"); i >= 0 {
+		msg = msg[i+len("ErrCode")+1:]
+		if j := strings.IndexAny(msg, ", "); j >= 0 {
+			msg = msg[:j]
+		}
+	}
 	for c := http2.ErrCodeHTTP11Required; c > http2.ErrCodeNo; c-- {
-		if strings.Contains(msg, c.String()) {
+		if strings.HasPrefix(msg, c.String()) || strings.HasSuffix(msg, " "+c.String()) {
 			return c
 		}
 	}

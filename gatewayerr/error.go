@@ -177,9 +177,20 @@ func (e *Error) Error() string {
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(errorText(e.Err))
 	}
 	return b.String()
+}
+
+// errorText returns err.Error(), or a placeholder when that panics (as a nil
+// *url.Error's does): an error being logged must not crash the gateway.
+func errorText(err error) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "(Error method panicked)"
+		}
+	}()
+	return err.Error()
 }
 
 // Unwrap returns the cause.

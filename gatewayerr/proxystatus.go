@@ -505,7 +505,7 @@ func (e *Error) ProxyStatus(proxy string, details bool) ProxyStatus {
 			p.NextHop = e.Upstream
 		}
 		if e.Err != nil {
-			p.Details = e.Err.Error()
+			p.Details = errorText(e.Err)
 		}
 	}
 	return p

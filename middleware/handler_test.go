@@ -888,3 +888,68 @@ func TestHandlerNeverWritesAfterHijackOrTwice(t *testing.T) {
 		})
 	}
 }
+
+func TestOptionsIntercepted(t *testing.T) {
+	tests := []struct {
+		name      string
+		intercept []int
+		want      []int // of 100..999
+	}{
+		{"nil: gateway statuses", nil, []int{502, 503, 504}},
+		{"empty: none", []int{}, nil},
+		{"only 4xx and 5xx", []int{101, 200, 302, 404, 500, 599, 600, -1}, []int{404, 500, 599}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := Options{Intercept: tt.intercept}
+			s := o.intercepted()
+			var got []int
+			for c := 100; c < 1000; c++ {
+				if s.Has(c) {
+					got = append(got, c)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("intercepted statuses (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestInterceptPolicyString(t *testing.T) {
+	for p, want := range map[InterceptPolicy]string{
+		InterceptAlways:     "always",
+		InterceptUnlessHTML: "unless-html",
+		InterceptPolicy(9):  "InterceptPolicy(9)",
+	} {
+		if got := p.String(); got != want {
+			t.Errorf("InterceptPolicy(%d).String() = %q, want %q", p, got, want)
+		}
+	}
+	var zero Options
+	if zero.InterceptPolicy != InterceptAlways {
+		t.Errorf("zero InterceptPolicy = %v, want always", zero.InterceptPolicy)
+	}
+}
+
+func TestPanicError(t *testing.T) {
+	cause := errors.New("cause")
+	tests := []struct {
+		value     any
+		wantMsg   string
+		wantCause error
+	}{
+		{"boom", "middleware: panic: boom", nil},
+		{cause, "middleware: panic: cause", cause},
+		{42, "middleware: panic: 42", nil},
+	}
+	for _, tt := range tests {
+		e := &PanicError{Value: tt.value}
+		if got := e.Error(); got != tt.wantMsg {
+			t.Errorf("Error() = %q, want %q", got, tt.wantMsg)
+		}
+		if got := e.Unwrap(); got != tt.wantCause {
+			t.Errorf("Unwrap() = %v, want %v", got, tt.wantCause)
+		}
+	}
+}

@@ -15,7 +15,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"net/http/httputil"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -950,6 +952,71 @@ func TestPanicError(t *testing.T) {
 		}
 		if got := e.Unwrap(); got != tt.wantCause {
 			t.Errorf("Unwrap() = %v, want %v", got, tt.wantCause)
+		}
+	}
+}
+
+func TestHandlerAroundReverseProxy(t *testing.T) {
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/truncated":
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, "partial")
+			w.(http.Flusher).Flush()
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close() // hang up mid-body
+			}
+		case "/bad":
+			w.Header().Set("Proxy-Status", "db; error=connection_refused")
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, secret, http.StatusBadGateway)
+		default:
+			io.WriteString(w, "hello")
+		}
+	})
+	upURL, _ := serve(t, http1, upstream)
+	target, err := url.Parse(upURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // it reports the copy error itself
+	rp.FlushInterval = -1                    // the visitor gets the partial body before the abort
+	logger, logs := newLogger()
+	var hk hook
+	url, c := serve(t, http1, Handler(Options{Logger: logger, OnError: hk.onError})(rp))
+
+	if resp, body := do(t, c, http.MethodGet, url+"/"); resp.StatusCode != 200 || body != "hello" {
+		t.Errorf("/: got %d %q", resp.StatusCode, body)
+	}
+
+	resp, body := do(t, c, http.MethodGet, url+"/bad")
+	if resp.StatusCode != http.StatusBadGateway || strings.Contains(body, "10.1.2.3") {
+		t.Errorf("/bad: got %d %q, want the 502 page", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Retry-After"); got != "5" {
+		t.Errorf("/bad: Retry-After = %q, want the upstream's 5", got)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/truncated", nil)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || string(b) != "partial" {
+		t.Errorf("/truncated: read %q, %v; want %q and an error", b, err, "partial")
+	}
+	if errs := hk.got(); len(errs) != 0 {
+		t.Errorf("hook got %v; an abort with no recorded cause is not reported", errs)
+	}
+	for _, r := range records(t, logs) {
+		if r.Level != "DEBUG" {
+			t.Errorf("logged %+v; an abort is not an error", r)
 		}
 	}
 }

@@ -468,3 +468,28 @@ func TestClassifyLoopback(t *testing.T) {
 	}
 	certSrv.Client().Transport.(*http.Transport).CloseIdleConnections()
 }
+
+func TestKindFormat(t *testing.T) {
+	tests := []struct {
+		format string
+		arg    any
+		want   string
+	}{
+		{"%v", ConnectionRefused, "connection_refused"},
+		{"%s", DNSTimeout, "dns_timeout"},
+		{"%q", Unknown, `"unknown"`},
+		{"%d", ConnectionRefused, "7"},
+		{"%-12v|", DNSError, "dns_error   |"},
+		{"%v", Kind(200), "Kind(200)"},
+		{"%v", error(ClientClosedRequest), "client_closed_request"},
+		{"%v", fmt.Errorf("breaker: %w", DestinationUnavailable), "breaker: destination_unavailable"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprintf(tt.format, tt.arg); got != tt.want {
+			t.Errorf("Sprintf(%q, %d) = %q, want %q", tt.format, tt.arg, got, tt.want)
+		}
+	}
+	if got := ConnectionRefused.Error(); got != "gatewayerr: connection_refused" {
+		t.Errorf("Error() = %q", got)
+	}
+}

@@ -1,6 +1,7 @@
 package gatewayerr
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -118,6 +119,18 @@ func (k Kind) String() string {
 		return "Kind(" + strconv.Itoa(int(k)) + ")"
 	}
 	return kindInfo[k].token
+}
+
+// Format makes the fmt package print a Kind as its token, as String does:
+// since Kind is also an error, fmt would otherwise prefer Error's
+// "gatewayerr: " message for %v and %s. The integer verbs print the number.
+func (k Kind) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 'd', 'x', 'X', 'o', 'b', 'c', 'U':
+		fmt.Fprintf(f, fmt.FormatString(f, verb), uint8(k))
+	default:
+		fmt.Fprintf(f, fmt.FormatString(f, verb), k.String())
+	}
 }
 
 // Error returns "gatewayerr: " followed by the kind's token. It lets a Kind be

@@ -27,8 +27,11 @@ import (
 // nothing in err is recognized.
 //
 // Classify is idempotent: when err's chain already holds an *Error of a kind
-// other than [Unknown], or a [Kind] itself, it returns that *Error (or one of
-// that Kind). Otherwise it returns a new *Error whose Err is err.
+// other than [Unknown], it returns that *Error. A [Kind] in the chain is
+// taken as the kind: a gateway can give one as the cause of its own
+// deadline (context.WithTimeoutCause(ctx, d, gatewayerr.HTTPResponseTimeout))
+// and net/http returns that cause. Otherwise Classify returns a new *Error
+// whose Err is err.
 //
 // It looks through [*url.Error], fmt's %w chains and [errors.Join] at the
 // values Go's HTTP clients produce: [context.Canceled] (the client went away,
@@ -106,6 +109,7 @@ type scan struct {
 	recordHeader  bool // a tls.RecordHeaderError: the peer does not speak TLS
 	scheme        bool // http.ErrSchemeMismatch
 	coding        bool // a gzip, zlib or flate error
+	config        bool // an address that cannot be used (net.AddrError, ...)
 
 	alert       int  // a TLS alert's number, or -1 when none was found
 	alertRemote bool // the alert came from the peer
@@ -216,6 +220,10 @@ func (s *scan) visit(err error) (stop bool) {
 			s.timeout = true
 		}
 		return false
+	case *net.AddrError, net.UnknownNetworkError, net.InvalidAddrError, *net.ParseError:
+		// The upstream's address cannot be used as configured.
+		s.config = true
+		return true
 	case *http.MaxBytesError:
 		if e == nil {
 			return true
@@ -279,7 +287,7 @@ func (s *scan) visit(err error) (stop bool) {
 	case io.ErrUnexpectedEOF:
 		s.unexpectedEOF = true
 		return true
-	case net.ErrClosed:
+	case net.ErrClosed, io.ErrClosedPipe:
 		s.closed = true
 		return true
 	case http.ErrSchemeMismatch:
@@ -387,6 +395,9 @@ func (s *scan) decide(phase Phase) (Kind, Phase) {
 	case s.alert >= 0 || s.recordHeader || s.scheme:
 		return TLSProtocolError, eff
 	}
+	if s.config {
+		return ProxyConfigurationError, eff
+	}
 	switch s.text {
 	case textHeaderSectionSize:
 		return HTTPResponseHeaderSectionSize, eff
@@ -394,6 +405,8 @@ func (s *scan) decide(phase Phase) (Kind, Phase) {
 		return HTTPProtocolError, eff
 	case textUpgrade:
 		return HTTPUpgradeFailed, eff
+	case textInternal:
+		return ProxyInternalError, eff
 	case textTransferCoding:
 		return HTTPResponseTransferCoding, eff
 	case textConfig:
@@ -412,6 +425,11 @@ func (s *scan) decide(phase Phase) (Kind, Phase) {
 	case errnoProhibited:
 		if eff == PhaseDial {
 			return DestinationIPProhibited, eff
+		}
+	case errnoNoSocket:
+		if eff == PhaseDial {
+			// A Unix socket with no file: nothing listens.
+			return ConnectionRefused, eff
 		}
 	case errnoLimit:
 		return ConnectionLimitReached, eff
@@ -694,6 +712,7 @@ const (
 	textHeaderSectionSize              // the response header exceeded the limit
 	textProtocol                       // a malformed response
 	textUpgrade                        // a protocol upgrade that failed
+	textInternal                       // the gateway itself cannot go on
 	textTransferCoding                 // a broken chunked coding
 	textRequestCanceled                // the request was canceled by its sender
 	textConfig                         // the request cannot be sent as configured
@@ -745,6 +764,8 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 	case has("backend tried to switch protocol"), // httputil.ReverseProxy
 		has("switching protocols response with non-writable body"):
 		return textUpgrade, size, 0
+	case has("can't switch protocols using non-Hijacker ResponseWriter"):
+		return textInternal, size, 0
 	case has("chunk length"), // invalid byte in, too large, empty hex number for
 		has("malformed chunked encoding"),
 		has("chunked encoding contains too much non-data"),
@@ -767,6 +788,8 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 		has("with Body length"), // "http: ContentLength=%d with Body length %d"
 		has("request body larger than specified content length"):
 		return textRequest, size, 0
+	case has("cannot retry err"): // "http2: Transport: cannot retry err [%v] after Request.Body was written"
+		return textConnectionLost, size, 0
 	case has("graceful shutdown GOAWAY"): // x/net/http2 errClientConnGotGoAway
 		return textGracefulGoAway, size, 0
 	case has("server sent GOAWAY"), // GoAwayError: "...; ErrCode=%v, debug=%q"
@@ -778,6 +801,7 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 		has("http2: client connection force closed"),
 		has("http2: client conn is closed"),
 		has("http2: client conn not usable"),
+		has("http2: client conn could not be established"),
 		has("cannot rewind body after connection loss"),
 		has("server closed idle connection"):
 		return textConnectionLost, size, 0

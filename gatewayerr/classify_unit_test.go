@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -133,6 +134,8 @@ func TestClassifyValues(t *testing.T) {
 		{"reset in TLS", opErr("read", sysErr("read", syscall.ECONNRESET)), PhaseTLS, classifyWant{TLSProtocolError, 502, false, PhaseTLS}},
 		{"broken pipe", opErr("write", sysErr("write", syscall.EPIPE)), PhaseWriteRequest, classifyWant{ConnectionTerminated, 502, true, PhaseWriteRequest}},
 		{"closed", opErr("read", net.ErrClosed), PhaseUnknown, classifyWant{ConnectionTerminated, 502, true, PhaseUnknown}},
+		{"closed pipe", io.ErrClosedPipe, PhaseReadBody, classifyWant{HTTPResponseIncomplete, 502, true, PhaseReadBody}},
+		{"unknown network", opErr("dial", net.UnknownNetworkError("tcp9")), PhaseUnknown, classifyWant{ProxyConfigurationError, 500, false, PhaseDial}},
 		{"read error of another errno", opErr("read", sysErr("read", syscall.EIO)), PhaseUnknown, classifyWant{ConnectionTerminated, 502, true, PhaseUnknown}},
 
 		{"unknown authority", urlErr(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), PhaseUnknown, classifyWant{TLSCertificateError, 502, false, PhaseTLS}},
@@ -429,6 +432,14 @@ func TestClassifyLoopback(t *testing.T) {
 		{"certificate required", certSrv.Client().Transport.(*http.Transport), certSrv.URL, nil, classifyWant{TLSAlertReceived, 502, false, PhaseTLS}},
 		{"unsupported scheme", &http.Transport{}, "ftp://" + closedAddr + "/", nil, classifyWant{ProxyConfigurationError, 500, false, PhaseUnknown}},
 		{"invalid header", &http.Transport{}, "http://" + closedAddr + "/", http.Header{"Bad Name": {"x"}}, classifyWant{HTTPRequestError, 400, true, PhaseUnknown}},
+		{"Unix socket with no file", &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", filepath.Join(t.TempDir(), "missing.sock"))
+		}}, "http://backend/", nil, classifyWant{ConnectionRefused, 502, false, PhaseDial}},
+		{"address without a port", &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp4", "127.0.0.1")
+		}}, "http://backend/", nil, classifyWant{ProxyConfigurationError, 500, false, PhaseDial}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -491,5 +502,15 @@ func TestKindFormat(t *testing.T) {
 	}
 	if got := ConnectionRefused.Error(); got != "gatewayerr: connection_refused" {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestClassifyContextCause(t *testing.T) {
+	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Nanosecond, ConnectionReadTimeout)
+	defer cancel()
+	<-ctx.Done()
+	e := Classify(fmt.Errorf("read body: %w", context.Cause(ctx)))
+	if e.Kind != ConnectionReadTimeout || e.StatusCode() != 504 {
+		t.Errorf("Classify(cause) = %v %d, want connection_read_timeout 504", e.Kind, e.StatusCode())
 	}
 }

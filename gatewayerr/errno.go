@@ -16,6 +16,7 @@ const (
 	errnoLimit                 // the system ran out of sockets or ports
 	errnoTimeout               // the system timed the connection out
 	errnoTerminated            // the connection was reset, aborted or broken
+	errnoNoSocket              // no such file: a Unix socket nothing listens on
 )
 
 // errnoOf reports what err says when it is a syscall.Errno.
@@ -40,6 +41,8 @@ func errnoOf(err error) (errnoClass, bool) {
 		return errnoTimeout, true
 	case syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE:
 		return errnoTerminated, true
+	case syscall.ENOENT:
+		return errnoNoSocket, true
 	}
 	return errnoOther, true
 }

@@ -12,6 +12,7 @@ const (
 	errnoLimit
 	errnoTimeout
 	errnoTerminated
+	errnoNoSocket
 )
 
 // errnoOf reports nothing on Plan 9, whose system call errors are text.

@@ -50,6 +50,49 @@ type Options struct {
 	// InterceptPolicy decides which intercepted responses are replaced.
 	// The zero value, [InterceptAlways], replaces them all.
 	InterceptPolicy InterceptPolicy
+
+	// UpstreamErrors decides which upstream responses whose status is in
+	// Intercept [NewReverseProxy] replaces with the branded page.
+	// The zero value, [ReplaceUnlessStructured], replaces them unless their
+	// body is JSON (such as application/problem+json) meant for programs.
+	UpstreamErrors ReplacePolicy
+
+	// Retry configures retries in NewReverseProxy's [Transport]; see
+	// [RetryPolicy].
+	// If nil, a failed request is not retried.
+	Retry *RetryPolicy
+
+	// Breaker configures a circuit breaker per upstream host in
+	// NewReverseProxy's [Transport]; see [BreakerPolicy].
+	// If nil, there are no circuit breakers.
+	Breaker *BreakerPolicy
+
+	// OnStateChange, if not nil, is called whenever a circuit breaker of
+	// NewReverseProxy's [Transport] changes state. It must not block.
+	OnStateChange func(upstream string, from, to BreakerState)
+
+	// ProxyName names this gateway in the Proxy-Status members that
+	// NewReverseProxy and ErrorHandler add and in the Via entries that
+	// NewReverseProxy adds (with characters a token cannot hold replaced by
+	// '-'); a request whose Via already names it is a loop. It should be
+	// unique among the gateways a request may cross.
+	// If empty, "gatehouse" is used.
+	ProxyName string
+
+	// ProxyStatusDetails reports whether the Proxy-Status member of the
+	// response to a request may carry next-hop and details (the cause's
+	// text, which names upstream addresses): debug information.
+	// If nil, they are never sent.
+	ProxyStatusDetails func(*http.Request) bool
+
+	// ProxyStatusTrailer, when true, makes NewReverseProxy end a streamed
+	// response (one without Content-Length) whose upstream fails midway
+	// with a Proxy-Status trailer naming the failure (RFC 9209 allows it),
+	// instead of aborting the stream. A client that did not ask for
+	// trailers may take such a response for complete.
+	// If false, such a response is aborted: the connection is closed (HTTP/1)
+	// or the stream reset (HTTP/2).
+	ProxyStatusTrailer bool
 }
 
 // pages returns the Pages to render with.

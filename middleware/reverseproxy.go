@@ -1,0 +1,401 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-go/gatehouse/errorpage"
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+	"github.com/gatehouse-go/gatehouse/internal/respwriter"
+)
+
+// defaultProxyName is the name NewReverseProxy and ErrorHandler use in
+// Proxy-Status and Via when Options.ProxyName is empty.
+const defaultProxyName = "gatehouse"
+
+// ErrProxyLoop is the cause of the proxy_loop_detected error with which
+// [NewReverseProxy] answers a request that already passed through it.
+var ErrProxyLoop = errors.New("middleware: request already passed through this proxy")
+
+// ReplacePolicy decides which of an upstream's error responses (those whose
+// status is in [Options.Intercept]) [NewReverseProxy] replaces with the
+// branded page.
+type ReplacePolicy uint8
+
+const (
+	// ReplaceUnlessStructured replaces an upstream error response unless its
+	// body is structured data meant for programs: JSON, such as an
+	// application/problem+json document, which passes through untouched. An
+	// empty body, an HTML page or a plain-text stack trace is replaced.
+	ReplaceUnlessStructured ReplacePolicy = iota
+
+	// ReplaceAlways replaces every intercepted upstream error response.
+	ReplaceAlways
+
+	// ReplaceNever passes every upstream response through; only the
+	// proxy's own failures get the branded page.
+	ReplaceNever
+)
+
+// String returns "unless-structured", "always" or "never".
+func (p ReplacePolicy) String() string {
+	switch p {
+	case ReplaceUnlessStructured:
+		return "unless-structured"
+	case ReplaceAlways:
+		return "always"
+	case ReplaceNever:
+		return "never"
+	}
+	return "ReplacePolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// proxy holds what NewReverseProxy's and ErrorHandler's functions share,
+// resolved from Options once.
+type proxy struct {
+	pages     *errorpage.Pages
+	logger    *slog.Logger
+	onError   func(*http.Request, *gatewayerr.Error)
+	name      string
+	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
+	details   func(*http.Request) bool
+	trailer   bool
+	intercept respwriter.Statuses
+	replace   ReplacePolicy
+}
+
+func newProxy(opts *Options) *proxy {
+	name := opts.ProxyName
+	if name == "" {
+		name = defaultProxyName
+	}
+	p := &proxy{
+		pages:     opts.pages(),
+		logger:    opts.Logger,
+		onError:   opts.OnError,
+		name:      name,
+		details:   opts.ProxyStatusDetails,
+		trailer:   opts.ProxyStatusTrailer,
+		intercept: opts.intercepted(),
+		replace:   opts.UpstreamErrors,
+	}
+	pseudonym := viaPseudonym(name)
+	for i, proto := range [...]string{"1.0", "1.1", "2", "3"} {
+		p.via[i] = []string{proto + " " + pseudonym}
+	}
+	return p
+}
+
+// viaPseudonym returns name as a Via received-by token: characters a token
+// cannot hold become '-'.
+func viaPseudonym(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !isTokenChar(c) {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+func isTokenChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// NewReverseProxy returns an [httputil.ReverseProxy] to target with all of
+// the package wired in:
+//
+//   - Rewrite sets the outgoing URL ([httputil.ProxyRequest.SetURL]) and the
+//     X-Forwarded headers ([httputil.ProxyRequest.SetXForwarded]), and adds
+//     a Via entry naming the proxy ([Options.ProxyName]). A request whose Via
+//     already names it is answered proxy_loop_detected (502) instead of
+//     being forwarded again.
+//   - Transport is a [Transport] over [Options.Transport], with the
+//     options' Retry, Breaker, Logger, OnError and OnStateChange.
+//   - ErrorHandler is [ErrorHandler]: the branded page for the classified
+//     failure, with a Proxy-Status member.
+//   - ModifyResponse replaces the upstream's own error responses, as
+//     [Options.Intercept] and [Options.UpstreamErrors] decide, with the
+//     branded page, keeping their status as received-status; and, with
+//     [Options.ProxyStatusTrailer], lets a streamed response that fails
+//     midway end with a Proxy-Status trailer.
+//   - ErrorLog receives the ReverseProxy's own messages at debug level
+//     through Options.Logger, or is discarded.
+//
+// A client that went away gets no page; it is logged at debug level as
+// client_closed_request and never counted as an upstream failure. Streaming
+// responses, WebSocket upgrades and HTTP/2 work as with a plain ReverseProxy.
+//
+// The returned ReverseProxy may be changed before use, like any other; its
+// fields are not read again by this package.
+func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
+	p := newProxy(&opts)
+	tr := &Transport{
+		Base:          opts.Transport,
+		Retry:         opts.Retry,
+		Breaker:       opts.Breaker,
+		Logger:        opts.Logger,
+		OnError:       opts.OnError,
+		OnStateChange: opts.OnStateChange,
+		proxy:         true,
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.SetXForwarded()
+			if viaNames(pr.In.Header["Via"], p.name) {
+				pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), loopKey{}, true))
+				return
+			}
+			p.addVia(pr.Out)
+		},
+		Transport:      tr,
+		ErrorHandler:   p.serveError,
+		ModifyResponse: p.modifyResponse,
+	}
+	if opts.Logger != nil {
+		rp.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)
+	} else {
+		rp.ErrorLog = log.New(io.Discard, "", 0)
+	}
+	return rp
+}
+
+// loopKey marks, in an outgoing request's context, a request that already
+// passed through the proxy; the Transport answers it with ErrProxyLoop.
+type loopKey struct{}
+
+// ErrorHandler returns a function for [httputil.ReverseProxy.ErrorHandler]
+// that answers a failed round trip with the branded page: the error is
+// classified with [gatewayerr.Classify] (an error from a [Transport] already
+// is), the status follows its kind, a Proxy-Status member naming
+// [Options.ProxyName] is appended (after the members the upstream's own
+// response carried, when the failure is an intercepted response), the
+// failure is logged and reported to [Options.OnError].
+//
+// A client that went away gets no page: the failure is logged at debug level
+// as client_closed_request. Use it on an existing ReverseProxy; see
+// [NewReverseProxy] for one with everything wired in.
+func ErrorHandler(opts Options) func(http.ResponseWriter, *http.Request, error) {
+	return newProxy(&opts).serveError
+}
+
+// serveError is the ErrorHandler.
+func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	var reported *reportedError
+	already := errors.As(err, &reported)
+	var intercepted *interceptedError
+	if errors.As(err, &intercepted) {
+		p.serveIntercepted(w, r, intercepted.status)
+		return
+	}
+	e := gatewayerr.Classify(err)
+	if e == nil {
+		e = &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError}
+	}
+	if e.Kind != gatewayerr.ClientClosedRequest && errors.Is(r.Context().Err(), context.Canceled) {
+		// Whatever failed, the client is gone: that is the story.
+		c := *e
+		c.Kind, c.Err = gatewayerr.ClientClosedRequest, err
+		e, already = &c, false
+	}
+	if !already {
+		if p.onError != nil {
+			p.onError(r, e)
+		}
+		logFailure(p.logger, r, e, -1)
+	}
+	if e.Kind == gatewayerr.ClientClosedRequest {
+		return
+	}
+	h := w.Header()
+	for _, m := range e.Chain {
+		gatewayerr.AppendProxyStatus(h, m)
+	}
+	gatewayerr.AppendProxyStatus(h, e.ProxyStatus(p.name, p.details != nil && p.details(r)))
+	if e.Kind == gatewayerr.Unknown && e.ReceivedStatus >= 400 {
+		p.pages.ServeStatus(w, r, e.ReceivedStatus)
+		return
+	}
+	p.pages.ServeError(w, r, e)
+}
+
+// serveIntercepted replaces an upstream response whose status is not a
+// gateway failure but is intercepted.
+func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, status int) {
+	if p.onError != nil || p.logger != nil {
+		e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: status, Err: errInterceptedStatus}
+		if r.URL != nil {
+			e.Upstream = r.URL.Host
+		}
+		if p.onError != nil {
+			p.onError(r, e)
+		}
+		logFailure(p.logger, r, e, -1)
+	}
+	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: status})
+	p.pages.ServeStatus(w, r, status)
+}
+
+var errInterceptedStatus = errors.New("middleware: upstream error response replaced")
+
+// interceptedError is the error ModifyResponse returns to have an upstream
+// response whose status is intercepted, but that gatewayerr does not count
+// as a gateway failure, replaced.
+type interceptedError struct{ status int }
+
+func (e *interceptedError) Error() string {
+	return "middleware: upstream responded " + strconv.Itoa(e.status)
+}
+
+// addVia appends the proxy's Via entry to out's header, without allocating
+// when there is none yet.
+func (p *proxy) addVia(out *http.Request) {
+	i := 1
+	switch {
+	case out.ProtoMajor == 1 && out.ProtoMinor == 0:
+		i = 0
+	case out.ProtoMajor == 2:
+		i = 2
+	case out.ProtoMajor == 3:
+		i = 3
+	}
+	if prior := out.Header["Via"]; len(prior) > 0 {
+		out.Header["Via"] = append(prior[:len(prior):len(prior)], p.via[i][0])
+		return
+	}
+	// The slice is shared by every request: appending to it copies it
+	// (its capacity is full) and nothing writes into it.
+	out.Header["Via"] = p.via[i]
+}
+
+// viaNames reports whether one of the Via field values names pseudonym as a
+// received-by (RFC 9110, Section 7.6.3), case-insensitively.
+func viaNames(values []string, pseudonym string) bool {
+	for _, v := range values {
+		for v != "" {
+			var member string
+			member, v, _ = strings.Cut(v, ",")
+			member = strings.TrimLeft(member, " \t")
+			// received-protocol, then received-by.
+			_, by, ok := strings.Cut(member, " ")
+			if !ok {
+				continue
+			}
+			by = strings.TrimLeft(by, " \t")
+			if end := strings.IndexAny(by, " \t"); end >= 0 {
+				by = by[:end]
+			}
+			if strings.EqualFold(by, pseudonym) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// modifyResponse intercepts upstream error responses and sets up the
+// Proxy-Status trailer.
+func (p *proxy) modifyResponse(resp *http.Response) error {
+	if p.intercept.Has(resp.StatusCode) && p.replaces(resp) {
+		// ReverseProxy closes the body and calls the ErrorHandler.
+		e := gatewayerr.ClassifyResponse(resp)
+		if e == nil {
+			// A status the operator intercepts that is not a gateway
+			// failure, such as a 500.
+			return &interceptedError{status: resp.StatusCode}
+		}
+		if e.Upstream == "" && resp.Request != nil && resp.Request.URL != nil {
+			e.Upstream = resp.Request.URL.Host
+		}
+		return e
+	}
+	if p.trailer && resp.ContentLength < 0 && resp.StatusCode != http.StatusSwitchingProtocols &&
+		resp.Body != nil && resp.Body != http.NoBody {
+		if resp.Trailer == nil {
+			resp.Trailer = make(http.Header, 1)
+		}
+		// Announced, so that ReverseProxy declares it in the Trailer field.
+		resp.Trailer["Proxy-Status"] = nil
+		resp.Body = &trailerBody{rc: resp.Body, resp: resp, p: p}
+	}
+	return nil
+}
+
+// replaces reports whether an intercepted upstream response is replaced.
+func (p *proxy) replaces(resp *http.Response) bool {
+	switch p.replace {
+	case ReplaceAlways:
+		return true
+	case ReplaceNever:
+		return false
+	}
+	if resp.ContentLength == 0 {
+		return true
+	}
+	return !structured(resp.Header.Get("Content-Type"))
+}
+
+// structured reports whether a media type is data for programs: JSON
+// (application/json, application/problem+json and any other +json type).
+func structured(contentType string) bool {
+	if contentType == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// trailerBody ends a streamed response that fails midway cleanly, with a
+// Proxy-Status trailer naming the failure, instead of letting ReverseProxy
+// abort it. A client's cancellation still aborts it.
+type trailerBody struct {
+	rc   io.ReadCloser
+	resp *http.Response
+	p    *proxy
+	done bool
+}
+
+func (b *trailerBody) Read(buf []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.rc.Read(buf)
+	if err == nil || err == io.EOF {
+		return n, err
+	}
+	e := gatewayerr.Classify(err)
+	if e.Kind == gatewayerr.ClientClosedRequest {
+		return n, err
+	}
+	var r *http.Request
+	details := false
+	if r = b.resp.Request; r != nil && b.p.details != nil {
+		details = b.p.details(r)
+	}
+	b.resp.Trailer.Set("Proxy-Status", e.ProxyStatus(b.p.name, details).String())
+	b.done = true
+	return n, io.EOF
+}
+
+func (b *trailerBody) Close() error { return b.rc.Close() }
+
+// reportedError is a failure a Transport in a NewReverseProxy already logged
+// and reported to OnError, so that the ErrorHandler does not do it again.
+type reportedError struct{ e *gatewayerr.Error }
+
+func (r *reportedError) Error() string { return r.e.Error() }
+func (r *reportedError) Unwrap() error { return r.e }

@@ -1,0 +1,696 @@
+package middleware
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/http2"
+
+	"github.com/gatehouse-go/gatehouse/errorpage"
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+	"github.com/gatehouse-go/gatehouse/internal/faultserver"
+)
+
+// gateway starts a loopback server running NewReverseProxy to target with
+// opts, and returns its URL.
+func gateway(t *testing.T, target string, opts Options) *httptest.Server {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewReverseProxy(u, opts))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// get sends a GET to url with the given Accept header and returns the
+// response with its body read.
+func get(t *testing.T, c *http.Client, target, accept string) (*http.Response, string) {
+	t.Helper()
+	req := newRequest(t, http.MethodGet, target, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if c == nil {
+		c = &http.Client{Transport: &http.Transport{Proxy: nil}}
+		defer c.CloseIdleConnections()
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading the body: %v", target, err)
+	}
+	return resp, string(b)
+}
+
+// lastProxyStatus parses the response's Proxy-Status and returns its last
+// member, the one this gateway added.
+func lastProxyStatus(t *testing.T, h http.Header) gatewayerr.ProxyStatus {
+	t.Helper()
+	members, err := gatewayerr.ParseProxyStatusHeader(h)
+	if err != nil || len(members) == 0 {
+		t.Fatalf("Proxy-Status %q: %v, %d members", h.Values("Proxy-Status"), err, len(members))
+	}
+	return members[len(members)-1]
+}
+
+// capturedLog is a slog handler's output, one JSON object a line.
+type capturedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (c *capturedLog) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.Write(p)
+}
+
+func (c *capturedLog) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(c, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// records returns the records whose message is msg.
+func (c *capturedLog) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []map[string]any
+	for line := range strings.Lines(c.buf.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+type fault struct {
+	name   string
+	start  func(t testing.TB) (target string, base http.RoundTripper)
+	kind   gatewayerr.Kind
+	status int
+	level  string
+}
+
+// withBase returns a fault start function for a faultserver constructor,
+// reached with the server's own transport, adjusted by adjust when not nil.
+func withBase(newServer func(testing.TB) *faultserver.Server, adjust func(*http.Transport)) func(testing.TB) (string, http.RoundTripper) {
+	return func(t testing.TB) (string, http.RoundTripper) {
+		s := newServer(t)
+		tr := s.Transport()
+		if adjust != nil {
+			adjust(tr)
+		}
+		return s.URL, tr
+	}
+}
+
+func dnsFault(zone string) func(testing.TB) (string, http.RoundTripper) {
+	return func(t testing.TB) (string, http.RoundTripper) {
+		d := faultserver.DNS(t)
+		return "http://upstream." + strings.TrimSuffix(zone, ".") + ":80", d.Transport()
+	}
+}
+
+var proxyFaults = []fault{
+	{"refused", withBase(faultserver.Refused, nil), gatewayerr.ConnectionRefused, 502, "WARN"},
+	{"close before headers", withBase(faultserver.CloseBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"reset before headers", withBase(faultserver.ResetBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"reset during headers", withBase(faultserver.ResetDuringHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"stall headers", withBase(faultserver.StallHeaders, func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = 50 * time.Millisecond
+	}), gatewayerr.HTTPResponseTimeout, 504, "WARN"},
+	{"stall after status line", withBase(faultserver.StallAfterStatusLine, func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = 50 * time.Millisecond
+	}), gatewayerr.HTTPResponseTimeout, 504, "WARN"},
+	{"garbage status", withBase(faultserver.GarbageStatus, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
+	{"oversized headers", withBase(func(t testing.TB) *faultserver.Server { return faultserver.OversizedHeaders(t, 8<<10) }, func(tr *http.Transport) {
+		tr.MaxResponseHeaderBytes = 1 << 10
+	}), gatewayerr.HTTPResponseHeaderSectionSize, 502, "WARN"},
+	{"tls self-signed", withBase(faultserver.TLSSelfSigned, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
+	{"tls expired", withBase(faultserver.TLSExpired, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
+	{"tls wrong host", withBase(faultserver.TLSWrongHost, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
+	{"tls to plain", withBase(faultserver.TLSToPlain, nil), gatewayerr.TLSProtocolError, 502, "ERROR"},
+	{"tls handshake stall", withBase(faultserver.TLSHandshakeStall, func(tr *http.Transport) {
+		tr.TLSHandshakeTimeout = 50 * time.Millisecond
+	}), gatewayerr.ConnectionTimeout, 504, "WARN"},
+	{"tls client cert required", withBase(faultserver.TLSClientCertRequired, nil), gatewayerr.TLSAlertReceived, 502, "ERROR"},
+	{"h2 rst_stream", withBase(func(t testing.TB) *faultserver.Server { return faultserver.H2RSTStream(t, http2.ErrCodeInternal) }, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"h2 goaway", withBase(func(t testing.TB) *faultserver.Server { return faultserver.H2GoAway(t, http2.ErrCodeInternal) }, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"dns nxdomain", dnsFault(faultserver.ZoneNXDomain), gatewayerr.DNSError, 502, "ERROR"},
+	{"dns servfail", dnsFault(faultserver.ZoneServFail), gatewayerr.DNSError, 502, "ERROR"},
+	{"upstream 502, empty", func(t testing.TB) (string, http.RoundTripper) {
+		s := faultserver.Status(t, http.StatusBadGateway, nil, "")
+		return s.URL, s.Transport()
+	}, gatewayerr.Unknown, 502, ""},
+	{"upstream 504, text", func(t testing.TB) (string, http.RoundTripper) {
+		s := faultserver.Status(t, http.StatusGatewayTimeout, nil, "upstream timed out at 10.0.0.7")
+		return s.URL, s.Transport()
+	}, gatewayerr.Unknown, 504, ""},
+}
+
+func TestReverseProxyFaults(t *testing.T) {
+	for _, f := range proxyFaults {
+		t.Run(f.name, func(t *testing.T) {
+			target, base := f.start(t)
+			var log capturedLog
+			var reported []gatewayerr.Kind
+			var mu sync.Mutex
+			gw := gateway(t, target, Options{
+				Transport: base,
+				Logger:    log.logger(),
+				OnError: func(r *http.Request, e *gatewayerr.Error) {
+					mu.Lock()
+					reported = append(reported, e.Kind)
+					mu.Unlock()
+				},
+			})
+			for _, accept := range []string{"text/html", "application/json", "text/plain"} {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				req.Header.Set("Accept", accept)
+				wantType := errorpage.Negotiate(req).ContentType()
+
+				resp, body := get(t, nil, gw.URL+"/some/path?q=1", accept)
+				if resp.StatusCode != f.status {
+					t.Errorf("Accept %s: status %d, want %d", accept, resp.StatusCode, f.status)
+				}
+				if got := resp.Header.Get("Content-Type"); got != wantType {
+					t.Errorf("Accept %s: Content-Type %q, want %q", accept, got, wantType)
+				}
+				ps := lastProxyStatus(t, resp.Header)
+				wantError := f.kind.String()
+				if f.kind == gatewayerr.Unknown {
+					wantError = ""
+				}
+				if ps.Proxy != defaultProxyName || ps.Error != wantError || ps.Details != "" {
+					t.Errorf("Accept %s: Proxy-Status member %+v, want proxy %q, error %q, no details", accept, ps, defaultProxyName, wantError)
+				}
+				if f.kind == gatewayerr.Unknown && ps.ReceivedStatus != f.status {
+					t.Errorf("Accept %s: received-status %d, want %d", accept, ps.ReceivedStatus, f.status)
+				}
+				u, _ := url.Parse(target)
+				for _, secret := range []string{u.Host, "10.0.0.7", "dial tcp", "net/http"} {
+					if strings.Contains(body, secret) {
+						t.Errorf("Accept %s: the page shows %q:\n%s", accept, secret, body)
+					}
+				}
+			}
+			if f.level == "" {
+				return // an upstream's response: not a failure of the proxy
+			}
+			records := log.records(t, "gatehouse: upstream failure")
+			if len(records) != 3 {
+				t.Fatalf("%d failure records, want 1 per request (3)", len(records))
+			}
+			r := records[0]
+			if r["level"] != f.level || r["kind"] != f.kind.String() || r["status"] != float64(f.status) ||
+				r["method"] != "GET" || r["path"] != "/some/path" || r["attempts"] != float64(1) || r["duration"] == nil {
+				t.Errorf("log record %v, want level %s, kind %s, status %d, method, path, attempts, duration", r, f.level, f.kind, f.status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if diff := cmp.Diff([]gatewayerr.Kind{f.kind, f.kind, f.kind}, reported); diff != "" {
+				t.Errorf("OnError kinds (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReverseProxyUpstreamErrors(t *testing.T) {
+	problem := `{"type":"about:blank","title":"Out of stock","status":503}`
+	tests := []struct {
+		name        string
+		status      int
+		header      http.Header
+		body        string
+		opts        Options
+		wantReplace bool
+	}{
+		{"empty 502", 502, nil, "", Options{}, true},
+		{"html 503", 503, http.Header{"Content-Type": {"text/html"}}, "<h1>nginx</h1>", Options{}, true},
+		{"problem+json 503", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{}, false},
+		{"json 502", 502, http.Header{"Content-Type": {"application/json; charset=utf-8"}}, `{"error":"x"}`, Options{}, false},
+		{"problem+json, always", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{UpstreamErrors: ReplaceAlways}, true},
+		{"empty 502, never", 502, nil, "", Options{UpstreamErrors: ReplaceNever}, false},
+		{"500 not intercepted", 500, nil, "boom", Options{}, false},
+		{"500 intercepted", 500, nil, "boom", Options{Intercept: []int{500}}, true},
+		{"404 passes", 404, nil, "no such page", Options{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := faultserver.Status(t, tt.status, tt.header, tt.body)
+			tt.opts.Transport = s.Transport()
+			gw := gateway(t, s.URL, tt.opts)
+			resp, body := get(t, nil, gw.URL, "text/plain")
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if replaced := body != tt.body; replaced != tt.wantReplace {
+				t.Errorf("replaced = %v, want %v; body %q", replaced, tt.wantReplace, body)
+			}
+			if !tt.wantReplace {
+				if resp.Header.Get("Proxy-Status") != "" {
+					t.Errorf("a passed-through response got Proxy-Status %q", resp.Header.Get("Proxy-Status"))
+				}
+				return
+			}
+			ps := lastProxyStatus(t, resp.Header)
+			if ps.Proxy != defaultProxyName || ps.ReceivedStatus != tt.status {
+				t.Errorf("Proxy-Status member %+v, want gatehouse with received-status %d", ps, tt.status)
+			}
+		})
+	}
+}
+
+func TestReverseProxyKeepsUpstreamChainAndRetryAfter(t *testing.T) {
+	t.Run("chain", func(t *testing.T) {
+		s := faultserver.Status(t, http.StatusBadGateway, http.Header{
+			"Proxy-Status": {`envoy;error=connection_refused`},
+		}, "")
+		gw := gateway(t, s.URL, Options{Transport: s.Transport(), ProxyName: "edge-1"})
+		resp, _ := get(t, nil, gw.URL, "")
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("status %d, want 502", resp.StatusCode)
+		}
+		members, err := gatewayerr.ParseProxyStatusHeader(resp.Header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type member struct {
+			Proxy          string
+			Error          string
+			ReceivedStatus int
+		}
+		var got []member
+		for _, m := range members {
+			got = append(got, member{m.Proxy, m.Error, m.ReceivedStatus})
+		}
+		want := []member{{"envoy", "connection_refused", 0}, {"edge-1", "", 502}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Proxy-Status members (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("Retry-After", func(t *testing.T) {
+		s := faultserver.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"30"}}, "down for maintenance")
+		gw := gateway(t, s.URL, Options{Transport: s.Transport()})
+		resp, body := get(t, nil, gw.URL, "")
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" || body == "down for maintenance" {
+			t.Errorf("status %d, Retry-After %q, body %q; want the branded 503 with Retry-After 30", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	})
+}
+
+func TestReverseProxyDetails(t *testing.T) {
+	s := faultserver.Refused(t)
+	gw := gateway(t, s.URL, Options{
+		Transport:          s.Transport(),
+		ProxyStatusDetails: func(r *http.Request) bool { return r.Header.Get("X-Debug") == "1" },
+	})
+	resp, _ := get(t, nil, gw.URL, "")
+	if ps := lastProxyStatus(t, resp.Header); ps.Details != "" {
+		t.Errorf("details %q without debug, want none", ps.Details)
+	}
+	req := newRequest(t, http.MethodGet, gw.URL, nil)
+	req.Header.Set("X-Debug", "1")
+	resp, err := client(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ps := lastProxyStatus(t, resp.Header); ps.Details == "" {
+		t.Error("no details in debug mode")
+	}
+}
+
+func TestReverseProxyLoop(t *testing.T) {
+	// gateway -> loop server -> gateway: the second visit is refused.
+	var gwURL string
+	var loop *faultserver.Server
+	front := httptest.NewUnstartedServer(nil)
+	gwURL = "http://" + front.Listener.Addr().String()
+	loop = faultserver.Loop(t, gwURL, "loop")
+	u, _ := url.Parse(loop.URL)
+	front.Config.Handler = NewReverseProxy(u, Options{})
+	front.Start()
+	defer front.Close()
+
+	resp, _ := get(t, nil, gwURL, "")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+	members, err := gatewayerr.ParseProxyStatusHeader(resp.Header)
+	if err != nil || len(members) == 0 {
+		t.Fatalf("Proxy-Status %q: %v", resp.Header.Values("Proxy-Status"), err)
+	}
+	// The inner visit answered proxy_loop_detected; the outer one passed the
+	// loop server's 502 on, replaced and with the chain kept.
+	found := false
+	for _, m := range members {
+		if m.Proxy == defaultProxyName && m.Kind == gatewayerr.ProxyLoopDetected {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("Proxy-Status %q has no proxy_loop_detected member", resp.Header.Get("Proxy-Status"))
+	}
+	if loop.Requests() != 1 {
+		t.Errorf("the loop server saw %d requests, want 1", loop.Requests())
+	}
+}
+
+func TestViaNames(t *testing.T) {
+	tests := []struct {
+		values []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{"1.1 gatehouse"}, true},
+		{[]string{"1.0 fred, 1.1 GateHouse (comment)"}, true},
+		{[]string{"1.1 fred", "HTTP/2 gatehouse"}, true},
+		{[]string{"1.1 gatehouse-2"}, false},
+		{[]string{"gatehouse"}, false},
+		{[]string{"1.1 fred, , 1.1  gatehouse"}, true},
+	}
+	for _, tt := range tests {
+		if got := viaNames(tt.values, "gatehouse"); got != tt.want {
+			t.Errorf("viaNames(%q) = %v, want %v", tt.values, got, tt.want)
+		}
+	}
+}
+
+func TestReverseProxyVia(t *testing.T) {
+	var via []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		via = r.Header.Values("Via")
+	}))
+	defer up.Close()
+	gw := gateway(t, up.URL, Options{ProxyName: "edge 1"})
+	req := newRequest(t, http.MethodGet, gw.URL, nil)
+	req.Header.Set("Via", "1.0 client-proxy")
+	resp, err := client(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if diff := cmp.Diff([]string{"1.0 client-proxy", "1.1 edge-1"}, via); diff != "" {
+		t.Errorf("upstream's Via (-want +got):\n%s", diff)
+	}
+}
+
+func TestReverseProxyClientCancel(t *testing.T) {
+	s := faultserver.StallHeaders(t)
+	var log capturedLog
+	reported := make(chan *gatewayerr.Error, 4)
+	rp := NewReverseProxy(mustParse(t, s.URL), Options{
+		Transport: s.Transport(),
+		Logger:    log.logger(),
+		Breaker:   &BreakerPolicy{ConsecutiveFailures: 1},
+		OnError:   func(r *http.Request, e *gatewayerr.Error) { reported <- e },
+	})
+	gw := httptest.NewServer(rp)
+	defer gw.Close()
+
+	ctx, cancel := context.WithCancel(testContext(t))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, gw.URL, nil)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := client(t).Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	// Wait for the request to reach the upstream, then go away.
+	deadline := time.NewTimer(testTimeout)
+	defer deadline.Stop()
+	for s.Requests() == 0 {
+		select {
+		case <-deadline.C:
+			t.Fatal("the request never reached the upstream")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("client error %v, want context.Canceled", err)
+	}
+	var e *gatewayerr.Error
+	select {
+	case e = <-reported:
+	case <-deadline.C:
+		t.Fatal("OnError was not called")
+	}
+	if e.Kind != gatewayerr.ClientClosedRequest || e.StatusCode() != gatewayerr.StatusClientClosedRequest {
+		t.Errorf("reported %v, want client_closed_request (499)", e)
+	}
+	gw.Close() // waits for the handler to return
+	records := log.records(t, "gatehouse: upstream failure")
+	if len(records) != 1 || records[0]["level"] != "DEBUG" || records[0]["kind"] != "client_closed_request" {
+		t.Errorf("log records %v, want one debug client_closed_request", records)
+	}
+	if st := rp.Transport.(*Transport).BreakerState(s.Addr); st != BreakerClosed {
+		t.Errorf("breaker %v after a client's cancellation, want closed", st)
+	}
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestReverseProxyStreaming(t *testing.T) {
+	next := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-next:
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, "data: two\n\n")
+	}))
+	defer up.Close()
+	gw := gateway(t, up.URL, Options{ProxyStatusTrailer: true})
+	resp, err := client(t).Do(newRequest(t, http.MethodGet, gw.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	// The first event arrives while the upstream still holds the second.
+	line, err := br.ReadString('\n')
+	if err != nil || line != "data: one\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	close(next)
+	rest, err := io.ReadAll(br)
+	if err != nil || string(rest) != "\ndata: two\n\n" {
+		t.Errorf("rest %q, %v", rest, err)
+	}
+	if ps := resp.Trailer.Get("Proxy-Status"); ps != "" {
+		t.Errorf("a complete stream has a Proxy-Status trailer %q", ps)
+	}
+}
+
+func TestReverseProxyFailureAfterStart(t *testing.T) {
+	t.Run("trailer", func(t *testing.T) {
+		s := faultserver.BrokenChunking(t)
+		gw := gateway(t, s.URL, Options{Transport: s.Transport(), ProxyStatusTrailer: true})
+		resp, err := client(t).Do(newRequest(t, http.MethodGet, gw.URL, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.ReadAll(resp.Body); err != nil {
+			t.Fatalf("reading the body: %v, want a clean end with a trailer", err)
+		}
+		members, err := gatewayerr.ParseProxyStatus(resp.Trailer.Get("Proxy-Status"))
+		if err != nil || len(members) != 1 || members[0].Kind != gatewayerr.HTTPResponseTransferCoding {
+			t.Errorf("Proxy-Status trailer %q (%v), want one http_response_transfer_coding member", resp.Trailer.Get("Proxy-Status"), err)
+		}
+	})
+	t.Run("abort", func(t *testing.T) {
+		for _, newServer := range []func(testing.TB) *faultserver.Server{faultserver.BrokenChunking, faultserver.ResetDuringBody, faultserver.ShortBody} {
+			s := newServer(t)
+			var log capturedLog
+			gw := gateway(t, s.URL, Options{Transport: s.Transport(), Logger: log.logger()})
+			// The proxy aborts: the client sees the connection end, before
+			// the headers when they were still buffered, or in the body.
+			resp, err := client(t).Do(newRequest(t, http.MethodGet, gw.URL, nil))
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if err == nil {
+				t.Errorf("%s: the client read a complete response, want an aborted one", s.URL)
+			}
+			gw.Close()
+			if n := len(log.records(t, "gatehouse: upstream failure")); n != 1 {
+				t.Errorf("%d failure records, want 1", n)
+			}
+		}
+	})
+}
+
+func TestReverseProxyUpgrade(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "upgrade required", http.StatusUpgradeRequired)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString(strings.ToUpper(line))
+		brw.Flush()
+	}))
+	defer up.Close()
+	gw := gateway(t, up.URL, Options{Retry: &RetryPolicy{AttemptTimeout: time.Minute}, ProxyStatusTrailer: true})
+	req := newRequest(t, http.MethodGet, gw.URL, nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := client(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rwc, ok := resp.Body.(io.ReadWriteCloser)
+	if resp.StatusCode != http.StatusSwitchingProtocols || !ok {
+		t.Fatalf("status %d, body %T; want 101 and a writable body", resp.StatusCode, resp.Body)
+	}
+	defer rwc.Close()
+	io.WriteString(rwc, "ping\n")
+	line, err := bufio.NewReader(rwc).ReadString('\n')
+	if err != nil || line != "PING\n" {
+		t.Errorf("echo %q, %v; want \"PING\\n\"", line, err)
+	}
+}
+
+func TestReverseProxyHTTP2(t *testing.T) {
+	up := faultserver.TLS(t)
+	refused := faultserver.Refused(t)
+	rt := newRouter(t, up)
+	rt.rt = up.Transport()
+	front := httptest.NewUnstartedServer(NewReverseProxy(mustParse(t, "http://upstream.test"), Options{Transport: rt}))
+	front.EnableHTTP2 = true
+	front.StartTLS()
+	defer front.Close()
+	h2client := front.Client()
+
+	resp, body := get(t, h2client, front.URL, "")
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusOK || body != "ok" {
+		t.Errorf("through HTTP/2: %s %d %q, want HTTP/2 200 \"ok\"", resp.Proto, resp.StatusCode, body)
+	}
+	rt.set(refused)
+	resp, _ = get(t, h2client, front.URL, "")
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("failure through HTTP/2: %s %d, want HTTP/2 502", resp.Proto, resp.StatusCode)
+	}
+	if ps := lastProxyStatus(t, resp.Header); ps.Kind != gatewayerr.ConnectionRefused {
+		t.Errorf("Proxy-Status %+v, want connection_refused", ps)
+	}
+}
+
+func TestReverseProxyBreaker(t *testing.T) {
+	s := faultserver.Refused(t)
+	gw := gateway(t, s.URL, Options{Transport: s.Transport(), Breaker: &BreakerPolicy{ConsecutiveFailures: 2, OpenFor: time.Hour}})
+	for range 2 {
+		if resp, _ := get(t, nil, gw.URL, ""); resp.StatusCode != http.StatusBadGateway {
+			t.Fatalf("status %d, want 502", resp.StatusCode)
+		}
+	}
+	resp, _ := get(t, nil, gw.URL, "")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "3600" {
+		t.Errorf("open breaker: status %d, Retry-After %q; want 503, 3600", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if ps := lastProxyStatus(t, resp.Header); ps.Kind != gatewayerr.DestinationUnavailable {
+		t.Errorf("Proxy-Status %+v, want destination_unavailable", ps)
+	}
+}
+
+func TestReverseProxyRetriesRefusedPOST(t *testing.T) {
+	refused := faultserver.Refused(t)
+	var got string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = string(b)
+	}))
+	defer up.Close()
+	rt := newRouter(t)
+	rt.setURLs(refused.URL, up.URL)
+	gw := gateway(t, "http://upstream.test", Options{Transport: rt, Retry: &RetryPolicy{BaseDelay: time.Millisecond}})
+	resp, err := client(t).Post(gw.URL, "text/plain", strings.NewReader("order=42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || got != "order=42" || rt.calls.Load() != 2 {
+		t.Errorf("status %d, upstream got %q after %d attempts; want 200, \"order=42\", 2", resp.StatusCode, got, rt.calls.Load())
+	}
+}
+
+func TestErrorHandlerOnExistingProxy(t *testing.T) {
+	s := faultserver.Refused(t)
+	target := mustParse(t, s.URL)
+	rp := &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+		Transport:    s.Transport(), // a plain transport: errors unclassified
+		ErrorHandler: ErrorHandler(Options{ProxyName: "legacy"}),
+	}
+	gw := httptest.NewServer(rp)
+	defer gw.Close()
+	resp, body := get(t, nil, gw.URL, "text/plain")
+	if resp.StatusCode != http.StatusBadGateway || strings.Contains(body, s.Addr) {
+		t.Errorf("status %d, body %q; want 502 without the upstream address", resp.StatusCode, body)
+	}
+	if ps := lastProxyStatus(t, resp.Header); ps.Proxy != "legacy" || ps.Kind != gatewayerr.ConnectionRefused {
+		t.Errorf("Proxy-Status %+v, want legacy;error=connection_refused", ps)
+	}
+}
+
+func TestReplacePolicyString(t *testing.T) {
+	for p, want := range map[ReplacePolicy]string{
+		ReplaceUnlessStructured: "unless-structured",
+		ReplaceAlways:           "always",
+		ReplaceNever:            "never",
+		ReplacePolicy(9):        "ReplacePolicy(9)",
+	} {
+		if got := p.String(); got != want {
+			t.Errorf("ReplacePolicy(%d).String() = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -1,0 +1,842 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+)
+
+// ErrCircuitOpen is the cause of the destination_unavailable error that a
+// [Transport] returns, without trying, while an upstream's circuit breaker is
+// open.
+var ErrCircuitOpen = errors.New("middleware: circuit breaker open")
+
+// errAttemptTimeout ends an attempt that ran past [RetryPolicy.AttemptTimeout].
+var errAttemptTimeout error = attemptTimeoutError{}
+
+type attemptTimeoutError struct{}
+
+func (attemptTimeoutError) Error() string        { return "middleware: attempt timed out" }
+func (attemptTimeoutError) Timeout() bool        { return true }
+func (attemptTimeoutError) Temporary() bool      { return false }
+func (attemptTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// Transport is an [http.RoundTripper] that classifies every upstream failure,
+// and, when configured to, retries safely and breaks circuits.
+//
+// It follows the RoundTripper contract: it does not modify the request, it
+// closes the request's body on every path, and a response of any status is a
+// response, not an error. Every error it returns, from RoundTrip and from a
+// response body's Read, is a [*gatewayerr.Error] (through [errors.As])
+// carrying the upstream host, the [gatewayerr.Phase] in which the exchange
+// failed (followed with [net/http/httptrace]) and the number of attempts.
+// A request whose context was cancelled fails with
+// [gatewayerr.ClientClosedRequest].
+//
+// The zero Transport is ready to use: it sends through
+// [http.DefaultTransport], classifies, and neither retries, breaks circuits
+// nor logs. A Transport keeps per-upstream state (breakers, retry budgets)
+// and must not be copied after first use. It is safe for concurrent use.
+type Transport struct {
+	// Base sends each attempt.
+	// If nil, http.DefaultTransport is used.
+	Base http.RoundTripper
+
+	// Retry configures retries; see [RetryPolicy].
+	// If nil, a failed request is not retried.
+	Retry *RetryPolicy
+
+	// Breaker configures a circuit breaker per upstream host; see
+	// [BreakerPolicy].
+	// If nil, there are no circuit breakers.
+	Breaker *BreakerPolicy
+
+	// MaxResponseBodyBytes limits the size of a response body: a response
+	// that declares a longer Content-Length fails at once and a body that
+	// runs longer fails when read, with an http_response_body_size error.
+	// Zero means no limit.
+	MaxResponseBodyBytes int64
+
+	// Logger receives one record per failure: at error level for failures
+	// that point at the gateway's configuration (TLS, DNS), warn for other
+	// upstream failures, debug for a client's cancellation and for each
+	// retry; and one record per breaker state change.
+	// If nil, nothing is logged.
+	Logger *slog.Logger
+
+	// OnError, if not nil, is called with every failure that RoundTrip or a
+	// response body returns, a client's cancellation included (its Kind is
+	// gatewayerr.ClientClosedRequest), for metrics. It must not block.
+	OnError func(r *http.Request, err *gatewayerr.Error)
+
+	// OnStateChange, if not nil, is called whenever an upstream's circuit
+	// breaker changes state. It runs while a request is in flight and must
+	// not block.
+	OnStateChange func(upstream string, from, to BreakerState)
+
+	// proxy marks NewReverseProxy's Transport: it answers requests marked
+	// as looping with ErrProxyLoop, and returns its RoundTrip failures,
+	// once reported, as *reportedError so that the ErrorHandler does not
+	// report them again.
+	proxy bool
+
+	// now, if not nil, replaces time.Now for breakers and budgets in tests.
+	now func() time.Time
+
+	mu        sync.RWMutex
+	upstreams map[string]*upstream
+	trackers  sync.Pool // *tracker
+	bodies    sync.Pool // *responseBody, recycled only when proxy is set
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// upstream is the state a Transport keeps for one upstream host.
+type upstream struct {
+	breaker breaker
+	budget  retryBudget
+}
+
+func (t *Transport) clock() time.Time {
+	if t.now != nil {
+		return t.now()
+	}
+	return time.Now()
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
+	}
+	return http.DefaultTransport
+}
+
+// upstream returns the state for host, creating it on first use.
+func (t *Transport) upstream(host string) *upstream {
+	t.mu.RLock()
+	u := t.upstreams[host]
+	t.mu.RUnlock()
+	if u != nil {
+		return u
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if u = t.upstreams[host]; u == nil {
+		if t.upstreams == nil {
+			t.upstreams = make(map[string]*upstream)
+		}
+		u = new(upstream)
+		t.upstreams[host] = u
+	}
+	return u
+}
+
+// BreakerState returns the state of the circuit breaker for the upstream
+// host (the request URL's Host, such as "api.internal:8080"), as a request
+// sent now would find it: an open breaker whose time is up reads as
+// half-open. It returns [BreakerClosed] when breakers are off or the host
+// was never used.
+func (t *Transport) BreakerState(host string) BreakerState {
+	if t.Breaker == nil {
+		return BreakerClosed
+	}
+	t.mu.RLock()
+	u := t.upstreams[host]
+	t.mu.RUnlock()
+	if u == nil {
+		return BreakerClosed
+	}
+	return u.breaker.currentState(t.clock())
+}
+
+// CloseIdleConnections closes the idle connections of Base, when it has a
+// CloseIdleConnections method, so that [http.Client.CloseIdleConnections]
+// reaches through.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base().(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// RoundTrip sends req upstream, as often as the retry policy allows, and
+// returns the response or a [*gatewayerr.Error].
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	if req.URL == nil {
+		closeBody(req)
+		return nil, t.fail(req, &gatewayerr.Error{Kind: gatewayerr.HTTPRequestError, Err: errors.New("middleware: nil Request.URL")}, start)
+	}
+	if t.proxy && req.Context().Value(loopKey{}) != nil {
+		closeBody(req)
+		e := &gatewayerr.Error{Kind: gatewayerr.ProxyLoopDetected, Err: ErrProxyLoop, Upstream: req.URL.Host}
+		e.SetRequestSent(false)
+		return nil, t.fail(req, e, start)
+	}
+	if t.Retry == nil && t.Breaker == nil {
+		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, true)
+		if e != nil {
+			return nil, t.fail(req, e, start)
+		}
+		return resp, nil
+	}
+	return t.roundTripPolicies(req, start)
+}
+
+// roundTripPolicies is RoundTrip with retries or breakers.
+func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http.Response, error) {
+	host := req.URL.Host
+	u := t.upstream(host)
+	ctx := req.Context()
+	rp := t.Retry
+	maxAttempts := 1
+	if rp != nil {
+		maxAttempts = rp.attempts()
+		u.budget.request(rp, t.clock())
+	}
+
+	// A body without GetBody can be sent again only if no attempt read it;
+	// replay holds it open across attempts until then.
+	body := req.Body
+	var replay *replayBody
+	if maxAttempts > 1 && body != nil && body != http.NoBody && req.GetBody == nil {
+		replay = &replayBody{rc: body}
+		body = replay
+	}
+	defer func() {
+		if replay != nil {
+			replay.release()
+		}
+	}()
+
+	for attempt := 1; ; attempt++ {
+		probe := false
+		if t.Breaker != nil {
+			ok, p, wait, changed := u.breaker.allow(t.Breaker, t.clock())
+			if changed {
+				t.stateChanged(host, BreakerOpen, BreakerHalfOpen)
+			}
+			if !ok {
+				if body != nil {
+					body.Close()
+				}
+				e := &gatewayerr.Error{
+					Kind:       gatewayerr.DestinationUnavailable,
+					Err:        ErrCircuitOpen,
+					Upstream:   host,
+					NextHop:    host,
+					Attempts:   attempt - 1,
+					RetryAfter: wait,
+				}
+				e.SetRequestSent(false)
+				return nil, t.fail(req, e, start)
+			}
+			probe = p
+		}
+
+		var cancel context.CancelCauseFunc
+		var timer *time.Timer
+		actx := ctx
+		if rp != nil && rp.AttemptTimeout > 0 {
+			actx, cancel = context.WithCancelCause(ctx)
+			timer = time.AfterFunc(rp.AttemptTimeout, func() { cancel(errAttemptTimeout) })
+		}
+		resp, e := t.attempt(req, actx, body, cancel, attempt, start, maxAttempts == 1 && cancel == nil)
+		if timer != nil {
+			timer.Stop()
+			if e != nil {
+				cancel(nil)
+			}
+		}
+		if t.Breaker != nil {
+			t.breakerDone(u, host, probe, responseOutcome(resp, e))
+		}
+
+		// Decide whether to try again.
+		var retryAfter time.Duration
+		retry := attempt < maxAttempts && ctx.Err() == nil
+		if retry && e != nil {
+			retry = retryableKind(e.Kind) && (!e.RequestSent() || idempotent(req))
+		} else if retry {
+			retry = rp.retryStatus(resp.StatusCode) && idempotent(req)
+			if retry {
+				if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+					retryAfter = d
+					retry = d <= rp.maxRetryAfter()
+				}
+			}
+		}
+		var next io.ReadCloser
+		if retry {
+			next, retry = nextBody(req, replay, e)
+		}
+		var wait time.Duration
+		if retry {
+			wait = max(rp.backoff(attempt), retryAfter)
+			retry = time.Since(start)+wait <= rp.maxElapsed() && u.budget.spend(rp, t.clock())
+		}
+		if !retry {
+			if next != nil {
+				next.Close()
+			}
+			if e != nil {
+				return nil, t.fail(req, e, start)
+			}
+			return resp, nil
+		}
+
+		if resp != nil {
+			discard(resp.Body)
+		}
+		if t.Logger != nil {
+			attrs := []slog.Attr{
+				slog.String("upstream", host),
+				slog.String("method", req.Method),
+				slog.Int("attempt", attempt),
+				slog.Duration("wait", wait),
+			}
+			if e != nil {
+				attrs = append(attrs, slog.String("kind", e.Kind.String()), slog.String("error", e.Error()))
+			} else {
+				attrs = append(attrs, slog.Int("status", resp.StatusCode))
+			}
+			t.Logger.LogAttrs(ctx, slog.LevelDebug, "gatehouse: retrying upstream request", attrs...)
+		}
+		if !sleep(ctx, wait) {
+			if next != nil {
+				next.Close()
+			}
+			ce := classifyFailure(ctx, ctx, context.Cause(ctx), gatewayerr.PhaseUnknown)
+			ce.Upstream, ce.Attempts = host, attempt
+			ce.SetRequestSent(e == nil || e.RequestSent())
+			return nil, t.fail(req, ce, start)
+		}
+		body = next
+	}
+}
+
+// attempt sends attempt number n of req, under the context actx and with
+// the given body, following its phases. cancel, if not nil, ends actx; the
+// response body calls it when done. only reports that this is the only
+// attempt, made with req's own context and body.
+func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, only bool) (*http.Response, *gatewayerr.Error) {
+	tr := t.tracker()
+	out := req
+	// In a NewReverseProxy, the context of the only attempt carries the
+	// ClientTrace that ReverseProxy made for this request alone: the
+	// tracker's hooks go into it, sparing a copy of the request and a
+	// context. Otherwise the request is copied with a context of its own.
+	if !only || !t.proxy || !tr.hookInto(httptrace.ContextClientTrace(actx)) {
+		out = req.WithContext(httptrace.WithClientTrace(actx, &tr.trace))
+		out.Body = body
+	}
+	resp, err := t.base().RoundTrip(out)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		e := classifyFailure(req.Context(), actx, err, tr.currentPhase())
+		e.Upstream, e.Attempts = req.URL.Host, n
+		if e.NextHop == "" {
+			e.NextHop = req.URL.Host
+		}
+		if tr.wrote.Load() {
+			e.SetRequestSent(true)
+		}
+		t.putTracker(tr)
+		return nil, e
+	}
+	tr.phase.Store(uint32(gatewayerr.PhaseReadBody))
+	resp.Request = req
+	if t.MaxResponseBodyBytes > 0 && resp.ContentLength > t.MaxResponseBodyBytes {
+		resp.Body.Close()
+		t.putTracker(tr)
+		e := &gatewayerr.Error{
+			Kind:           gatewayerr.HTTPResponseBodySize,
+			Err:            errBodyTooLarge,
+			Phase:          gatewayerr.PhaseReadHeaders,
+			Upstream:       req.URL.Host,
+			NextHop:        req.URL.Host,
+			Attempts:       n,
+			ReceivedStatus: resp.StatusCode,
+			Size:           t.MaxResponseBodyBytes,
+		}
+		e.SetRequestSent(true)
+		return nil, e
+	}
+	switch {
+	case resp.StatusCode == http.StatusSwitchingProtocols:
+		// The body of a 101 is the upgraded connection, an
+		// io.ReadWriteCloser; it is handed over as it is.
+		t.putTracker(tr)
+		if cancel != nil {
+			if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+				resp.Body = &upgradeBody{ReadWriteCloser: rwc, cancel: cancel}
+			}
+		}
+	case resp.Body == nil || resp.Body == http.NoBody:
+		t.putTracker(tr)
+		if cancel != nil {
+			cancel(nil)
+		}
+	default:
+		b := t.responseBody()
+		b.rc, b.t, b.req, b.tr, b.cancel = resp.Body, t, req, tr, cancel
+		b.start, b.attempts, b.status, b.limit = start, n, resp.StatusCode, t.MaxResponseBodyBytes
+		resp.Body = b
+	}
+	return resp, nil
+}
+
+var errBodyTooLarge = errors.New("middleware: response body larger than MaxResponseBodyBytes")
+
+// classifyFailure classifies err, returned by an attempt whose context is
+// actx, under the request's context ctx, in the given phase.
+func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phase) *gatewayerr.Error {
+	var dnsErr *net.DNSError
+	if phase == gatewayerr.PhaseDial && errors.As(err, &dnsErr) {
+		phase = gatewayerr.PhaseDNS
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		// The client went away: whatever the transport saw is a
+		// consequence.
+		e := &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
+		return e
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case context.Cause(actx) == errAttemptTimeout:
+		err = errAttemptTimeout
+	}
+	e := gatewayerr.ClassifyPhase(err, phase)
+	// Classify may return err itself; the caller sets fields on a copy.
+	c := *e
+	return &c
+}
+
+// logFailure writes one record for the failure e of req, handled in d (left
+// out when negative), at a level that fits its kind: error for failures that
+// point at the gateway's configuration, debug for a client's cancellation,
+// warn for the others. A nil logger logs nothing.
+func logFailure(logger *slog.Logger, req *http.Request, e *gatewayerr.Error, d time.Duration) {
+	if logger == nil {
+		return
+	}
+	ctx := req.Context()
+	level := failureLevel(e.Kind)
+	path := ""
+	if req.URL != nil {
+		path = req.URL.Path
+	}
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs,
+		slog.String("kind", e.Kind.String()),
+		slog.Int("status", e.StatusCode()),
+		slog.String("upstream", e.Upstream),
+		slog.String("method", req.Method),
+		slog.String("path", path),
+		slog.Int("attempts", e.Attempts),
+	)
+	if d >= 0 {
+		attrs = append(attrs, slog.Duration("duration", d))
+	}
+	if e.Phase != gatewayerr.PhaseUnknown {
+		attrs = append(attrs, slog.String("phase", e.Phase.String()))
+	}
+	if e.ReceivedStatus != 0 {
+		attrs = append(attrs, slog.Int("received_status", e.ReceivedStatus))
+	}
+	if id := req.Header.Get("X-Request-Id"); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
+	}
+	attrs = append(attrs, slog.String("error", e.Error()))
+	logger.LogAttrs(ctx, level, "gatehouse: upstream failure", attrs...)
+}
+
+// failureLevel returns the log level for a failure of kind k.
+func failureLevel(k gatewayerr.Kind) slog.Level {
+	switch k {
+	case gatewayerr.ClientClosedRequest:
+		return slog.LevelDebug
+	case gatewayerr.DNSError, gatewayerr.DNSTimeout, gatewayerr.DestinationNotFound,
+		gatewayerr.DestinationIPProhibited, gatewayerr.TLSProtocolError, gatewayerr.TLSCertificateError,
+		gatewayerr.TLSAlertReceived, gatewayerr.ProxyConfigurationError, gatewayerr.ProxyInternalError:
+		return slog.LevelError
+	}
+	return slog.LevelWarn
+}
+
+// report logs e and calls OnError.
+func (t *Transport) report(req *http.Request, e *gatewayerr.Error, start time.Time) {
+	if t.OnError != nil {
+		t.OnError(req, e)
+	}
+	logFailure(t.Logger, req, e, time.Since(start))
+}
+
+// fail reports e, a failure of RoundTrip, and returns it as RoundTrip's
+// error.
+func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time) error {
+	t.report(req, e, start)
+	if t.proxy {
+		return &reportedError{e}
+	}
+	return e
+}
+
+// breakerDone records an outcome in u's breaker and reports a state change.
+func (t *Transport) breakerDone(u *upstream, host string, probe bool, o outcome) {
+	from, to := u.breaker.done(t.Breaker, t.clock(), probe, o)
+	if from != to {
+		t.stateChanged(host, from, to)
+	}
+}
+
+func (t *Transport) stateChanged(host string, from, to BreakerState) {
+	if t.OnStateChange != nil {
+		t.OnStateChange(host, from, to)
+	}
+	if t.Logger != nil {
+		level := slog.LevelInfo
+		if to == BreakerOpen {
+			level = slog.LevelWarn
+		}
+		t.Logger.LogAttrs(context.Background(), level, "gatehouse: circuit breaker "+to.String(),
+			slog.String("upstream", host), slog.String("from", from.String()), slog.String("to", to.String()))
+	}
+}
+
+// responseOutcome tells a breaker what an attempt says about the upstream.
+func responseOutcome(resp *http.Response, e *gatewayerr.Error) outcome {
+	if e != nil {
+		switch e.Kind {
+		case gatewayerr.ClientClosedRequest, gatewayerr.HTTPRequestError, gatewayerr.HTTPRequestDenied,
+			gatewayerr.ProxyLoopDetected, gatewayerr.ProxyConfigurationError, gatewayerr.HTTPResponseBodySize,
+			gatewayerr.DestinationUnavailable:
+			return outcomeIgnored
+		}
+		return outcomeFailure
+	}
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return outcomeFailure
+	}
+	return outcomeSuccess
+}
+
+// nextBody returns the body for the next attempt of req and reports whether
+// there can be one: never a body that was read, closed or is empty.
+func nextBody(req *http.Request, replay *replayBody, e *gatewayerr.Error) (io.ReadCloser, bool) {
+	switch {
+	case req.Body == nil || req.Body == http.NoBody:
+		return req.Body, true
+	case req.GetBody != nil:
+		b, err := req.GetBody()
+		if err != nil || b == nil {
+			return nil, false
+		}
+		if b == http.NoBody && req.ContentLength != 0 {
+			return nil, false
+		}
+		return b, true
+	case replay != nil && e != nil && !e.RequestSent() && replay.rewind():
+		return replay, true
+	}
+	return nil, false
+}
+
+// sleep waits for d or until ctx ends, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// discard reads a little of a response that is not used, so that its
+// connection can be reused, and closes it.
+func discard(rc io.ReadCloser) {
+	io.CopyN(io.Discard, rc, 4<<10)
+	rc.Close()
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// replayBody holds a request body that has no GetBody across attempts: the
+// base transport's Close is deferred while the body may be needed again, and
+// a body that was read is never sent again.
+type replayBody struct {
+	rc       io.ReadCloser
+	mu       sync.Mutex
+	read     bool // an attempt read from it
+	closed   bool // the base transport closed it during the current attempt
+	released bool // no more attempts: Close passes through
+}
+
+func (b *replayBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	b.read = true
+	b.mu.Unlock()
+	return b.rc.Read(p)
+}
+
+func (b *replayBody) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return b.rc.Close()
+	}
+	b.closed = true
+	return nil
+}
+
+// rewind prepares the body for another attempt and reports whether it can be
+// sent again: only if no attempt read from it.
+func (b *replayBody) rewind() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = false
+	return !b.read
+}
+
+// release ends the attempts: a Close the base transport made is done now,
+// later ones pass through.
+func (b *replayBody) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return
+	}
+	b.released = true
+	if b.closed {
+		b.rc.Close()
+	}
+}
+
+// upgradeBody keeps a 101 response's connection writable while ending the
+// attempt's context when it is closed.
+type upgradeBody struct {
+	io.ReadWriteCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *upgradeBody) Close() error {
+	err := b.ReadWriteCloser.Close()
+	b.cancel(nil)
+	return err
+}
+
+// responseBody wraps a response body so that its errors are classified and reported,
+// its size limited, and the attempt's resources released when it ends.
+type responseBody struct {
+	rc       io.ReadCloser
+	t        *Transport
+	req      *http.Request
+	tr       *tracker
+	cancel   context.CancelCauseFunc
+	start    time.Time
+	attempts int
+	status   int
+	limit    int64 // zero: none
+	n        int64
+	err      error // the classified error, returned by every later Read
+	done     atomic.Bool
+}
+
+func (b *responseBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.limit > 0 && int64(len(p)) > b.limit-b.n+1 {
+		p = p[:b.limit-b.n+1]
+	}
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	if b.limit > 0 && b.n > b.limit {
+		n -= int(b.n - b.limit)
+		b.n = b.limit
+		e := &gatewayerr.Error{
+			Kind:           gatewayerr.HTTPResponseBodySize,
+			Err:            errBodyTooLarge,
+			Phase:          gatewayerr.PhaseReadBody,
+			ReceivedStatus: b.status,
+			Size:           b.limit,
+		}
+		return n, b.fail(e)
+	}
+	if err == nil {
+		return n, nil
+	}
+	if err == io.EOF {
+		b.finish()
+		return n, err
+	}
+	var e *gatewayerr.Error
+	if !errors.As(err, &e) {
+		e = classifyFailure(b.req.Context(), b.req.Context(), err, gatewayerr.PhaseReadBody)
+	}
+	return n, b.fail(e)
+}
+
+// fail records e as the body's error, reports it and ends the body.
+func (b *responseBody) fail(e *gatewayerr.Error) error {
+	c := *e
+	c.Upstream, c.Attempts = b.req.URL.Host, b.attempts
+	if c.NextHop == "" {
+		c.NextHop = b.req.URL.Host
+	}
+	if c.ReceivedStatus == 0 {
+		c.ReceivedStatus = b.status
+	}
+	c.SetRequestSent(true)
+	b.err = &c
+	t := b.t
+	if t.Breaker != nil && c.Kind != gatewayerr.ClientClosedRequest && c.Kind != gatewayerr.HTTPResponseBodySize {
+		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, false, outcomeFailure)
+	}
+	t.report(b.req, &c, b.start)
+	b.finish()
+	return b.err
+}
+
+func (b *responseBody) Close() error {
+	err := b.rc.Close()
+	b.finish()
+	if err != nil {
+		e := classifyFailure(b.req.Context(), b.req.Context(), err, gatewayerr.PhaseReadBody)
+		e.Upstream, e.Attempts = b.req.URL.Host, b.attempts
+		return e
+	}
+	if t := b.t; t.proxy {
+		// ReverseProxy closes a response body once and never reads it
+		// again: it can be recycled.
+		*b = responseBody{}
+		t.bodies.Put(b)
+	}
+	return nil
+}
+
+// responseBody returns a zeroed responseBody: a recycled one in a
+// NewReverseProxy, a new one otherwise.
+func (t *Transport) responseBody() *responseBody {
+	if t.proxy {
+		if b, _ := t.bodies.Get().(*responseBody); b != nil {
+			return b
+		}
+	}
+	return new(responseBody)
+}
+
+// finish releases the attempt's resources, once.
+func (b *responseBody) finish() {
+	if !b.done.CompareAndSwap(false, true) {
+		return
+	}
+	b.t.putTracker(b.tr)
+	if b.cancel != nil {
+		b.cancel(nil)
+	}
+}
+
+// tracker follows the phases of one attempt through httptrace. Trackers are
+// pooled: the hooks are method values made once per tracker.
+type tracker struct {
+	phase   atomic.Uint32 // a gatewayerr.Phase
+	wrote   atomic.Bool   // the request's headers were written (since the last GetConn)
+	written atomic.Bool   // the whole request was written (since the last GetConn)
+	hooks   httptrace.ClientTrace
+	trace   httptrace.ClientTrace // hooks, copied for each use: WithClientTrace may change it
+}
+
+func (t *Transport) tracker() *tracker {
+	tr, _ := t.trackers.Get().(*tracker)
+	if tr == nil {
+		tr = new(tracker)
+		tr.hooks = httptrace.ClientTrace{
+			GetConn:              tr.getConn,
+			TLSHandshakeStart:    tr.tlsHandshakeStart,
+			GotConn:              tr.gotConn,
+			WroteHeaders:         tr.wroteHeaders,
+			WroteRequest:         tr.wroteRequest,
+			GotFirstResponseByte: tr.gotFirstResponseByte,
+		}
+	}
+	tr.phase.Store(uint32(gatewayerr.PhaseUnknown))
+	tr.wrote.Store(false)
+	tr.written.Store(false)
+	tr.trace = tr.hooks
+	return tr
+}
+
+// putTracker returns tr to the pool when no hook can fire on it any more:
+// once the request was written in full. Otherwise it is left to the garbage
+// collector.
+func (t *Transport) putTracker(tr *tracker) {
+	if tr.written.Load() {
+		t.trackers.Put(tr)
+	}
+}
+
+// hookInto sets the tracker's hooks in ct, a trace made for one request
+// alone, and reports whether it could: ct exists and has none of them set.
+func (tr *tracker) hookInto(ct *httptrace.ClientTrace) bool {
+	if ct == nil || ct.GetConn != nil || ct.TLSHandshakeStart != nil || ct.GotConn != nil ||
+		ct.WroteHeaders != nil || ct.WroteRequest != nil || ct.GotFirstResponseByte != nil {
+		return false
+	}
+	ct.GetConn = tr.hooks.GetConn
+	ct.TLSHandshakeStart = tr.hooks.TLSHandshakeStart
+	ct.GotConn = tr.hooks.GotConn
+	ct.WroteHeaders = tr.hooks.WroteHeaders
+	ct.WroteRequest = tr.hooks.WroteRequest
+	ct.GotFirstResponseByte = tr.hooks.GotFirstResponseByte
+	return true
+}
+
+func (tr *tracker) currentPhase() gatewayerr.Phase { return gatewayerr.Phase(tr.phase.Load()) }
+
+func (tr *tracker) getConn(string) {
+	tr.wrote.Store(false)
+	tr.written.Store(false)
+	tr.phase.Store(uint32(gatewayerr.PhaseDial))
+}
+
+func (tr *tracker) tlsHandshakeStart() { tr.phase.Store(uint32(gatewayerr.PhaseTLS)) }
+
+func (tr *tracker) gotConn(httptrace.GotConnInfo) {
+	tr.phase.Store(uint32(gatewayerr.PhaseWriteRequest))
+}
+
+func (tr *tracker) wroteHeaders() { tr.wrote.Store(true) }
+
+func (tr *tracker) wroteRequest(httptrace.WroteRequestInfo) {
+	// The response may already be in: never move the phase back.
+	tr.phase.CompareAndSwap(uint32(gatewayerr.PhaseWriteRequest), uint32(gatewayerr.PhaseAwaitHeaders))
+	tr.written.Store(true)
+}
+
+func (tr *tracker) gotFirstResponseByte() {
+	tr.phase.Store(uint32(gatewayerr.PhaseReadHeaders))
+}

@@ -49,6 +49,7 @@ func TestStructuredFieldConformance(t *testing.T) {
 		t.Fatalf("no conformance files: %v", err)
 	}
 	var passed, total int
+	var rejected, accepted, notProxyStatus int // cases of each sort that passed
 	for _, file := range files {
 		base := filepath.Base(file)
 		data, err := os.ReadFile(file)
@@ -79,6 +80,7 @@ func TestStructuredFieldConformance(t *testing.T) {
 					if !errors.Is(err, ErrInvalidProxyStatus) {
 						t.Fatalf("error %v does not wrap ErrInvalidProxyStatus", err)
 					}
+					rejected++
 					return
 				}
 				var want []sfMember
@@ -95,6 +97,7 @@ func TestStructuredFieldConformance(t *testing.T) {
 					if err == nil {
 						t.Fatalf("ParseProxyStatusHeader(%q) = %+v, want an error: members are not tokens or strings", tc.Raw, got)
 					}
+					notProxyStatus++
 					return
 				}
 				if err != nil {
@@ -113,6 +116,7 @@ func TestStructuredFieldConformance(t *testing.T) {
 				if diff := cmp.Diff(membersOf(got), membersOf(again)); diff != "" {
 					t.Fatalf("round trip mismatch (-want +got):\n%s", diff)
 				}
+				accepted++
 			})
 			if ok {
 				filePassed++
@@ -124,7 +128,8 @@ func TestStructuredFieldConformance(t *testing.T) {
 		passed += filePassed
 		total += fileTotal
 	}
-	t.Logf("structured-field conformance: %d/%d passed", passed, total)
+	t.Logf("structured-field conformance: %d/%d passed: %d must_fail rejected, %d token/string lists accepted with the same members and parameters, %d valid lists of other members rejected as not Proxy-Status",
+		passed, total, rejected, accepted, notProxyStatus)
 }
 
 // membersOf converts parsed members to the shape the test vectors describe.

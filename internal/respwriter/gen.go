@@ -27,7 +27,6 @@ var ifaces = []iface{
 		bit: "hasFlusher", letter: "F", name: "http.Flusher",
 		methods: `
 func (v %[1]s) Flush() { _ = v.w.flush() }
-func (v %[1]s) FlushError() error { return v.w.flush() }
 `,
 		fake: `func (f *%[1]s) Flush() { f.calls = append(f.calls, "Flush") }
 `,
@@ -154,6 +153,7 @@ func (v %[1]s) Write(p []byte) (int, error) { return v.w.Write(p) }
 func (v %[1]s) WriteHeader(code int) { v.w.WriteHeader(code) }
 func (v %[1]s) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v %[1]s) Unwrap() http.ResponseWriter { return v.w.rw }
+func (v %[1]s) FlushError() error { return v.w.flush() }
 func (v %[1]s) writer() *Writer { return v.w }
 `, t, desc)
 		for i, f := range ifaces {

@@ -120,6 +120,7 @@ func (v viewPlain) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewPlain) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewPlain) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewPlain) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewPlain) FlushError() error                 { return v.w.flush() }
 func (v viewPlain) writer() *Writer                   { return v.w }
 
 // viewF is a view with http.Flusher.
@@ -130,10 +131,10 @@ func (v viewF) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewF) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewF) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewF) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewF) FlushError() error                 { return v.w.flush() }
 func (v viewF) writer() *Writer                   { return v.w }
 
-func (v viewF) Flush()            { _ = v.w.flush() }
-func (v viewF) FlushError() error { return v.w.flush() }
+func (v viewF) Flush() { _ = v.w.flush() }
 
 // viewH is a view with http.Hijacker.
 type viewH struct{ w *Writer }
@@ -143,6 +144,7 @@ func (v viewH) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewH) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewH) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewH) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewH) FlushError() error                 { return v.w.flush() }
 func (v viewH) writer() *Writer                   { return v.w }
 
 func (v viewH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -155,10 +157,10 @@ func (v viewFH) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFH) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFH) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFH) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFH) FlushError() error                 { return v.w.flush() }
 func (v viewFH) writer() *Writer                   { return v.w }
 
-func (v viewFH) Flush()            { _ = v.w.flush() }
-func (v viewFH) FlushError() error { return v.w.flush() }
+func (v viewFH) Flush() { _ = v.w.flush() }
 
 func (v viewFH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 
@@ -170,6 +172,7 @@ func (v viewR) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewR) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewR) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewR) FlushError() error                 { return v.w.flush() }
 func (v viewR) writer() *Writer                   { return v.w }
 
 func (v viewR) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
@@ -182,10 +185,10 @@ func (v viewFR) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFR) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFR) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFR) FlushError() error                 { return v.w.flush() }
 func (v viewFR) writer() *Writer                   { return v.w }
 
-func (v viewFR) Flush()            { _ = v.w.flush() }
-func (v viewFR) FlushError() error { return v.w.flush() }
+func (v viewFR) Flush() { _ = v.w.flush() }
 
 func (v viewFR) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
 
@@ -197,6 +200,7 @@ func (v viewHR) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewHR) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewHR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewHR) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewHR) FlushError() error                 { return v.w.flush() }
 func (v viewHR) writer() *Writer                   { return v.w }
 
 func (v viewHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -211,10 +215,10 @@ func (v viewFHR) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFHR) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFHR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFHR) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFHR) FlushError() error                 { return v.w.flush() }
 func (v viewFHR) writer() *Writer                   { return v.w }
 
-func (v viewFHR) Flush()            { _ = v.w.flush() }
-func (v viewFHR) FlushError() error { return v.w.flush() }
+func (v viewFHR) Flush() { _ = v.w.flush() }
 
 func (v viewFHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 
@@ -228,6 +232,7 @@ func (v viewP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewP) FlushError() error                 { return v.w.flush() }
 func (v viewP) writer() *Writer                   { return v.w }
 
 func (v viewP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
@@ -240,10 +245,10 @@ func (v viewFP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFP) FlushError() error                 { return v.w.flush() }
 func (v viewFP) writer() *Writer                   { return v.w }
 
-func (v viewFP) Flush()            { _ = v.w.flush() }
-func (v viewFP) FlushError() error { return v.w.flush() }
+func (v viewFP) Flush() { _ = v.w.flush() }
 
 func (v viewFP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
 
@@ -255,6 +260,7 @@ func (v viewHP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewHP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewHP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewHP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewHP) FlushError() error                 { return v.w.flush() }
 func (v viewHP) writer() *Writer                   { return v.w }
 
 func (v viewHP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -269,10 +275,10 @@ func (v viewFHP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFHP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFHP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFHP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFHP) FlushError() error                 { return v.w.flush() }
 func (v viewFHP) writer() *Writer                   { return v.w }
 
-func (v viewFHP) Flush()            { _ = v.w.flush() }
-func (v viewFHP) FlushError() error { return v.w.flush() }
+func (v viewFHP) Flush() { _ = v.w.flush() }
 
 func (v viewFHP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 
@@ -286,6 +292,7 @@ func (v viewRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewRP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewRP) FlushError() error                 { return v.w.flush() }
 func (v viewRP) writer() *Writer                   { return v.w }
 
 func (v viewRP) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
@@ -300,10 +307,10 @@ func (v viewFRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFRP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFRP) FlushError() error                 { return v.w.flush() }
 func (v viewFRP) writer() *Writer                   { return v.w }
 
-func (v viewFRP) Flush()            { _ = v.w.flush() }
-func (v viewFRP) FlushError() error { return v.w.flush() }
+func (v viewFRP) Flush() { _ = v.w.flush() }
 
 func (v viewFRP) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
 
@@ -317,6 +324,7 @@ func (v viewHRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewHRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewHRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewHRP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewHRP) FlushError() error                 { return v.w.flush() }
 func (v viewHRP) writer() *Writer                   { return v.w }
 
 func (v viewHRP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -333,10 +341,10 @@ func (v viewFHRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFHRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFHRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFHRP) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFHRP) FlushError() error                 { return v.w.flush() }
 func (v viewFHRP) writer() *Writer                   { return v.w }
 
-func (v viewFHRP) Flush()            { _ = v.w.flush() }
-func (v viewFHRP) FlushError() error { return v.w.flush() }
+func (v viewFHRP) Flush() { _ = v.w.flush() }
 
 func (v viewFHRP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 
@@ -352,6 +360,7 @@ func (v viewC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewC) FlushError() error                 { return v.w.flush() }
 func (v viewC) writer() *Writer                   { return v.w }
 
 func (v viewC) CloseNotify() <-chan bool { return v.w.closeNotify() }
@@ -364,10 +373,10 @@ func (v viewFC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFC) FlushError() error                 { return v.w.flush() }
 func (v viewFC) writer() *Writer                   { return v.w }
 
-func (v viewFC) Flush()            { _ = v.w.flush() }
-func (v viewFC) FlushError() error { return v.w.flush() }
+func (v viewFC) Flush() { _ = v.w.flush() }
 
 func (v viewFC) CloseNotify() <-chan bool { return v.w.closeNotify() }
 
@@ -379,6 +388,7 @@ func (v viewHC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewHC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewHC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewHC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewHC) FlushError() error                 { return v.w.flush() }
 func (v viewHC) writer() *Writer                   { return v.w }
 
 func (v viewHC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -393,10 +403,10 @@ func (v viewFHC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFHC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFHC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFHC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFHC) FlushError() error                 { return v.w.flush() }
 func (v viewFHC) writer() *Writer                   { return v.w }
 
-func (v viewFHC) Flush()            { _ = v.w.flush() }
-func (v viewFHC) FlushError() error { return v.w.flush() }
+func (v viewFHC) Flush() { _ = v.w.flush() }
 
 func (v viewFHC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 
@@ -410,6 +420,7 @@ func (v viewRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewRC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewRC) FlushError() error                 { return v.w.flush() }
 func (v viewRC) writer() *Writer                   { return v.w }
 
 func (v viewRC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
@@ -424,10 +435,10 @@ func (v viewFRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFRC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFRC) FlushError() error                 { return v.w.flush() }
 func (v viewFRC) writer() *Writer                   { return v.w }
 
-func (v viewFRC) Flush()            { _ = v.w.flush() }
-func (v viewFRC) FlushError() error { return v.w.flush() }
+func (v viewFRC) Flush() { _ = v.w.flush() }
 
 func (v viewFRC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
 
@@ -441,6 +452,7 @@ func (v viewHRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewHRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewHRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewHRC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewHRC) FlushError() error                 { return v.w.flush() }
 func (v viewHRC) writer() *Writer                   { return v.w }
 
 func (v viewHRC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -457,10 +469,10 @@ func (v viewFHRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFHRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFHRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFHRC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFHRC) FlushError() error                 { return v.w.flush() }
 func (v viewFHRC) writer() *Writer                   { return v.w }
 
-func (v viewFHRC) Flush()            { _ = v.w.flush() }
-func (v viewFHRC) FlushError() error { return v.w.flush() }
+func (v viewFHRC) Flush() { _ = v.w.flush() }
 
 func (v viewFHRC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 
@@ -476,6 +488,7 @@ func (v viewPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewPC) FlushError() error                 { return v.w.flush() }
 func (v viewPC) writer() *Writer                   { return v.w }
 
 func (v viewPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
@@ -490,10 +503,10 @@ func (v viewFPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFPC) FlushError() error                 { return v.w.flush() }
 func (v viewFPC) writer() *Writer                   { return v.w }
 
-func (v viewFPC) Flush()            { _ = v.w.flush() }
-func (v viewFPC) FlushError() error { return v.w.flush() }
+func (v viewFPC) Flush() { _ = v.w.flush() }
 
 func (v viewFPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
 
@@ -507,6 +520,7 @@ func (v viewHPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewHPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewHPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewHPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewHPC) FlushError() error                 { return v.w.flush() }
 func (v viewHPC) writer() *Writer                   { return v.w }
 
 func (v viewHPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -523,10 +537,10 @@ func (v viewFHPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFHPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFHPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFHPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFHPC) FlushError() error                 { return v.w.flush() }
 func (v viewFHPC) writer() *Writer                   { return v.w }
 
-func (v viewFHPC) Flush()            { _ = v.w.flush() }
-func (v viewFHPC) FlushError() error { return v.w.flush() }
+func (v viewFHPC) Flush() { _ = v.w.flush() }
 
 func (v viewFHPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 
@@ -542,6 +556,7 @@ func (v viewRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewRPC) FlushError() error                 { return v.w.flush() }
 func (v viewRPC) writer() *Writer                   { return v.w }
 
 func (v viewRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
@@ -558,10 +573,10 @@ func (v viewFRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFRPC) FlushError() error                 { return v.w.flush() }
 func (v viewFRPC) writer() *Writer                   { return v.w }
 
-func (v viewFRPC) Flush()            { _ = v.w.flush() }
-func (v viewFRPC) FlushError() error { return v.w.flush() }
+func (v viewFRPC) Flush() { _ = v.w.flush() }
 
 func (v viewFRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
 
@@ -577,6 +592,7 @@ func (v viewHRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewHRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewHRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewHRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewHRPC) FlushError() error                 { return v.w.flush() }
 func (v viewHRPC) writer() *Writer                   { return v.w }
 
 func (v viewHRPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
@@ -595,10 +611,10 @@ func (v viewFHRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
 func (v viewFHRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
 func (v viewFHRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
 func (v viewFHRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
+func (v viewFHRPC) FlushError() error                 { return v.w.flush() }
 func (v viewFHRPC) writer() *Writer                   { return v.w }
 
-func (v viewFHRPC) Flush()            { _ = v.w.flush() }
-func (v viewFHRPC) FlushError() error { return v.w.flush() }
+func (v viewFHRPC) Flush() { _ = v.w.flush() }
 
 func (v viewFHRPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
 

@@ -7,7 +7,8 @@
 // ResponseWriter with exactly the optional interfaces (http.Flusher,
 // http.Hijacker, io.ReaderFrom, http.Pusher, http.CloseNotifier) of the
 // writer it wraps, plus Unwrap for http.ResponseController, without
-// allocating.
+// allocating. Every view also has FlushError, so that
+// http.ResponseController's Flush goes through the Writer.
 //
 // Run "go generate" after changing the interface list in gen.go.
 package respwriter
@@ -16,7 +17,6 @@ package respwriter
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"mime"
 	"net"
@@ -224,8 +224,10 @@ func (w *Writer) keep(p []byte) bool {
 	return true
 }
 
-var errNoFlush = errors.New("respwriter: the wrapped writer cannot flush")
-
+// flush is Flush and http.ResponseController's FlushError. Every view has
+// FlushError, even over a writer that cannot flush, so that a
+// ResponseController never reaches the wrapped writer through Unwrap and
+// sends a held status.
 func (w *Writer) flush() error {
 	switch w.mode {
 	case modeHeld:
@@ -237,14 +239,7 @@ func (w *Writer) flush() error {
 	case modeMaybe:
 		w.send() // a handler that flushes streams its own page
 	}
-	switch f := w.rw.(type) {
-	case interface{ FlushError() error }:
-		return f.FlushError()
-	case http.Flusher:
-		f.Flush()
-		return nil
-	}
-	return errNoFlush
+	return http.NewResponseController(w.rw).Flush()
 }
 
 func (w *Writer) hijack() (net.Conn, *bufio.ReadWriter, error) {

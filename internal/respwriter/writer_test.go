@@ -396,3 +396,41 @@ func BenchmarkWriter(b *testing.B) {
 		w.Release()
 	}
 }
+
+func TestResponseControllerFlushGoesThroughWriter(t *testing.T) {
+	var cfg Config
+	cfg.Intercept.Add(502)
+	for _, tt := range []struct {
+		name      string
+		status    int
+		wantCalls []string
+	}{
+		{"held status stays held", 502, nil},
+		{"sent status is flushed", 200, []string{"WriteHeader 200", "Flush"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rw, fake := newFake(hasFlusher)
+			var w Writer
+			w.Reset(outer{rw}, &cfg, false) // outer hides Flush behind Unwrap
+			v := w.View()
+			if _, ok := v.(http.Flusher); ok {
+				t.Fatal("the view has Flush, which the writer it wraps has not")
+			}
+			v.WriteHeader(tt.status)
+			if err := http.NewResponseController(v).Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantCalls, fake.calls); diff != "" {
+				t.Errorf("calls on the wrapped writer (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("nothing can flush", func(t *testing.T) {
+		rw, _ := newFake(0)
+		var w Writer
+		w.Reset(rw, &cfg, false)
+		if err := http.NewResponseController(w.View()).Flush(); !errors.Is(err, http.ErrNotSupported) {
+			t.Errorf("Flush = %v, want http.ErrNotSupported", err)
+		}
+	})
+}

@@ -188,39 +188,7 @@ func visitPage(browserCtx context.Context, url string, v view, scale float64, au
 		return visit{}, fmt.Errorf("opening a tab: %w", err)
 	}
 
-	scheme := "light"
-	if v.dark {
-		scheme = "dark"
-	}
-	motion := "no-preference"
-	if v.reducedMotion {
-		motion = "reduce"
-	}
-	setup := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-			Width:             v.width,
-			Height:            800,
-			DeviceScaleFactor: scale,
-			Mobile:            v.width < 600,
-		}); err != nil {
-			return fmt.Errorf("viewport: %w", err)
-		}
-		if _, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{
-				{Name: "prefers-color-scheme", Value: scheme},
-				{Name: "prefers-reduced-motion", Value: motion},
-			},
-		}); err != nil {
-			return fmt.Errorf("media features: %w", err)
-		}
-		if _, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
-			Headers: network.Headers{"Accept-Language": v.lang},
-		}); err != nil {
-			return fmt.Errorf("Accept-Language: %w", err)
-		}
-		return nil
-	})
-	if err := chromedp.Do(tab, setup); err != nil {
+	if err := chromedp.Do(tab, emulate(v, scale)); err != nil {
 		return visit{}, err
 	}
 	resp, err := chromedp.Run(tab, chromedp.NavigateResponse(url))
@@ -244,4 +212,44 @@ func visitPage(browserCtx context.Context, url string, v view, scale float64, au
 	got.audit = a
 	got.png = png
 	return got, nil
+}
+
+// emulate sets the tab's viewport (800 CSS pixels high), colour scheme,
+// motion preference and Accept-Language as v says, at the given device
+// scale factor. Below 600 pixels wide the tab is a phone: the page's
+// viewport meta tag applies, and a page wider than the screen is zoomed
+// out, which the width checks see.
+func emulate(v view, scale float64) chromedp.Action[chromedp.Void] {
+	scheme := "light"
+	if v.dark {
+		scheme = "dark"
+	}
+	motion := "no-preference"
+	if v.reducedMotion {
+		motion = "reduce"
+	}
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width:             v.width,
+			Height:            800,
+			DeviceScaleFactor: scale,
+			Mobile:            v.width < 600,
+		}); err != nil {
+			return fmt.Errorf("viewport: %w", err)
+		}
+		if _, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{
+				{Name: "prefers-color-scheme", Value: scheme},
+				{Name: "prefers-reduced-motion", Value: motion},
+			},
+		}); err != nil {
+			return fmt.Errorf("media features: %w", err)
+		}
+		if _, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+			Headers: network.Headers{"Accept-Language": v.lang},
+		}); err != nil {
+			return fmt.Errorf("Accept-Language: %w", err)
+		}
+		return nil
+	})
 }

@@ -134,14 +134,14 @@ type visit struct {
 	status   int64    // the document's HTTP status
 	requests []string // the URL of every request the tab sent
 	problems []string // console errors, exceptions and error log entries
-	audit    audit    // zero when the page was not audited
+	audit    audit    // what testdata/audit.js measured
 	png      []byte   // full-page screenshot
 }
 
 // visitPage opens url in a new tab of the browser, emulating v at the given
-// device scale factor, and returns what the tab saw. When audited is false
-// the page is only loaded and photographed (for pages that are not ours).
-func visitPage(browserCtx context.Context, url string, v view, scale float64, audited bool) (visit, error) {
+// device scale factor, and returns what the tab saw: its requests, console
+// and log, the audit of the loaded page and a full-page screenshot.
+func visitPage(browserCtx context.Context, url string, v view, scale float64) (visit, error) {
 	ctx, cancel := context.WithTimeout(browserCtx, pageTimeout)
 	defer cancel()
 	tab, closeTab := chromedp.NewContext(ctx)
@@ -195,11 +195,9 @@ func visitPage(browserCtx context.Context, url string, v view, scale float64, au
 	if err != nil {
 		return visit{}, fmt.Errorf("loading %s: %w", url, err)
 	}
-	var a audit
-	if audited {
-		if a, err = chromedp.Run(tab, chromedp.Evaluate[audit](auditJS, chromedp.EvalAwaitPromise)); err != nil {
-			return visit{}, fmt.Errorf("auditing %s: %w", url, err)
-		}
+	a, err := chromedp.Run(tab, chromedp.Evaluate[audit](auditJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return visit{}, fmt.Errorf("auditing %s: %w", url, err)
 	}
 	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
 	if err != nil {

@@ -54,7 +54,7 @@ func TestPages(t *testing.T) {
 			if v.width < 600 {
 				scale = 2 // a phone's density, for crisp screenshots
 			}
-			got, err := visitPage(browser, url, v, scale, true)
+			got, err := visitPage(browser, url, v, scale)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +160,7 @@ func TestChecksCatchFaults(t *testing.T) {
 
 	v := view{status: 502, lang: "en", width: 375}
 	url := g.URL + "/broken"
-	got, err := visitPage(browser, url, v, 1, true)
+	got, err := visitPage(browser, url, v, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestScreenshots(t *testing.T) {
 	} {
 		t.Run(s.file, func(t *testing.T) {
 			url := g.URL + "/" + strconv.Itoa(s.view.status)
-			got, err := visitPage(browser, url, s.view, 1, true)
+			got, err := visitPage(browser, url, s.view, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

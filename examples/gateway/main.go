@@ -1,0 +1,220 @@
+// Command gateway is Gatehouse's demo: a branded gateway in front of an
+// embedded, deliberately flaky upstream.
+//
+// From the repository's root:
+//
+//	go run ./examples/gateway
+//
+// It prints the address it listens on and a menu of URLs. Each makes the
+// upstream fail in a different way (refuse, reset, stall, send garbage,
+// present a bad certificate, ...); open them in a browser to see the branded
+// pages, or fetch them with curl to see the status and the Proxy-Status
+// header. Every failure is logged to stderr as a structured slog record.
+//
+// Flags:
+//
+//	-addr ADDR       listen address (default 127.0.0.1:8080, or a free port if it is taken)
+//	-upstream URL    put the gateway in front of a real service instead of the flaky one
+//	-brand NAME      the name on the pages (default "Gatehouse demo")
+//	-debug           show failure details (kind, upstream, cause) on the pages
+//	-templates DIR   override the page templates with the files in DIR
+//
+// Ctrl-C shuts the gateway down gracefully.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/errorpage"
+	"github.com/gatehouse-go/gatehouse/middleware"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "gateway:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// defaultAddr is where the gateway listens unless -addr says otherwise. If
+// it is taken, the gateway takes any free port instead.
+const defaultAddr = "127.0.0.1:8080"
+
+// run is the whole demo. It returns when ctx is cancelled (Ctrl-C), after
+// shutting the gateway down.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", defaultAddr, "listen `address`; the default falls back to a free port if it is taken")
+	upstreamFlag := flags.String("upstream", "", "proxy to this `URL` instead of the embedded flaky upstream")
+	brand := flags.String("brand", "Gatehouse demo", "the `name` on the error pages")
+	debug := flags.Bool("debug", false, "show failure details (kind, upstream, cause) on the pages; for development only")
+	templates := flags.String("templates", "", "`directory` of templates overriding the default pages (see examples/custom-template)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	addrSet := false
+	flags.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
+
+	// Operators read the log: every failure is one structured record with
+	// its RFC 9209 kind, the upstream and the Go error.
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	// Visitors read the pages. errorpage.New checks the brand and the
+	// templates now, so that a mistake fails at start, not on a visitor.
+	cfg := errorpage.Config{Brand: errorpage.Brand{Name: *brand}}
+	if *debug {
+		cfg.Debug = errorpage.Always
+	}
+	if *templates != "" {
+		if fi, err := os.Stat(*templates); err != nil || !fi.IsDir() {
+			return fmt.Errorf("-templates %q: not a directory", *templates)
+		}
+		cfg.Templates = os.DirFS(*templates)
+	}
+	pages, err := errorpage.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	var target *url.URL // nil: the embedded flaky upstream
+	if *upstreamFlag != "" {
+		target, err = url.Parse(*upstreamFlag)
+		if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+			return fmt.Errorf("-upstream %q: want an absolute http or https URL", *upstreamFlag)
+		}
+	}
+
+	ln, err := listen(*addr, addrSet)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+
+	// The gateway's own transport to its upstreams. Its timeouts are what
+	// bound the stalling routes: a visitor waits 2 seconds, not forever.
+	transport := &http.Transport{
+		Proxy:                 nil, // the demo's upstreams are local; ignore HTTP_PROXY
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: 2 * time.Second,
+		IdleConnTimeout:       30 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	defer transport.CloseIdleConnections()
+
+	opts := middleware.Options{
+		Pages:     pages,
+		Transport: transport,
+		Logger:    logger,
+	}
+
+	mux := http.NewServeMux()
+	if target != nil {
+		// A real service: everything goes to it.
+		mux.Handle("/", middleware.NewReverseProxy(target, opts))
+		fmt.Fprintf(stdout, "listening on %s\n", base)
+		fmt.Fprintf(stdout, "\nThe gateway is in front of %s. Ctrl-C stops it.\n", target.Redacted())
+	} else {
+		// The embedded flaky upstream, and one reverse proxy per door.
+		up, err := startUpstream()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer up.Close()
+		flaky := middleware.NewReverseProxy(mustParse(up.URL), opts)
+		for _, path := range []string{"/ok", "/sse", "/ws", "/ws/echo", "/stall-headers", "/reset", "/garbage", "/maintenance"} {
+			mux.Handle(path, flaky)
+		}
+		// The transport bounds the wait for headers, not for the body:
+		// /stall-body gets a deadline of its own. When it passes, reading
+		// the body fails (logged as a timeout), and the response, already
+		// started with a 200, is aborted rather than left looking complete.
+		mux.Handle("/stall-body", withTimeout(3*time.Second, flaky))
+		mux.Handle("/bad-cert", middleware.NewReverseProxy(mustParse(up.BadCertURL), opts))
+		mux.Handle("/refused", middleware.NewReverseProxy(mustParse(up.RefusedURL), opts))
+		// The gateway as its own upstream: it sees its own Via entry
+		// coming back and stops the loop at once.
+		mux.Handle("/loop", middleware.NewReverseProxy(mustParse(base), opts))
+		// A bug in the gateway itself; middleware.Handler (below) turns
+		// the panic into a 500 page and a log record with the stack.
+		mux.HandleFunc("/panic", func(http.ResponseWriter, *http.Request) {
+			panic("demo: a handler in the gateway panicked")
+		})
+		mux.Handle("/{$}", indexHandler(*brand))
+		fmt.Fprintf(stdout, "listening on %s\n", base)
+		printMenu(stdout, base)
+	}
+
+	srv := &http.Server{
+		// middleware.Handler wraps everything: it recovers panics (see
+		// /panic) and replaces 502, 503 and 504 responses written by any
+		// handler with the branded page.
+		Handler:           middleware.Handler(opts)(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	// Ctrl-C: stop accepting, let requests in flight finish for a moment,
+	// then close whatever is left (streams, stalled requests).
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	return nil
+}
+
+// listen listens on addr. When addr is the default (not set by -addr) and
+// is taken, it takes a free port on the same host instead.
+func listen(addr string, explicit bool) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil || explicit {
+		return ln, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	return net.Listen("tcp", net.JoinHostPort(host, "0"))
+}
+
+// withTimeout gives each request to next a deadline.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// mustParse parses a URL that the demo built itself.
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

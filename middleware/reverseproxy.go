@@ -67,6 +67,7 @@ type proxy struct {
 	onError   func(*http.Request, *gatewayerr.Error)
 	name      string
 	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
+	members   []string    // by kind: the Proxy-Status member "name;error=kind"
 	details   func(*http.Request) bool
 	trailer   bool
 	intercept respwriter.Statuses
@@ -87,6 +88,13 @@ func newProxy(opts *Options) *proxy {
 		trailer:   opts.ProxyStatusTrailer,
 		intercept: opts.intercepted(),
 		replace:   opts.UpstreamErrors,
+	}
+	kinds := gatewayerr.Kinds()
+	p.members = make([]string, len(kinds))
+	for _, k := range kinds {
+		if k.Registered() {
+			p.members[k] = gatewayerr.ProxyStatus{Proxy: name, Kind: k, Error: k.String()}.String()
+		}
 	}
 	pseudonym := viaPseudonym(name)
 	for i, proto := range [...]string{"1.0", "1.1", "2", "3"} {
@@ -192,16 +200,20 @@ func ErrorHandler(opts Options) func(http.ResponseWriter, *http.Request, error) 
 
 // serveError is the ErrorHandler.
 func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
-	var reported *reportedError
-	already := errors.As(err, &reported)
-	var intercepted *interceptedError
-	if errors.As(err, &intercepted) {
-		p.serveIntercepted(w, r, intercepted.status)
+	// ReverseProxy passes on the errors of its Transport and ModifyResponse
+	// as they are.
+	var e *gatewayerr.Error
+	already := false
+	switch v := err.(type) {
+	case *reportedError:
+		e, already = v.e, true
+	case *interceptedError:
+		p.serveIntercepted(w, r, v.status)
 		return
-	}
-	e := gatewayerr.Classify(err)
-	if e == nil {
+	case nil:
 		e = &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError}
+	default:
+		e = gatewayerr.Classify(err)
 	}
 	if e.Kind != gatewayerr.ClientClosedRequest && errors.Is(r.Context().Err(), context.Canceled) {
 		// Whatever failed, the client is gone: that is the story.
@@ -218,16 +230,29 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Kind == gatewayerr.ClientClosedRequest {
 		return
 	}
-	h := w.Header()
-	for _, m := range e.Chain {
-		gatewayerr.AppendProxyStatus(h, m)
-	}
-	gatewayerr.AppendProxyStatus(h, e.ProxyStatus(p.name, p.details != nil && p.details(r)))
+	p.appendProxyStatus(w.Header(), e, p.details != nil && p.details(r))
 	if e.Kind == gatewayerr.Unknown && e.ReceivedStatus >= 400 {
 		p.pages.ServeStatus(w, r, e.ReceivedStatus)
 		return
 	}
 	p.pages.ServeError(w, r, e)
+}
+
+// appendProxyStatus appends to h the Proxy-Status members of e's chain, then
+// the proxy's own.
+func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bool) {
+	for _, m := range e.Chain {
+		gatewayerr.AppendProxyStatus(h, m)
+	}
+	ps := e.ProxyStatus(p.name, details)
+	if len(h["Proxy-Status"]) == 0 && ps.Kind.Registered() && int(ps.Kind) < len(p.members) &&
+		ps.Error == ps.Kind.String() && ps.ReceivedStatus == 0 && ps.NextHop == "" &&
+		ps.NextProtocol == "" && ps.Details == "" && len(ps.Params) == 0 {
+		// The common case, formatted once in newProxy.
+		h["Proxy-Status"] = []string{p.members[ps.Kind]}
+		return
+	}
+	gatewayerr.AppendProxyStatus(h, ps)
 }
 
 // serveIntercepted replaces an upstream response whose status is not a

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"sync"
@@ -351,6 +350,11 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 		if tr.wrote.Load() {
 			e.SetRequestSent(true)
 		}
+		if !e.Timeout() && e.Kind != gatewayerr.ClientClosedRequest && e.Phase.BeforeRequest() {
+			// The connection attempt ended with this error: no hook of
+			// it can fire any more.
+			tr.written.Store(true)
+		}
 		t.putTracker(tr)
 		return nil, e
 	}
@@ -401,10 +405,6 @@ var errBodyTooLarge = errors.New("middleware: response body larger than MaxRespo
 // classifyFailure classifies err, returned by an attempt whose context is
 // actx, under the request's context ctx, in the given phase.
 func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phase) *gatewayerr.Error {
-	var dnsErr *net.DNSError
-	if phase == gatewayerr.PhaseDial && errors.As(err, &dnsErr) {
-		phase = gatewayerr.PhaseDNS
-	}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		// The client went away: whatever the transport saw is a
@@ -417,9 +417,13 @@ func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phas
 		err = errAttemptTimeout
 	}
 	e := gatewayerr.ClassifyPhase(err, phase)
-	// Classify may return err itself; the caller sets fields on a copy.
-	c := *e
-	return &c
+	if e.Err != err {
+		// Classify returned an *Error that err already held; the caller
+		// sets fields on a copy.
+		c := *e
+		e = &c
+	}
+	return e
 }
 
 // logFailure writes one record for the failure e of req, handled in d (left
@@ -823,7 +827,12 @@ func (tr *tracker) getConn(string) {
 	tr.phase.Store(uint32(gatewayerr.PhaseDial))
 }
 
-func (tr *tracker) tlsHandshakeStart() { tr.phase.Store(uint32(gatewayerr.PhaseTLS)) }
+// tlsHandshakeStart moves the phase from dial to TLS only: net/http may go
+// on dialing for a request that was served by another connection, and call
+// it once the tracker serves another request.
+func (tr *tracker) tlsHandshakeStart() {
+	tr.phase.CompareAndSwap(uint32(gatewayerr.PhaseDial), uint32(gatewayerr.PhaseTLS))
+}
 
 func (tr *tracker) gotConn(httptrace.GotConnInfo) {
 	tr.phase.Store(uint32(gatewayerr.PhaseWriteRequest))

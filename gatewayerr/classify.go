@@ -784,7 +784,14 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 	case has("net/http: invalid header"),
 		has("net/http: invalid trailer"),
 		has("net/http: invalid method"),
-		has("http2: invalid"),
+		has("invalid HTTP header"), // HTTP/2 request encoding (x/net and bundled)
+		has("invalid HTTP trailer"),
+		has("invalid Host header"),
+		has("invalid request :path"),
+		has("invalid :protocol header"),
+		has("request header: "), // invalid Upgrade, Transfer-Encoding, Connection
+		has("invalid Trailer key"),
+		has("request header list larger than peer's advertised limit"),
 		has("with Body length"), // "http: ContentLength=%d with Body length %d"
 		has("request body larger than specified content length"):
 		return textRequest, size, 0

@@ -490,3 +490,32 @@ func TestClassifyBadUpgrade(t *testing.T) {
 		t.Errorf("status %d, want 502", rec.Code)
 	}
 }
+
+// TestClassifyH2RequestErrors classifies requests that HTTP/2 transports
+// refuse to encode: the gateway cannot forward the client's request.
+func TestClassifyH2RequestErrors(t *testing.T) {
+	s := faultserver.H2RSTStream(t, http2.ErrCodeInternal)
+	for _, tr := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{{"bundled", s.Transport()}, {"x/net", s.HTTP2Transport()}} {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header["Bad Name"] = []string{"x"}
+			resp, err := tr.rt.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("got %s, want an error", resp.Status)
+			}
+			e := gatewayerr.Classify(err)
+			if diff := cmp.Diff(out(gatewayerr.HTTPRequestError, true), outcome{e.Kind, e.StatusCode(), e.RequestSent()}); diff != "" {
+				t.Errorf("Classify(%q) mismatch (-want +got):\n%s", err, diff)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"net/url"
 	"os"
 	"reflect"
@@ -110,6 +111,7 @@ type scan struct {
 	scheme        bool // http.ErrSchemeMismatch
 	coding        bool // a gzip, zlib or flate error
 	config        bool // an address that cannot be used (net.AddrError, ...)
+	protocol      bool // a textproto.ProtocolError: a malformed header
 
 	alert       int  // a TLS alert's number, or -1 when none was found
 	alertRemote bool // the alert came from the peer
@@ -220,6 +222,9 @@ func (s *scan) visit(err error) (stop bool) {
 			s.timeout = true
 		}
 		return false
+	case textproto.ProtocolError:
+		s.protocol = true
+		return true
 	case *net.AddrError, net.UnknownNetworkError, net.InvalidAddrError, *net.ParseError:
 		// The upstream's address cannot be used as configured.
 		s.config = true
@@ -398,9 +403,16 @@ func (s *scan) decide(phase Phase) (Kind, Phase) {
 	if s.config {
 		return ProxyConfigurationError, eff
 	}
+	if s.protocol {
+		return HTTPProtocolError, eff
+	}
 	switch s.text {
 	case textHeaderSectionSize:
 		return HTTPResponseHeaderSectionSize, eff
+	case textTrailerSectionSize:
+		return HTTPResponseTrailerSectionSize, eff
+	case textIncomplete:
+		return HTTPResponseIncomplete, eff
 	case textProtocol:
 		return HTTPProtocolError, eff
 	case textUpgrade:
@@ -710,6 +722,8 @@ const (
 	textBodyTimeout                    // http.Client's timeout while reading the body
 	textTLSHandshakeTimeout            // http.Transport's TLSHandshakeTimeout
 	textHeaderSectionSize              // the response header exceeded the limit
+	textTrailerSectionSize             // the response trailer exceeded the limit
+	textIncomplete                     // the response ended early
 	textProtocol                       // a malformed response
 	textUpgrade                        // a protocol upgrade that failed
 	textInternal                       // the gateway itself cannot go on
@@ -759,7 +773,10 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 		has("too many 1xx informational responses"),
 		has("protocol error: headers after END_STREAM"),
 		has("cannot contain multiple Content-Length headers"),
-		has("invalid Content-Length"):
+		has("invalid Content-Length"),
+		has("bad Content-Length"),
+		has("invalid empty Content-Length"),
+		has("bad trailer key"):
 		return textProtocol, size, 0
 	case has("backend tried to switch protocol"), // httputil.ReverseProxy
 		has("switching protocols response with non-writable body"):
@@ -769,9 +786,16 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 	case has("chunk length"), // invalid byte in, too large, empty hex number for
 		has("malformed chunked encoding"),
 		has("chunked encoding contains too much non-data"),
+		has("chunked line ends with bare LF"),
+		has("invalid CR in chunked line"),
+		msg == "header line too long", // a chunk-size line (httputil.ErrLineTooLong)
 		has("unsupported transfer encoding"),
 		has("too many transfer encodings"):
 		return textTransferCoding, size, 0
+	case has("suspiciously long trailer after chunked body"):
+		return textTrailerSectionSize, size, 0
+	case has("unexpected EOF reading trailer"):
+		return textIncomplete, size, 0
 	case has("net/http: request canceled"):
 		return textRequestCanceled, size, 0
 	case has("unsupported protocol scheme"),

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -165,6 +166,9 @@ func TestClassifyValues(t *testing.T) {
 		{"h2 header list", urlErr(errors.New("http2: response header list larger than advertised limit")), PhaseUnknown, classifyWant{HTTPResponseHeaderSectionSize, 502, true, PhaseUnknown}},
 		{"malformed", urlErr(fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", errors.New(`malformed HTTP response "garbage"`))), PhaseUnknown, classifyWant{HTTPProtocolError, 502, true, PhaseUnknown}},
 		{"bad chunk", errors.New("invalid byte in chunk length"), PhaseReadBody, classifyWant{HTTPResponseTransferCoding, 502, true, PhaseReadBody}},
+		{"malformed MIME header", urlErr(textproto.ProtocolError("malformed MIME header line: x")), PhaseUnknown, classifyWant{HTTPProtocolError, 502, true, PhaseUnknown}},
+		{"trailer too long", errors.New("http: suspiciously long trailer after chunked body"), PhaseReadBody, classifyWant{HTTPResponseTrailerSectionSize, 502, true, PhaseReadBody}},
+		{"trailer cut", errors.New("http: unexpected EOF reading trailer"), PhaseUnknown, classifyWant{HTTPResponseIncomplete, 502, true, PhaseUnknown}},
 		{"bad gzip", gzip.ErrHeader, PhaseReadBody, classifyWant{HTTPResponseContentCoding, 502, true, PhaseReadBody}},
 		{"bad gzip checksum", fmt.Errorf("read: %w", gzip.ErrChecksum), PhaseUnknown, classifyWant{HTTPResponseContentCoding, 502, true, PhaseUnknown}},
 		{"bad deflate", flate.CorruptInputError(7), PhaseUnknown, classifyWant{HTTPResponseContentCoding, 502, true, PhaseUnknown}},

@@ -153,21 +153,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// The gateway as its own upstream: it sees its own Via entry
 		// coming back and stops the loop at once.
 		mux.Handle("/loop", middleware.NewReverseProxy(mustParse(base), opts))
-		// A bug in the gateway itself; middleware.Handler (below) turns
-		// the panic into a 500 page and a log record with the stack.
-		mux.HandleFunc("/panic", func(http.ResponseWriter, *http.Request) {
+		// A bug in a handler of the gateway's own. The proxies above
+		// already answer their failures with pages; middleware.Handler
+		// does the same for your own handlers: it turns a panic into a 500
+		// page and a log record with the stack (and a 502, 503 or 504
+		// they write into the branded page).
+		mux.Handle("/panic", middleware.Handler(opts)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 			panic("demo: a handler in the gateway panicked")
-		})
+		})))
 		mux.Handle("/{$}", indexHandler(*brand))
 		fmt.Fprintf(stdout, "listening on %s\n", base)
 		printMenu(stdout, base)
 	}
 
 	srv := &http.Server{
-		// middleware.Handler wraps everything: it recovers panics (see
-		// /panic) and replaces 502, 503 and 504 responses written by any
-		// handler with the branded page.
-		Handler:           middleware.Handler(opts)(mux),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -229,6 +229,10 @@ func TestDemo(t *testing.T) {
 			if !strings.Contains(body, "Gatehouse demo") {
 				t.Errorf("page does not carry the brand name:\n%s", body)
 			}
+			// The reference a visitor quotes is the one in the header.
+			if id := resp.Header.Get("X-Request-ID"); id == "" || !strings.Contains(body, id) {
+				t.Errorf("page does not quote its X-Request-ID %q", id)
+			}
 			checkNoLeak(t, resp, body)
 		})
 		t.Run(f.path+"/problem", func(t *testing.T) {
@@ -238,14 +242,18 @@ func TestDemo(t *testing.T) {
 				t.Errorf("Content-Type = %q, want application/problem+json", ct)
 			}
 			var problem struct {
-				Status int    `json:"status"`
-				Title  string `json:"title"`
+				Status    int    `json:"status"`
+				Title     string `json:"title"`
+				RequestID string `json:"request_id"`
 			}
 			if err := json.Unmarshal([]byte(body), &problem); err != nil {
 				t.Fatalf("body is not JSON: %v\n%s", err, body)
 			}
 			if problem.Status != f.status || problem.Title == "" {
 				t.Errorf("problem = %+v, want status %d and a title", problem, f.status)
+			}
+			if id := resp.Header.Get("X-Request-ID"); problem.RequestID != id {
+				t.Errorf("problem's request_id = %q, X-Request-ID = %q; want the same", problem.RequestID, id)
 			}
 			checkNoLeak(t, resp, body)
 		})

@@ -63,16 +63,17 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en">
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Brand}}: Gatehouse demo</title>
+<title>{{.Brand}}</title>
 <style>
 :root{color-scheme:light dark}
 body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:.4rem .6rem;border-bottom:1px solid #8884}
 code{font-size:.9em}
+td:last-child{white-space:nowrap}
 </style>
-<h1>{{.Brand}}: Gatehouse demo</h1>
-<p>This gateway stands in front of a deliberately flaky upstream. Each link
+<h1>{{.Brand}}</h1>
+<p>This Gatehouse gateway stands in front of a deliberately flaky upstream. Each link
 below makes the upstream fail in its own way; the gateway answers with a
 branded page and reports the failure in the <code>Proxy-Status</code> header
 and in its log.</p>

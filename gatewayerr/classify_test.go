@@ -172,6 +172,16 @@ func TestClassifyFaults(t *testing.T) {
 
 		{name: "TLS self-signed", start: server(faultserver.TLSSelfSigned),
 			bare: out(gatewayerr.TLSCertificateError, false), phased: out(gatewayerr.TLSCertificateError, false)},
+		{name: "x/net to an HTTP/1.1-only TLS server", via: viaX, start: server(faultserver.TLSSelfSigned),
+			// The server refuses ALPN "h2" before its certificate matters.
+			bare: out(gatewayerr.TLSAlertReceived, false), phased: out(gatewayerr.TLSAlertReceived, false),
+			check: func(t *testing.T, e *gatewayerr.Error) {
+				if e.TLSAlertID != 120 || e.TLSAlertMessage != "no_application_protocol" {
+					t.Errorf("alert %d %q, want 120 no_application_protocol", e.TLSAlertID, e.TLSAlertMessage)
+				}
+			}},
+		{name: "x/net TLS to a plain server", via: viaX, start: server(faultserver.TLSToPlain),
+			bare: out(gatewayerr.TLSProtocolError, false), phased: out(gatewayerr.TLSProtocolError, false)},
 		{name: "TLS expired", start: server(faultserver.TLSExpired),
 			bare: out(gatewayerr.TLSCertificateError, false), phased: out(gatewayerr.TLSCertificateError, false)},
 		{name: "TLS wrong host", start: server(faultserver.TLSWrongHost),

@@ -22,8 +22,9 @@ const MaxRetryAfter = time.Hour
 // follows the status: 503 is [DestinationUnavailable], 504
 // [HTTPResponseTimeout], and 502 is [Unknown] with [Error.StatusCode]
 // returning 502. The error-specific parameters of that member (rcode,
-// info-code, alert-id, alert-message, header-name and the sizes, next-hop)
-// fill the matching fields.
+// info-code, alert-id, alert-message, header-name and the sizes) fill the
+// matching fields; its next-hop, which names the next hop of that
+// intermediary, not this gateway's, stays in Chain.
 //
 // The returned Error records ReceivedStatus, the parsed Proxy-Status members
 // in Chain (an invalid field is ignored), and RetryAfter from the
@@ -70,7 +71,6 @@ func ClassifyResponse(resp *http.Response) *Error {
 		if culprit.Kind.Registered() {
 			e.Kind = culprit.Kind
 		}
-		e.NextHop = culprit.NextHop
 		fromParams(e, culprit.Params)
 	}
 	if resp.Request != nil && resp.Request.URL != nil {

@@ -81,7 +81,7 @@ func TestClassifyResponse(t *testing.T) {
 			http.Header{"Proxy-Status": {`origin-lb;error=dns_error;rcode="NXDOMAIN";info-code=3;next-hop=db.internal, cdn;received-status=502`}},
 			with(func(r *result) {
 				r.Kind, r.Status, r.ReceivedStatus = DNSError, 502, 502
-				r.NextHop, r.DNSRcode, r.DNSInfoCode = "db.internal", "NXDOMAIN", 3
+				r.DNSRcode, r.DNSInfoCode = "NXDOMAIN", 3
 				r.Chain = []ProxyStatus{
 					{Proxy: "origin-lb", Kind: DNSError, Error: "dns_error", NextHop: "db.internal", Params: []Param{{"rcode", "NXDOMAIN"}, {"info-code", int64(3)}}},
 					{Proxy: "cdn", ReceivedStatus: 502},

@@ -109,11 +109,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// The gateway's own transport to its upstreams. Its timeouts are what
 	// bound the stalling routes: a visitor waits 2 seconds, not forever.
+	// A real service (-upstream) gets 30 seconds to start answering.
+	headerTimeout := 2 * time.Second
+	if target != nil {
+		headerTimeout = 30 * time.Second
+	}
 	transport := &http.Transport{
-		Proxy:                 nil, // the demo's upstreams are local; ignore HTTP_PROXY
+		Proxy:                 nil, // dial upstreams directly, whatever HTTP_PROXY says
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: 2 * time.Second,
+		ResponseHeaderTimeout: headerTimeout,
 		IdleConnTimeout:       30 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}
@@ -154,10 +159,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// coming back and stops the loop at once.
 		mux.Handle("/loop", middleware.NewReverseProxy(mustParse(base), opts))
 		// A bug in a handler of the gateway's own. The proxies above
-		// already answer their failures with pages; middleware.Handler
-		// does the same for your own handlers: it turns a panic into a 500
-		// page and a log record with the stack (and a 502, 503 or 504
-		// they write into the branded page).
+		// answer their failures with pages already; middleware.Handler
+		// does it for your own handlers: a panic becomes a 500 page and a
+		// log record with the stack, and a 502, 503 or 504 they write is
+		// replaced with the branded page.
 		mux.Handle("/panic", middleware.Handler(opts)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 			panic("demo: a handler in the gateway panicked")
 		})))

@@ -381,7 +381,7 @@ func TestDemoFlags(t *testing.T) {
 	down := "http://" + ln.Addr().String()
 	ln.Close()
 
-	d := startDemo(t, ctx, "-upstream", down, "-brand", "Acme Shop", "-debug")
+	d := startDemo(t, ctx, "-upstream", down, "-brand", "Acme Shop", "-debug", "-templates", "../custom-template/templates")
 	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	defer client.CloseIdleConnections()
 
@@ -393,6 +393,10 @@ func TestDemoFlags(t *testing.T) {
 	// -debug shows the details that are otherwise hidden.
 	if !strings.Contains(body, "connection_refused") {
 		t.Errorf("-debug page does not show the kind:\n%s", body)
+	}
+	// -templates: the footer of examples/custom-template.
+	if !strings.Contains(body, "Acme Shop Ltd.") {
+		t.Errorf("page does not use the -templates footer:\n%s", body)
 	}
 	d.stop(t)
 }

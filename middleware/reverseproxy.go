@@ -2,6 +2,8 @@ package middleware
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log"
@@ -12,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
@@ -191,6 +194,10 @@ type loopKey struct{}
 // response carried, when the failure is an intercepted response), the
 // failure is logged and reported to [Options.OnError].
 //
+// A request without an X-Request-ID header is given a random one first, so
+// that the reference quoted on the page is the request_id logged (with
+// Pages whose errorpage.Config.RequestIDHeader is left empty).
+//
 // A client that went away gets no page: the failure is logged at debug level
 // as client_closed_request. Use it on an existing ReverseProxy; see
 // [NewReverseProxy] for one with everything wired in.
@@ -203,10 +210,10 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	// ReverseProxy passes on the errors of its Transport and ModifyResponse
 	// as they are.
 	var e *gatewayerr.Error
-	already := false
+	elapsed := time.Duration(-1)
 	switch v := err.(type) {
-	case *reportedError:
-		e, already = v.e, true
+	case *transportError:
+		e, elapsed = v.e, v.elapsed
 	case *interceptedError:
 		p.serveIntercepted(w, r, v.status)
 		return
@@ -219,23 +226,39 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		// Whatever failed, the client is gone: that is the story.
 		c := *e
 		c.Kind, c.Err = gatewayerr.ClientClosedRequest, err
-		e, already = &c, false
+		e = &c
 	}
-	if !already {
-		if p.onError != nil {
-			p.onError(r, e)
-		}
-		logFailure(p.logger, r, e, -1)
+	if e.Kind != gatewayerr.ClientClosedRequest {
+		ensureRequestID(r)
 	}
+	if p.onError != nil {
+		p.onError(r, e)
+	}
+	logFailure(p.logger, r, e, elapsed)
 	if e.Kind == gatewayerr.ClientClosedRequest {
 		return
 	}
 	p.appendProxyStatus(w.Header(), e, p.details != nil && p.details(r))
-	if e.Kind == gatewayerr.Unknown && e.ReceivedStatus >= 400 {
-		p.pages.ServeStatus(w, r, e.ReceivedStatus)
+	p.pages.ServeError(w, r, e)
+}
+
+// requestIDHeader is the request header that carries a request's ID, as
+// errorpage reads it by default.
+const requestIDHeader = "X-Request-Id"
+
+// ensureRequestID gives r, the outgoing request that ErrorHandler receives,
+// a random request ID when it has none, so that the page quotes the ID that
+// is logged.
+func ensureRequestID(r *http.Request) {
+	if r.Header.Get(requestIDHeader) != "" {
 		return
 	}
-	p.pages.ServeError(w, r, e)
+	var b [12]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24 and later)
+	if r.Header == nil {
+		r.Header = make(http.Header)
+	}
+	r.Header[requestIDHeader] = []string{hex.EncodeToString(b[:])}
 }
 
 // appendProxyStatus appends to h the Proxy-Status members of e's chain, then
@@ -258,6 +281,7 @@ func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bo
 // serveIntercepted replaces an upstream response whose status is not a
 // gateway failure but is intercepted.
 func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, status int) {
+	ensureRequestID(r)
 	if p.onError != nil || p.logger != nil {
 		e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: status, Err: errInterceptedStatus}
 		if r.URL != nil {
@@ -418,9 +442,12 @@ func (b *trailerBody) Read(buf []byte) (int, error) {
 
 func (b *trailerBody) Close() error { return b.rc.Close() }
 
-// reportedError is a failure a Transport in a NewReverseProxy already logged
-// and reported to OnError, so that the ErrorHandler does not do it again.
-type reportedError struct{ e *gatewayerr.Error }
+// transportError is a RoundTrip failure of a NewReverseProxy's Transport,
+// with the time the round trip took, for the ErrorHandler to report.
+type transportError struct {
+	e       *gatewayerr.Error
+	elapsed time.Duration
+}
 
-func (r *reportedError) Error() string { return r.e.Error() }
-func (r *reportedError) Unwrap() error { return r.e }
+func (t *transportError) Error() string { return t.e.Error() }
+func (t *transportError) Unwrap() error { return t.e }

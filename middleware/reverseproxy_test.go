@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -138,7 +139,16 @@ func dnsFault(zone string) func(testing.TB) (string, http.RoundTripper) {
 
 var proxyFaults = []fault{
 	{"refused", withBase(faultserver.Refused, nil), gatewayerr.ConnectionRefused, 502, "WARN"},
+	{"accept close", withBase(faultserver.AcceptClose, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
 	{"close before headers", withBase(faultserver.CloseBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"bad content-length", withBase(faultserver.BadContentLength, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
+	{"dns timeout", func(t testing.TB) (string, http.RoundTripper) {
+		d := faultserver.DNS(t)
+		tr := d.Transport()
+		// The resolver never answers: the gateway's dial deadline ends it.
+		tr.DialContext = (&net.Dialer{Timeout: 100 * time.Millisecond, Resolver: d.Resolver()}).DialContext
+		return "http://upstream." + strings.TrimSuffix(faultserver.ZoneTimeout, ".") + ":80", tr
+	}, gatewayerr.DNSTimeout, 504, "ERROR"},
 	{"reset before headers", withBase(faultserver.ResetBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
 	{"reset during headers", withBase(faultserver.ResetDuringHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
 	{"stall headers", withBase(faultserver.StallHeaders, func(tr *http.Transport) {
@@ -189,12 +199,14 @@ func TestReverseProxyFaults(t *testing.T) {
 					mu.Unlock()
 				},
 			})
+			var bodies []string
 			for _, accept := range []string{"text/html", "application/json", "text/plain"} {
 				req := httptest.NewRequest(http.MethodGet, "/", nil)
 				req.Header.Set("Accept", accept)
 				wantType := errorpage.Negotiate(req).ContentType()
 
 				resp, body := get(t, nil, gw.URL+"/some/path?q=1", accept)
+				bodies = append(bodies, body)
 				if resp.StatusCode != f.status {
 					t.Errorf("Accept %s: status %d, want %d", accept, resp.StatusCode, f.status)
 				}
@@ -230,6 +242,13 @@ func TestReverseProxyFaults(t *testing.T) {
 			if r["level"] != f.level || r["kind"] != f.kind.String() || r["status"] != float64(f.status) ||
 				r["method"] != "GET" || r["path"] != "/some/path" || r["attempts"] != float64(1) || r["duration"] == nil {
 				t.Errorf("log record %v, want level %s, kind %s, status %d, method, path, attempts, duration", r, f.level, f.kind, f.status)
+			}
+			// The reference on each page is the request_id logged.
+			for i, r := range records {
+				id, _ := r["request_id"].(string)
+				if id == "" || !strings.Contains(bodies[i], id) {
+					t.Errorf("request %d: logged request_id %q is not on its page", i, id)
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()

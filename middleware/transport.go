@@ -83,9 +83,9 @@ type Transport struct {
 	OnStateChange func(upstream string, from, to BreakerState)
 
 	// proxy marks NewReverseProxy's Transport: it answers requests marked
-	// as looping with ErrProxyLoop, and returns its RoundTrip failures,
-	// once reported, as *reportedError so that the ErrorHandler does not
-	// report them again.
+	// as looping with ErrProxyLoop, recycles response bodies, and returns
+	// its RoundTrip failures unreported, as *transportError, for the
+	// ErrorHandler to report.
 	proxy bool
 
 	// now, if not nil, replaces time.Now for breakers and budgets in tests.
@@ -492,10 +492,10 @@ func (t *Transport) report(req *http.Request, e *gatewayerr.Error, start time.Ti
 // fail reports e, a failure of RoundTrip, and returns it as RoundTrip's
 // error.
 func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time) error {
-	t.report(req, e, start)
 	if t.proxy {
-		return &reportedError{e}
+		return &transportError{e: e, elapsed: time.Since(start)}
 	}
+	t.report(req, e, start)
 	return e
 }
 

@@ -54,10 +54,10 @@ func TestMessagesOverrides(t *testing.T) {
 	for _, tt := range []struct{ lang, want string }{
 		{"en", "<h1>Our backend is napping</h1>"},
 		{"sv", "<h1>Tjänsten tar inte emot anslutningar</h1>"},
-		{"sv", "Our gateway reached the service"}, // English fallback for the rest
+		{"sv", "Our gateway tried to connect to the service"}, // English fallback for the rest
 		{"de", "Nochmal ab 05:06:37 UTC."},
 		{"pt-BR", "<h1>O serviço recusou a conexão</h1>"},
-		{"pt-BR", "Nosso gateway chegou ao serviço"}, // the rest from pt
+		{"pt-BR", "Nosso gateway tentou se conectar ao serviço"}, // the rest from pt
 		{"pt-PT", "<h1>O serviço não está aceitando conexões</h1>"},
 	} {
 		rec := httptest.NewRecorder()

@@ -14,7 +14,10 @@ const (
 	gUpstream group = iota
 	gRefused
 	gTimeout
+	gDepTimeout
+	gDepFailure
 	gUnavailable
+	gRecovering
 	gOverloaded
 	gBroken
 	gUnreachable
@@ -30,23 +33,36 @@ const (
 )
 
 var groupNames = [...]string{
-	gUpstream: "upstream", gRefused: "refused", gTimeout: "timeout", gUnavailable: "unavailable",
-	gOverloaded: "overloaded", gBroken: "broken", gUnreachable: "unreachable", gTLS: "tls",
+	gUpstream: "upstream", gRefused: "refused", gTimeout: "timeout", gDepTimeout: "deptimeout",
+	gDepFailure: "depfailure", gUnavailable: "unavailable", gRecovering: "recovering", gOverloaded: "overloaded", gBroken: "broken", gUnreachable: "unreachable", gTLS: "tls",
 	gInternal: "internal", gMaintenance: "maintenance", gBadRequest: "badrequest", gAuth: "auth",
 	gDenied: "denied", gNotFound: "notfound", gRateLimited: "ratelimited", gClient: "client",
 }
 
-// groupOfKind returns the copy for a failure of kind k with status.
-func groupOfKind(k gatewayerr.Kind, status int) group {
+// groupOfKind returns the copy for a failure of kind k served with status,
+// where received is the status of the upstream's own response (0 when it
+// did not answer). An upstream that answered with an error speaks for
+// itself and what lies behind it, so its 503 and 504 read differently from
+// the gateway's own findings: its 503 says it is unavailable, where the
+// gateway's destination_unavailable (an open circuit) is the gateway
+// holding requests back; its 504 and 502 say that something it depends on
+// timed out or failed, where the gateway's timeouts are its own waiting.
+func groupOfKind(k gatewayerr.Kind, received, status int) group {
 	switch k {
 	case gatewayerr.DNSTimeout, gatewayerr.DNSError, gatewayerr.DestinationIPUnroutable:
 		return gUnreachable
 	case gatewayerr.DestinationUnavailable:
-		return gUnavailable
+		if received != 0 {
+			return gUnavailable
+		}
+		return gRecovering
 	case gatewayerr.ConnectionRefused:
 		return gRefused
 	case gatewayerr.ConnectionTimeout, gatewayerr.ConnectionReadTimeout,
 		gatewayerr.ConnectionWriteTimeout, gatewayerr.HTTPResponseTimeout:
+		if received != 0 {
+			return gDepTimeout
+		}
 		return gTimeout
 	case gatewayerr.ConnectionLimitReached:
 		return gOverloaded
@@ -69,7 +85,16 @@ func groupOfKind(k gatewayerr.Kind, status int) group {
 		return gInternal
 	}
 	// Unknown (an upstream's own error response, say) and
-	// proxy_internal_response: the status says the most.
+	// proxy_internal_response: the upstream's status, else the page's,
+	// says the most.
+	switch received {
+	case http.StatusServiceUnavailable:
+		return gUnavailable
+	case http.StatusGatewayTimeout:
+		return gDepTimeout
+	case http.StatusBadGateway:
+		return gDepFailure
+	}
 	switch status {
 	case http.StatusServiceUnavailable:
 		return gUnavailable
@@ -170,11 +195,13 @@ func hops(l *locale, g group, chain []gatewayerr.ProxyStatus, debug bool) []Hop 
 		case i > failed:
 			hs[i].State = HopSkipped
 		}
-		hs[i].StatusText = l.msg("hop.ok")
-		if hs[i].State == HopFailed {
+		switch hs[i].State {
+		case HopOK:
+			hs[i].StatusText = l.msg("hop.ok")
+		case HopFailed:
 			hs[i].StatusText = l.msg("hop.error")
-		} else if hs[i].State == HopSkipped {
-			hs[i].StatusText = ""
+		default:
+			hs[i].StatusText = l.msg("hop.skipped")
 		}
 	}
 	return hs

@@ -62,7 +62,7 @@ type Hop struct {
 	Label      string // such as "Your browser", in the page's language
 	Name       string // a proxy's name; only with debug details
 	State      string // [HopOK], [HopFailed] or [HopSkipped]
-	StatusText string // "Working" or "Error" in the page's language; empty when skipped
+	StatusText string // "Working", "Error" or "Not reached" in the page's language
 }
 
 // Debug is what operators see of a failure when debug details are on.

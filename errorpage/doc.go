@@ -21,11 +21,20 @@
 // retry (from Retry-After), and a reference to quote to support: the
 // request ID from X-Request-ID (or a generated one) and the time in UTC.
 //
+// What the gateway found and what the upstream said are told apart: an
+// upstream's own 503 (ReceivedStatus 503) says the service reports itself
+// unavailable, where a destination_unavailable without a response (an open
+// circuit) says the gateway is giving it time to recover; an upstream's own
+// 504 or 502 says that something the service depends on timed out or
+// failed, where the gateway's own timeout says it waited in vain.
+//
 // Pages for server errors carry a "where it failed" strip: the visitor's
 // browser, the gateway, any proxies that the upstream's own Proxy-Status
-// names, and the service, with the failed node marked. A failure of the
-// gateway itself (proxy_internal_error, a panic served as 500) marks the
-// gateway, never the upstream.
+// names, and the service, with the failed node marked and each node's state
+// in words ("Working", "Error", "Not reached"), not only in colour. A
+// failure of the gateway itself (proxy_internal_error, a panic served as
+// 500) marks the gateway, never the upstream. On a narrow screen the strip
+// is a compact list, one short row per node.
 //
 // The HTML is self-contained (inline CSS, the logo as a data: URI, no
 // script, no external request), responsive, follows prefers-color-scheme

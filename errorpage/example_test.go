@@ -46,7 +46,7 @@ func Example() {
 	// 502 Bad Gateway
 	//
 	// The service is not accepting connections
-	// Our gateway reached the service behind this site, but it refused the connection. It may be restarting.
+	// Our gateway tried to connect to the service behind this site, but the service refused the connection. It may be restarting.
 	//
 	// Where it failed:
 	// Your browser [OK] -> Gateway [OK] -> Service [X]
@@ -137,7 +137,7 @@ func ExamplePages_Render() {
 		log.Fatal(err)
 	}
 	// Output:
-	// {"type":"about:blank","title":"Service indisponible","status":503,"detail":"Le service qui fait fonctionner ce site n’est pas disponible pour le moment. Notre passerelle retient les requêtes pour lui laisser le temps de se rétablir.","kind":"destination_unavailable","request_id":"r-1","time":"2026-01-02T03:04:05Z","retry_after":30}
+	// {"type":"about:blank","title":"Service indisponible","status":503,"detail":"Le service qui fait fonctionner ce site a connu des défaillances répétées. Notre passerelle lui laisse un peu de temps pour se rétablir avant de lui transmettre à nouveau des requêtes.","kind":"destination_unavailable","request_id":"r-1","time":"2026-01-02T03:04:05Z","retry_after":30}
 }
 
 // Negotiate tells middleware which format a request will get.

@@ -50,6 +50,9 @@ func TestGolden(t *testing.T) {
 		{"502-refused.en.debug.txt", p, Sample{Err: refused, Format: Text, Debug: true}},
 		{"502-refused.en.problem.json", p, Sample{Err: refused, Format: ProblemJSON, Path: "/orders/42"}},
 		{"502-refused.en.debug.problem.json", p, Sample{Err: refused, Format: ProblemJSON, Debug: true}},
+		{"503-upstream.de.html", p, Sample{Err: &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, ReceivedStatus: 503}, Language: "de"}},
+		{"504-upstream.en.txt", p, Sample{Err: &gatewayerr.Error{Kind: gatewayerr.HTTPResponseTimeout, ReceivedStatus: 504}, Format: Text}},
+		{"500-internal.en.txt", p, Sample{Status: 500, Format: Text}},
 		{"503-unavailable.pt.json", p, Sample{Err: gatewayerr.DestinationUnavailable, Format: JSON, Language: "pt-BR", RetryAfter: time.Minute}},
 	}
 	for _, tt := range tests {

@@ -20,10 +20,7 @@ func jsonValid(b []byte) bool { return json.Valid(b) }
 // details, debug.
 func (p *Pages) writeJSON(buf *bytes.Buffer, j *job) {
 	l := p.locales[j.loc]
-	g := groupOfStatus(j.status)
-	if j.ge != nil {
-		g = groupOfKind(j.ge.Kind, j.status)
-	}
+	g := j.group()
 	var scratch [64]byte
 	buf.WriteByte('{')
 	if j.format == ProblemJSON {

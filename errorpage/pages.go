@@ -176,6 +176,14 @@ type job struct {
 	path   string // escaped
 }
 
+// group returns the copy of j's page.
+func (j *job) group() group {
+	if j.ge == nil {
+		return groupOfStatus(j.status)
+	}
+	return groupOfKind(j.ge.Kind, j.ge.ReceivedStatus, j.status)
+}
+
 func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *gatewayerr.Error) {
 	if p == nil {
 		p = Default()

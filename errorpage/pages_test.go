@@ -194,6 +194,15 @@ func TestCopy(t *testing.T) {
 		{"upstream 503", func(w http.ResponseWriter, r *http.Request) {
 			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: 503})
 		}, 503, "The service is temporarily unavailable", "Service"},
+		{"upstream 504", func(w http.ResponseWriter, r *http.Request) {
+			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.HTTPResponseTimeout, ReceivedStatus: 504})
+		}, 504, "The service could not answer in time", "Service"},
+		{"upstream 502", func(w http.ResponseWriter, r *http.Request) {
+			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: 502})
+		}, 502, "The service is having trouble", "Service"},
+		{"upstream 500", func(w http.ResponseWriter, r *http.Request) {
+			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: 500})
+		}, 500, "The service is having trouble", "Service"},
 		{"maintenance", func(w http.ResponseWriter, r *http.Request) { p.ServeStatus(w, r, 503) }, 503, "Down for maintenance", "Service"},
 		{"not found", func(w http.ResponseWriter, r *http.Request) { p.ServeStatus(w, r, 404) }, 404, "Page not found", ""},
 		{"teapot", func(w http.ResponseWriter, r *http.Request) { p.ServeStatus(w, r, 418) }, 418, "The request could not be completed", ""},
@@ -221,6 +230,66 @@ func TestCopy(t *testing.T) {
 			}
 			if tt.failed != "" && !strings.Contains(body, `<li class="failed"><span class="dot" aria-hidden="true">✕</span><b>`+tt.failed+`</b>`) {
 				t.Errorf("the failed hop is not %q:\n%s", tt.failed, body)
+			}
+		})
+	}
+}
+
+// TestCopyTellsGatewayFromUpstream checks, in every language, that what
+// the gateway found and what the upstream said read differently: an open
+// circuit and the upstream's own 503, the gateway's timeout and the
+// upstream's own 504, a failure without a response and the upstream's own
+// 502. Each pair is served by one Pages, one after the other, so that a
+// cached page of one cannot stand in for the other.
+func TestCopyTellsGatewayFromUpstream(t *testing.T) {
+	upstream := func(k gatewayerr.Kind, status int) *gatewayerr.Error {
+		return &gatewayerr.Error{Kind: k, ReceivedStatus: status}
+	}
+	pairs := []struct {
+		name              string
+		gateway, upstream *gatewayerr.Error
+		gatewayDetail     string // English
+		upstreamDetail    string // English
+	}{
+		{"503", &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable}, upstream(gatewayerr.DestinationUnavailable, 503),
+			"our gateway is giving it a short time to recover", "says it is temporarily unavailable. It may be overloaded or down for maintenance."},
+		{"504", &gatewayerr.Error{Kind: gatewayerr.HTTPResponseTimeout}, upstream(gatewayerr.HTTPResponseTimeout, 504),
+			"Our gateway waited for the service", "a system it depends on took too long to respond"},
+		{"502", &gatewayerr.Error{Kind: gatewayerr.Unknown}, upstream(gatewayerr.Unknown, 502),
+			"Our gateway is working, but the service behind it could not complete your request.", "a system it depends on failed"},
+		{"proxy's timeout", &gatewayerr.Error{Kind: gatewayerr.ConnectionTimeout}, &gatewayerr.Error{Kind: gatewayerr.ConnectionTimeout, ReceivedStatus: 502,
+			Chain: []gatewayerr.ProxyStatus{{Proxy: "edge", Kind: gatewayerr.ConnectionTimeout, Error: "connection_timeout"}}},
+			"Our gateway waited for the service", "a system it depends on took too long to respond"},
+	}
+	for _, pair := range pairs {
+		t.Run(pair.name, func(t *testing.T) {
+			p := newPages(t, Config{})
+			for _, lang := range Languages() {
+				var details [2]string
+				for i, ge := range []*gatewayerr.Error{pair.gateway, pair.upstream, pair.gateway} {
+					rec := httptest.NewRecorder()
+					p.ServeError(rec, request("GET", "/", "Accept", "text/html", "Accept-Language", lang), ge)
+					_, lead, _ := strings.Cut(rec.Body.String(), `<p class="lead">`)
+					lead, _, ok := strings.Cut(lead, "</p>")
+					if !ok {
+						t.Fatalf("%s: no lead paragraph:\n%s", lang, rec.Body.String())
+					}
+					if i == 2 && lead != details[0] {
+						t.Errorf("%s: the gateway's page changed after the upstream's was served: %q, then %q", lang, details[0], lead)
+					}
+					details[i%2] = lead
+				}
+				if details[0] == details[1] {
+					t.Errorf("%s: the gateway's and the upstream's failure read the same: %q", lang, details[0])
+				}
+				if lang != "en" {
+					continue
+				}
+				for i, want := range []string{pair.gatewayDetail, pair.upstreamDetail} {
+					if !strings.Contains(details[i], want) {
+						t.Errorf("detail %q lacks %q", details[i], want)
+					}
+				}
 			}
 		})
 	}
@@ -255,8 +324,16 @@ func TestHopsFromProxyStatusChain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, flat(hops(l, tt.g, tt.chain, false))); diff != "" {
+			hs := hops(l, tt.g, tt.chain, false)
+			if diff := cmp.Diff(tt.want, flat(hs)); diff != "" {
 				t.Errorf("hops mismatch (-want +got):\n%s", diff)
+			}
+			// Each hop's state is in words too, not only in colour.
+			want := map[string]string{HopOK: "Working", HopFailed: "Error", HopSkipped: "Not reached"}
+			for _, h := range hs {
+				if h.StatusText != want[h.State] {
+					t.Errorf("%s hop %q: StatusText %q, want %q", h.State, h.Label, h.StatusText, want[h.State])
+				}
 			}
 		})
 	}

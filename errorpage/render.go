@@ -235,10 +235,7 @@ func (p *Pages) render(buf *bytes.Buffer, j *job) {
 // data returns the template data of j.
 func (p *Pages) data(j *job) *Data {
 	l := p.locales[j.loc]
-	g := groupOfStatus(j.status)
-	if j.ge != nil {
-		g = groupOfKind(j.ge.Kind, j.status)
-	}
+	g := j.group()
 	d := &Data{
 		Status:     j.status,
 		StatusText: l.statusText(j.status),

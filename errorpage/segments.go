@@ -37,6 +37,7 @@ type pageKey struct {
 	loc    uint8
 	retry  bool
 	kind   uint8 // the kind + 1, or 0 for a page served by status
+	group  group // the copy, which also follows the upstream's own status
 	status uint16
 }
 
@@ -96,7 +97,7 @@ const maxCached = 4096
 // segments returns the cached page for j, rendering it on first use; nil
 // if it cannot be cached.
 func (p *Pages) segments(set *pageSet, name string, j *job) *segments {
-	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, status: uint16(j.status)}
+	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, group: j.group(), status: uint16(j.status)}
 	if j.loc > 255 {
 		return nil
 	}

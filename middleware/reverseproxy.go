@@ -143,9 +143,14 @@ func isTokenChar(c byte) bool {
 //   - ErrorLog receives the ReverseProxy's own messages at debug level
 //     through Options.Logger, or is discarded.
 //
-// A client that went away gets no page; it is logged at debug level as
-// client_closed_request and never counted as an upstream failure. Streaming
-// responses, WebSocket upgrades and HTTP/2 work as with a plain ReverseProxy.
+// Each failure is logged once through [Options.Logger] (kind, status,
+// upstream, method, path, attempts, duration, request ID) and reported to
+// [Options.OnError]: the proxy's own failures, the upstream error responses
+// it replaces, and failures while streaming a response body. A client that
+// went away gets no page; it is logged at debug level and reported with the
+// kind client_closed_request, never as an upstream failure, and breakers
+// ignore it. Streaming responses, WebSocket upgrades and HTTP/2 work as with
+// a plain ReverseProxy.
 //
 // The returned ReverseProxy may be changed before use, like any other; its
 // fields are not read again by this package.

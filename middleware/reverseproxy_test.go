@@ -713,3 +713,20 @@ func TestReplacePolicyString(t *testing.T) {
 		}
 	}
 }
+
+func FuzzViaNames(f *testing.F) {
+	for _, s := range []string{"1.1 gatehouse", "1.0 fred, 1.1 p.example.net (Apache/1.1)", "", ",,,", "HTTP/2 gatehouse  x"} {
+		f.Add(s, "gatehouse")
+	}
+	f.Fuzz(func(t *testing.T, via, name string) {
+		got := viaNames([]string{via}, name)
+		if got && !strings.Contains(strings.ToLower(via), strings.ToLower(name)) {
+			t.Fatalf("viaNames(%q, %q) = true, but the value does not contain the name", via, name)
+		}
+		// A pseudonym made by the proxy is always recognised when appended.
+		pseudonym := viaPseudonym(name)
+		if pseudonym != "" && !viaNames([]string{via + ", 1.1 " + pseudonym}, pseudonym) {
+			t.Fatalf("viaNames(%q) misses the appended pseudonym %q", via+", 1.1 "+pseudonym, pseudonym)
+		}
+	})
+}

@@ -53,8 +53,9 @@ type Options struct {
 
 	// UpstreamErrors decides which upstream responses whose status is in
 	// Intercept [NewReverseProxy] replaces with the branded page.
-	// The zero value, [ReplaceUnlessStructured], replaces them unless their
-	// body is JSON (such as application/problem+json) meant for programs.
+	// The zero value, [ReplaceBare], replaces those whose body is empty or
+	// plain text, and lets HTML pages and structured data for programs
+	// (JSON such as application/problem+json, XML) through.
 	UpstreamErrors ReplacePolicy
 
 	// Retry configures retries in NewReverseProxy's [Transport]; see

@@ -35,11 +35,17 @@ var ErrProxyLoop = errors.New("middleware: request already passed through this p
 type ReplacePolicy uint8
 
 const (
-	// ReplaceUnlessStructured replaces an upstream error response unless its
-	// body is structured data meant for programs: JSON, such as an
-	// application/problem+json document, which passes through untouched. An
-	// empty body, an HTML page or a plain-text stack trace is replaced.
-	ReplaceUnlessStructured ReplacePolicy = iota
+	// ReplaceBare replaces an upstream error response whose body is empty
+	// or meant for no one in particular (plain text such as a stack trace
+	// or a proxy's one-line message, or a body of no declared type). An
+	// HTML page, which the upstream made for people, and structured data
+	// for programs (JSON such as application/problem+json, or XML) pass
+	// through untouched.
+	ReplaceBare ReplacePolicy = iota
+
+	// ReplaceUnlessStructured also replaces the upstream's HTML pages:
+	// only structured data for programs (JSON or XML) passes through.
+	ReplaceUnlessStructured
 
 	// ReplaceAlways replaces every intercepted upstream error response.
 	ReplaceAlways
@@ -49,9 +55,11 @@ const (
 	ReplaceNever
 )
 
-// String returns "unless-structured", "always" or "never".
+// String returns "bare", "unless-structured", "always" or "never".
 func (p ReplacePolicy) String() string {
 	switch p {
+	case ReplaceBare:
+		return "bare"
 	case ReplaceUnlessStructured:
 		return "unless-structured"
 	case ReplaceAlways:
@@ -397,20 +405,41 @@ func (p *proxy) replaces(resp *http.Response) bool {
 	if resp.ContentLength == 0 {
 		return true
 	}
-	return !structured(resp.Header.Get("Content-Type"))
+	switch audience(resp.Header.Get("Content-Type")) {
+	case forPrograms:
+		return false
+	case forPeople:
+		return p.replace == ReplaceUnlessStructured
+	}
+	return true
 }
 
-// structured reports whether a media type is data for programs: JSON
-// (application/json, application/problem+json and any other +json type).
-func structured(contentType string) bool {
+// An audienceKind is whom a response body is meant for, by its media type.
+type audienceKind uint8
+
+const (
+	forNoOne    audienceKind = iota // plain text, unknown or no type
+	forPeople                       // HTML
+	forPrograms                     // JSON or XML, such as problem details
+)
+
+// audience tells whom a body of the given Content-Type is meant for.
+func audience(contentType string) audienceKind {
 	if contentType == "" {
-		return false
+		return forNoOne
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		return false
+		return forNoOne
 	}
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+	switch {
+	case mt == "text/html" || mt == "application/xhtml+xml":
+		return forPeople
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"),
+		mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
+		return forPrograms
+	}
+	return forNoOne
 }
 
 // trailerBody ends a streamed response that fails midway cleanly, with a

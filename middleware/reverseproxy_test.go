@@ -270,7 +270,11 @@ func TestReverseProxyUpstreamErrors(t *testing.T) {
 		wantReplace bool
 	}{
 		{"empty 502", 502, nil, "", Options{}, true},
-		{"html 503", 503, http.Header{"Content-Type": {"text/html"}}, "<h1>nginx</h1>", Options{}, true},
+		{"html 503", 503, http.Header{"Content-Type": {"text/html"}}, "<h1>Back soon</h1>", Options{}, false},
+		{"html 503, unless structured", 503, http.Header{"Content-Type": {"text/html"}}, "<h1>nginx</h1>", Options{UpstreamErrors: ReplaceUnlessStructured}, true},
+		{"text 502", 502, http.Header{"Content-Type": {"text/plain"}}, "dial tcp 10.0.0.7:80: connection refused", Options{}, true},
+		{"problem+xml 503", 503, http.Header{"Content-Type": {"application/problem+xml"}}, "<problem/>", Options{}, false},
+		{"problem+json 503, unless structured", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{UpstreamErrors: ReplaceUnlessStructured}, false},
 		{"problem+json 503", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{}, false},
 		{"json 502", 502, http.Header{"Content-Type": {"application/json; charset=utf-8"}}, `{"error":"x"}`, Options{}, false},
 		{"problem+json, always", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{UpstreamErrors: ReplaceAlways}, true},
@@ -703,6 +707,7 @@ func TestErrorHandlerOnExistingProxy(t *testing.T) {
 
 func TestReplacePolicyString(t *testing.T) {
 	for p, want := range map[ReplacePolicy]string{
+		ReplaceBare:             "bare",
 		ReplaceUnlessStructured: "unless-structured",
 		ReplaceAlways:           "always",
 		ReplaceNever:            "never",

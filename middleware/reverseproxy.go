@@ -77,6 +77,7 @@ type proxy struct {
 	logger    *slog.Logger
 	onError   func(*http.Request, *gatewayerr.Error)
 	name      string
+	pseudonym string      // name as a Via token
 	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
 	members   []string    // by kind: the Proxy-Status member "name;error=kind"
 	details   func(*http.Request) bool
@@ -107,9 +108,9 @@ func newProxy(opts *Options) *proxy {
 			p.members[k] = gatewayerr.ProxyStatus{Proxy: name, Kind: k, Error: k.String()}.String()
 		}
 	}
-	pseudonym := viaPseudonym(name)
+	p.pseudonym = viaPseudonym(name)
 	for i, proto := range [...]string{"1.0", "1.1", "2", "3"} {
-		p.via[i] = []string{proto + " " + pseudonym}
+		p.via[i] = []string{proto + " " + p.pseudonym}
 	}
 	return p
 }
@@ -141,6 +142,9 @@ func isTokenChar(c byte) bool {
 //     being forwarded again.
 //   - Transport is a [Transport] over [Options.Transport], with the
 //     options' Retry, Breaker, Logger, OnError and OnStateChange.
+//     Options.Transport should be the transport to the upstream itself,
+//     such as an [*http.Transport], not a Transport of this package, which
+//     would classify and report each failure a second time.
 //   - ErrorHandler is [ErrorHandler]: the branded page for the classified
 //     failure, with a Proxy-Status member.
 //   - ModifyResponse replaces the upstream's own error responses, as
@@ -177,7 +181,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
-			if viaNames(pr.In.Header["Via"], p.name) {
+			if viaNames(pr.In.Header["Via"], p.pseudonym) {
 				pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), loopKey{}, true))
 				return
 			}

@@ -425,6 +425,35 @@ func TestViaNames(t *testing.T) {
 	}
 }
 
+func TestReverseProxyLoopByName(t *testing.T) {
+	s := faultserver.Status(t, http.StatusOK, nil, "ok")
+	for _, tt := range []struct {
+		name, via string
+		loop      bool
+	}{
+		{"", "1.1 gatehouse", true},
+		{"edge 1", "1.1 edge-1", true},
+		{"edge 1", "1.0 other, 2 EDGE-1 (ours)", true},
+		{"edge 1", "1.1 edge-2", false},
+	} {
+		gw := gateway(t, s.URL, Options{Transport: s.Transport(), ProxyName: tt.name})
+		req := newRequest(t, http.MethodGet, gw.URL, nil)
+		req.Header.Set("Via", tt.via)
+		resp, err := client(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		looped := resp.StatusCode == http.StatusBadGateway && lastProxyStatus(t, resp.Header).Kind == gatewayerr.ProxyLoopDetected
+		if looped != tt.loop {
+			t.Errorf("ProxyName %q, Via %q: status %d, Proxy-Status %q; want loop detected = %v", tt.name, tt.via, resp.StatusCode, resp.Header.Get("Proxy-Status"), tt.loop)
+		}
+	}
+	if got := s.Requests(); got != 1 {
+		t.Errorf("the upstream saw %d requests, want only the one that did not loop", got)
+	}
+}
+
 func TestReverseProxyVia(t *testing.T) {
 	var via []string
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

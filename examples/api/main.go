@@ -9,8 +9,8 @@
 //
 //	/v1/users/    a healthy service
 //	/v1/orders/   a service with its own errors: a problem document of its own
-//	              (passed through untouched) and a plain-text stack trace
-//	              (replaced: clients never see it)
+//	              (passed through untouched), a plain-text stack trace and an
+//	              HTML error page (both replaced: clients never see them)
 //	/v1/payments/ a service that is down; after 5 failures in a row its
 //	              circuit breaker opens and the gateway answers 503 at once,
 //	              with Retry-After, without trying
@@ -116,10 +116,13 @@ func newGateway(ups *upstreams, logger *slog.Logger) (http.Handler, error) {
 		// row, fail fast for 10 seconds.
 		Breaker: &middleware.BreakerPolicy{OpenFor: 10 * time.Second},
 		// Replace upstream 500s too, not only 502, 503 and 504: a stack
-		// trace in text/plain never reaches a client. An upstream's own
-		// JSON error (a problem document) passes through untouched
-		// (middleware.ReplaceUnlessStructured, the default).
+		// trace in text/plain never reaches a client.
 		Intercept: []int{500, 502, 503, 504},
+		// An API answers JSON, never HTML: replace an upstream's HTML
+		// error page as well as a bare or plain-text one (the default
+		// lets HTML through). An upstream's own JSON error, such as a
+		// problem document, still passes through untouched.
+		UpstreamErrors: middleware.ReplaceUnlessStructured,
 	}
 
 	mux := http.NewServeMux()
@@ -195,6 +198,14 @@ func startUpstreams() (*upstreams, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(w, "panic: runtime error: invalid memory address or nil pointer dereference\n\ngoroutine 42 [running]:\nmain.loadOrder(...)\n\t/srv/orders/db.go:113\n")
+	})
+
+	orders.HandleFunc("/v1/orders/html", func(w http.ResponseWriter, r *http.Request) {
+		// A framework's HTML error page: meant for browsers, not for
+		// API clients; the gateway replaces it.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "<!doctype html><title>502</title><h1>Bad Gateway</h1><p>nginx</p>\n")
 	})
 
 	var err error

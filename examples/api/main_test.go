@@ -98,6 +98,14 @@ func TestAPIGateway(t *testing.T) {
 		})
 	}
 
+	t.Run("HTML error page replaced", func(t *testing.T) {
+		resp, body := get(t, "/v1/orders/html", "text/html")
+		p := decode(t, resp, body)
+		if resp.StatusCode != 502 || p.Status != 502 || strings.Contains(body, "<h1>") {
+			t.Errorf("got %d %s, want a 502 problem instead of the upstream's HTML", resp.StatusCode, body)
+		}
+	})
+
 	t.Run("unknown path", func(t *testing.T) {
 		resp, body := get(t, "/v2/nothing", "text/html")
 		if p := decode(t, resp, body); resp.StatusCode != 404 || p.Status != 404 {

@@ -7,15 +7,23 @@
 //
 // Both proxies use the same http.Transport, with enough idle connections per
 // host for the load (http.DefaultTransport keeps only 2), and log nothing.
+// With -cpuprofile FILE, the server writes a CPU profile when it receives
+// SIGINT or SIGTERM.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/middleware"
@@ -25,6 +33,7 @@ func main() {
 	mode := flag.String("mode", "upstream", "upstream, plain or gatehouse")
 	listen := flag.String("listen", "127.0.0.1:18080", "address to listen on")
 	target := flag.String("target", "", "upstream URL, for the proxies")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file on SIGINT or SIGTERM")
 	flag.Parse()
 
 	var h http.Handler
@@ -66,5 +75,26 @@ func main() {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
-	log.Fatal(srv.ListenAndServe())
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Print(err)
+	}
 }

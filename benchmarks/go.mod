@@ -7,6 +7,8 @@ require (
 	github.com/gatehouse-go/gatehouse v0.0.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/gorilla/handlers v1.5.2
+	github.com/gorilla/mux v1.8.1
+	github.com/justinas/alice v1.2.0
 	go.uber.org/goleak v1.3.0
 )
 

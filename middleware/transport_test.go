@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -342,10 +343,18 @@ func TestTransportRetry(t *testing.T) {
 		bad := faultserver.ResetBeforeHeaders(t)
 		good := faultserver.Status(t, http.StatusOK, nil, "fine")
 		rt := newRouter(t, bad, good)
-		tr := &Transport{Base: rt, Retry: fast(3)}
+		var log capturedLog
+		tr := &Transport{Base: rt, Retry: fast(3), Logger: log.logger()}
 		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://upstream.test/", nil))
 		if err != nil {
 			t.Fatalf("RoundTrip: %v, want the second attempt's response", err)
+		}
+		retries := log.records(t, "gatehouse: retrying upstream request")
+		if len(retries) != 1 || retries[0]["level"] != "DEBUG" || retries[0]["kind"] != "connection_terminated" || retries[0]["attempt"] != float64(1) {
+			t.Errorf("retry records %v, want one debug record for attempt 1's connection_terminated", retries)
+		}
+		if n := len(log.records(t, "gatehouse: upstream failure")); n != 0 {
+			t.Errorf("%d failure records for a request that succeeded on retry, want 0", n)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -568,8 +577,10 @@ func TestTransportBreaker(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	type change struct{ From, To BreakerState }
 	var changes []change
+	var log capturedLog
 	tr := &Transport{
 		Base:    rt,
+		Logger:  log.logger(),
 		Breaker: &BreakerPolicy{ConsecutiveFailures: 3, OpenFor: 10 * time.Second},
 		OnStateChange: func(upstream string, from, to BreakerState) {
 			if upstream != "upstream.test" {
@@ -636,6 +647,17 @@ func TestTransportBreaker(t *testing.T) {
 	want := []change{{BreakerClosed, BreakerOpen}, {BreakerOpen, BreakerHalfOpen}, {BreakerHalfOpen, BreakerClosed}}
 	if diff := cmp.Diff(want, changes); diff != "" {
 		t.Errorf("state changes (-want +got):\n%s", diff)
+	}
+	// The logger saw the same changes, opening as a warning.
+	var logged []string
+	for _, msg := range []string{"gatehouse: circuit breaker open", "gatehouse: circuit breaker half-open", "gatehouse: circuit breaker closed"} {
+		for _, r := range log.records(t, msg) {
+			logged = append(logged, fmt.Sprint(r["level"], " ", r["from"], "->", r["to"], " ", r["upstream"]))
+		}
+	}
+	wantLogged := []string{"WARN closed->open upstream.test", "INFO open->half-open upstream.test", "INFO half-open->closed upstream.test"}
+	if diff := cmp.Diff(wantLogged, logged); diff != "" {
+		t.Errorf("logged state changes (-want +got):\n%s", diff)
 	}
 }
 

@@ -99,10 +99,16 @@ start plain-ok "$work/e2eserver" -mode plain -listen "127.0.0.1:$((BASE_PORT + 1
 start plain-502 "$work/e2eserver" -mode plain -listen "127.0.0.1:$((BASE_PORT + 11))" -target "http://$DEAD"
 start gatehouse-ok "$work/e2eserver" -mode gatehouse -listen "127.0.0.1:$((BASE_PORT + 12))" -target "http://$UPSTREAM"
 start gatehouse-502 "$work/e2eserver" -mode gatehouse -listen "127.0.0.1:$((BASE_PORT + 13))" -target "http://$DEAD"
+# The same error path with each failure logged, to a file: the plain proxy
+# as httputil.ReverseProxy does by default, Gatehouse with its slog record.
+start plain-log-502 "$work/e2eserver" -mode plain -log -listen "127.0.0.1:$((BASE_PORT + 14))" -target "http://$DEAD"
+start gatehouse-log-502 "$work/e2eserver" -mode gatehouse -log -listen "127.0.0.1:$((BASE_PORT + 15))" -target "http://$DEAD"
 add plain-ok $((BASE_PORT + 10))
 add gatehouse-ok $((BASE_PORT + 12))
 add plain-502 $((BASE_PORT + 11))
 add gatehouse-502 $((BASE_PORT + 13))
+add plain-log-502 $((BASE_PORT + 14))
+add gatehouse-log-502 $((BASE_PORT + 15))
 
 if command -v nginx >/dev/null; then
 	mkdir -p "$work/nginx/logs"
@@ -186,7 +192,7 @@ for name in "${names[@]}"; do
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "Accept: $accept" "${url[$name]}" >/dev/null # warm-up
 	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Accept: $accept" "${url[$name]}")
 	rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-	printf '%-14s %s  %10s req/s\n' "$name" "${status[$name]}" "${rps[$name]}" >&2
+	printf '%-18s %s  %10s req/s\n' "$name" "${status[$name]}" "${rps[$name]}" >&2
 done
 
 ratio() { # a, b: a/b when both were measured
@@ -199,13 +205,14 @@ ratio() { # a, b: a/b when both were measured
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback, $(nproc) cores shared by client and servers"
-printf '%-14s %6s %12s\n' server status req/s
+printf '%-18s %6s %12s\n' server status req/s
 for name in "${names[@]}"; do
-	printf '%-14s %6s %12s\n' "$name" "${status[$name]}" "${rps[$name]:-n/a}"
+	printf '%-18s %6s %12s\n' "$name" "${status[$name]}" "${rps[$name]:-n/a}"
 done
 echo
 echo "ratios (higher is better for gatehouse):"
 echo "  success: gatehouse / plain ReverseProxy = $(ratio gatehouse-ok plain-ok)"
-echo "  error:   gatehouse / plain ReverseProxy = $(ratio gatehouse-502 plain-502)  (branded page vs bare 502)"
+echo "  error:   gatehouse / plain ReverseProxy = $(ratio gatehouse-502 plain-502)  (branded page vs bare 502, neither logging)"
+echo "  error:   gatehouse / plain ReverseProxy = $(ratio gatehouse-log-502 plain-log-502)  (each logging every failure to a file)"
 echo "  success: gatehouse / nginx = $(ratio gatehouse-ok nginx-ok), gatehouse / caddy = $(ratio gatehouse-ok caddy-ok)"
 echo "  error:   gatehouse / nginx = $(ratio gatehouse-502 nginx-502), gatehouse / caddy = $(ratio gatehouse-502 caddy-502)"

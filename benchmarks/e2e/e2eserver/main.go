@@ -6,7 +6,10 @@
 //	e2eserver -mode gatehouse -listen ADDR -target URL middleware.NewReverseProxy
 //
 // Both proxies use the same http.Transport, with enough idle connections per
-// host for the load (http.DefaultTransport keeps only 2), and log nothing.
+// host for the load (http.DefaultTransport keeps only 2), and log nothing,
+// unless -log is given: then the plain proxy logs each failure to standard
+// error as an httputil.ReverseProxy does by default, and Gatehouse logs its
+// structured record there through a slog.TextHandler.
 // With -cpuprofile FILE, the server writes a CPU profile when it receives
 // SIGINT or SIGTERM.
 package main
@@ -17,6 +20,7 @@ import (
 	"flag"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -34,6 +38,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:18080", "address to listen on")
 	target := flag.String("target", "", "upstream URL, for the proxies")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file on SIGINT or SIGTERM")
+	logErrors := flag.Bool("log", false, "log each proxy failure to standard error")
 	flag.Parse()
 
 	var h http.Handler
@@ -55,7 +60,7 @@ func main() {
 			IdleConnTimeout:     90 * time.Second,
 		}
 		if *mode == "plain" {
-			h = &httputil.ReverseProxy{
+			rp := &httputil.ReverseProxy{
 				Rewrite: func(pr *httputil.ProxyRequest) {
 					pr.SetURL(u)
 					pr.SetXForwarded()
@@ -63,8 +68,16 @@ func main() {
 				Transport: tr,
 				ErrorLog:  log.New(io.Discard, "", 0),
 			}
+			if *logErrors {
+				rp.ErrorLog = nil // the log package's standard logger
+			}
+			h = rp
 		} else {
-			h = middleware.NewReverseProxy(u, middleware.Options{Transport: tr})
+			opts := middleware.Options{Transport: tr}
+			if *logErrors {
+				opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			}
+			h = middleware.NewReverseProxy(u, opts)
 		}
 	default:
 		log.Fatalf("e2eserver: unknown -mode %q", *mode)

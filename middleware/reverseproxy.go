@@ -166,7 +166,10 @@ func isTokenChar(c byte) bool {
 // a plain ReverseProxy.
 //
 // The returned ReverseProxy may be changed before use, like any other; its
-// fields are not read again by this package.
+// fields are not read again by this package. Its Transport is made for it:
+// it recycles response bodies once closed and follows each request's
+// phases through the trace that ReverseProxy attaches, so it should not be
+// used elsewhere.
 func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 	p := newProxy(&opts)
 	tr := &Transport{

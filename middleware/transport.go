@@ -809,11 +809,16 @@ func (t *Transport) putTracker(tr *tracker) {
 	}
 }
 
-// hookInto sets the tracker's hooks in ct, a trace made for one request
-// alone, and reports whether it could: ct exists and has none of them set.
+// hookInto sets the tracker's hooks in ct and reports whether it could: only
+// when ct has the shape of the trace that ReverseProxy.ServeHTTP makes for
+// each outgoing request (Got1xxResponse alone), so that a trace shared
+// between requests is never written to.
 func (tr *tracker) hookInto(ct *httptrace.ClientTrace) bool {
-	if ct == nil || ct.GetConn != nil || ct.TLSHandshakeStart != nil || ct.GotConn != nil ||
-		ct.WroteHeaders != nil || ct.WroteRequest != nil || ct.GotFirstResponseByte != nil {
+	if ct == nil || ct.Got1xxResponse == nil ||
+		ct.GetConn != nil || ct.GotConn != nil || ct.PutIdleConn != nil || ct.GotFirstResponseByte != nil ||
+		ct.Got100Continue != nil || ct.DNSStart != nil || ct.DNSDone != nil || ct.ConnectStart != nil ||
+		ct.ConnectDone != nil || ct.TLSHandshakeStart != nil || ct.TLSHandshakeDone != nil ||
+		ct.WroteHeaderField != nil || ct.WroteHeaders != nil || ct.Wait100Continue != nil || ct.WroteRequest != nil {
 		return false
 	}
 	ct.GetConn = tr.hooks.GetConn

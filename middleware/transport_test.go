@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -723,5 +725,30 @@ func TestTransportBodyPassThrough(t *testing.T) {
 	resp.Body.Close()
 	if resp.Body != http.NoBody {
 		t.Errorf("HEAD body %T, want http.NoBody", resp.Body)
+	}
+}
+
+func TestTrackerHookInto(t *testing.T) {
+	got1xx := func(int, textproto.MIMEHeader) error { return nil }
+	tests := []struct {
+		name  string
+		trace *httptrace.ClientTrace
+		want  bool
+	}{
+		{"none", nil, false},
+		{"ReverseProxy's", &httptrace.ClientTrace{Got1xxResponse: got1xx}, true},
+		{"empty", &httptrace.ClientTrace{}, false},
+		{"someone else's hooks too", &httptrace.ClientTrace{Got1xxResponse: got1xx, DNSStart: func(httptrace.DNSStartInfo) {}}, false},
+		{"already hooked", &httptrace.ClientTrace{Got1xxResponse: got1xx, GotConn: func(httptrace.GotConnInfo) {}}, false},
+	}
+	var tr Transport
+	for _, tt := range tests {
+		k := tr.tracker()
+		if got := k.hookInto(tt.trace); got != tt.want {
+			t.Errorf("%s: hookInto = %v, want %v", tt.name, got, tt.want)
+		}
+		if tt.want && (tt.trace.GetConn == nil || tt.trace.WroteRequest == nil) {
+			t.Errorf("%s: hooks not set", tt.name)
+		}
 	}
 }

@@ -204,12 +204,14 @@ func (e *Error) Is(target error) bool {
 	return ok && e.Kind == k
 }
 
-// StatusCode returns the HTTP status for a response reporting the failure:
-// the kind's status (see [Kind.StatusCode]), or, for an upstream's own error
-// response classified by [ClassifyResponse] with no more precise kind, the
-// upstream's status.
+// StatusCode returns the HTTP status for a response reporting the failure.
+// For an upstream's own error response (see [ClassifyResponse]) it is the
+// status the upstream sent, whatever the kind, as nginx's
+// proxy_intercept_errors keeps it: the kind then chooses the words, not the
+// status. Otherwise it is the kind's status (see [Kind.StatusCode]), except
+// that an [Unknown] kind with a 5xx ReceivedStatus keeps that status.
 func (e *Error) StatusCode() int {
-	if e.Kind == Unknown && e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599 {
+	if (e.fromResponse || e.Kind == Unknown) && e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599 {
 		return e.ReceivedStatus
 	}
 	return e.Kind.StatusCode()

@@ -87,7 +87,7 @@ func ExampleClassifyResponse() {
 	fmt.Println(e.Kind, e.StatusCode(), e.RetryAfter)
 	fmt.Println(e.Chain[0].Proxy)
 	// Output:
-	// connection_refused 502 2m0s
+	// connection_refused 503 2m0s
 	// origin-lb
 }
 

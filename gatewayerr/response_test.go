@@ -119,6 +119,14 @@ func TestClassifyResponse(t *testing.T) {
 			}),
 		},
 		{
+			"the kind comes from Proxy-Status, the status stays the upstream's", 503,
+			http.Header{"Proxy-Status": {"lb;error=connection_refused"}},
+			with(func(r *result) {
+				r.Kind, r.Status, r.ReceivedStatus = ConnectionRefused, 503, 503
+				r.Chain = []ProxyStatus{{Proxy: "lb", Kind: ConnectionRefused, Error: "connection_refused"}}
+			}),
+		},
+		{
 			"Proxy-Status error on a 500", 500,
 			http.Header{"Proxy-Status": {"lb;error=proxy_configuration_error"}},
 			with(func(r *result) {

@@ -249,7 +249,7 @@ func TestHandlerInterceptsErrorResponses(t *testing.T) {
 		{name: "custom statuses ignore 200", opts: Options{Intercept: []int{404, 200}}, query: "status=200&body=ok", wantStatus: 200, wantBody: "ok"},
 		{name: "empty list intercepts nothing", opts: Options{Intercept: []int{}}, query: "status=502&body=x", wantStatus: 502, wantBody: "x"},
 		{name: "SetError decides the page", query: "status=502&err=1&body=x", wantStatus: 504, wantPage: true},
-		{name: "Proxy-Status decides the page", query: "status=502&ps=1&body=x", wantStatus: 504, wantPage: true},
+		{name: "Proxy-Status decides the page", query: "status=502&ps=1&body=x", wantStatus: 502, wantPage: true},
 		{name: "context cause decides the page", wrap: timeout, query: "status=503&body=x", wantStatus: 504, wantPage: true},
 		{
 			name: "unless HTML keeps HTML", opts: Options{InterceptPolicy: InterceptUnlessHTML},

@@ -28,8 +28,10 @@
 //     as a [*PanicError].
 //   - It intercepts error responses, like nginx's proxy_intercept_errors:
 //     when the application writes a status listed in [Options.Intercept]
-//     (502, 503 and 504 by default), its body is discarded and the branded
-//     page is written instead, per [Options.InterceptPolicy]. [SetError]
+//     (502, 503 and 504 by default) with a body that [Options.Replace]
+//     does not keep (by default, one that is empty or plain text rather
+//     than an HTML page or JSON), the body is discarded and the branded
+//     page is written instead. [SetError]
 //     tells Handler the error behind such a status, so the page says what
 //     actually failed.
 //

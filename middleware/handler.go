@@ -29,9 +29,10 @@ import (
 //
 // A response whose status is in opts.Intercept (502, 503 and 504 by
 // default) has its body discarded and the branded page written in its
-// place, subject to opts.InterceptPolicy; see [SetError] for choosing the
-// page's copy. The decision is taken when the status is written, so other
-// responses are neither buffered nor delayed. Informational (1xx)
+// place, as opts.Replace decides from its body (see [ReplacePolicy]); see
+// [SetError] for choosing the page's copy. The decision is taken when the
+// status is written, or, when it depends on the body, at the first non-empty
+// write or flush; other responses are neither buffered nor delayed. Informational (1xx)
 // responses, 101 Switching Protocols and hijacked connections are never
 // intercepted.
 //
@@ -44,8 +45,11 @@ import (
 // goroutine the handler started.
 func Handler(opts Options) func(http.Handler) http.Handler {
 	cfg := &respwriter.Config{
-		Intercept: opts.intercepted(),
-		KeepHTML:  opts.InterceptPolicy == InterceptUnlessHTML,
+		KeepHTML:       opts.Replace.keeps(respwriter.ForPeople),
+		KeepStructured: opts.Replace.keeps(respwriter.ForPrograms),
+	}
+	if opts.Replace != ReplaceNever {
+		cfg.Intercept = opts.intercepted()
 	}
 	pages := opts.pages()
 	logger, onError := opts.Logger, opts.OnError

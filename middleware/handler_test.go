@@ -252,16 +252,19 @@ func TestHandlerInterceptsErrorResponses(t *testing.T) {
 		{name: "Proxy-Status decides the page", query: "status=502&ps=1&body=x", wantStatus: 502, wantPage: true},
 		{name: "context cause decides the page", wrap: timeout, query: "status=503&body=x", wantStatus: 504, wantPage: true},
 		{
-			name: "unless HTML keeps HTML", opts: Options{InterceptPolicy: InterceptUnlessHTML},
+			name:  "HTML kept by default",
 			query: "status=503&ct=text/html&body=<h1>Back soon</h1>", wantStatus: 503, wantBody: "<h1>Back soon</h1>",
 		},
 		{
-			name: "unless HTML replaces JSON", opts: Options{InterceptPolicy: InterceptUnlessHTML},
+			name: "unless HTML replaces JSON", opts: Options{Replace: ReplaceUnlessHTML},
 			query: "status=503&ct=application/json&body={}", wantStatus: 503, wantPage: true,
 		},
 		{
-			name: "unless HTML replaces empty HTML", opts: Options{InterceptPolicy: InterceptUnlessHTML},
-			query: "status=503&ct=text/html", wantStatus: 503, wantPage: true,
+			name: "empty HTML replaced", query: "status=503&ct=text/html", wantStatus: 503, wantPage: true,
+		},
+		{
+			name: "always replaces HTML", opts: Options{Replace: ReplaceAlways},
+			query: "status=503&ct=text/html&body=<h1>Back soon</h1>", wantStatus: 503, wantPage: true,
 		},
 	}
 	for _, tt := range tests {
@@ -938,22 +941,6 @@ func TestOptionsIntercepted(t *testing.T) {
 				t.Errorf("intercepted statuses (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestInterceptPolicyString(t *testing.T) {
-	for p, want := range map[InterceptPolicy]string{
-		InterceptAlways:     "always",
-		InterceptUnlessHTML: "unless-html",
-		InterceptPolicy(9):  "InterceptPolicy(9)",
-	} {
-		if got := p.String(); got != want {
-			t.Errorf("InterceptPolicy(%d).String() = %q, want %q", p, got, want)
-		}
-	}
-	var zero Options
-	if zero.InterceptPolicy != InterceptAlways {
-		t.Errorf("zero InterceptPolicy = %v, want always", zero.InterceptPolicy)
 	}
 }
 

@@ -40,23 +40,23 @@ type Options struct {
 	// that wrote them knows.
 	OnError func(r *http.Request, err *gatewayerr.Error)
 
-	// Intercept lists the statuses whose responses [Handler] replaces with
-	// the branded page, like nginx's proxy_intercept_errors. Only 4xx and
-	// 5xx statuses are considered; others are ignored.
+	// Intercept lists the statuses whose responses [Handler] (from the
+	// handler it wraps) and [NewReverseProxy] (from the upstream) replace
+	// with the branded page, as [Options.Replace] decides, like nginx's
+	// proxy_intercept_errors. Only 4xx and 5xx statuses are considered;
+	// others are ignored.
 	// If nil, 502, 503 and 504 are intercepted. An empty, non-nil slice
 	// intercepts nothing.
 	Intercept []int
 
-	// InterceptPolicy decides which intercepted responses are replaced.
-	// The zero value, [InterceptAlways], replaces them all.
-	InterceptPolicy InterceptPolicy
-
-	// UpstreamErrors decides which upstream responses whose status is in
-	// Intercept [NewReverseProxy] replaces with the branded page.
-	// The zero value, [ReplaceBare], replaces those whose body is empty or
-	// plain text, and lets HTML pages and structured data for programs
-	// (JSON such as application/problem+json, XML) through.
-	UpstreamErrors ReplacePolicy
+	// Replace decides, by their bodies, which responses whose status is in
+	// Intercept are replaced: those of the handler that [Handler] wraps and
+	// those of the upstream of [NewReverseProxy]; see [ReplacePolicy].
+	// The zero value, [ReplaceBare], replaces empty bodies and bodies meant
+	// for no one in particular (plain text such as a stack trace), and lets
+	// HTML pages and structured data (JSON such as
+	// application/problem+json, XML) through.
+	Replace ReplacePolicy
 
 	// Retry configures retries in NewReverseProxy's [Transport]; see
 	// [RetryPolicy].
@@ -119,31 +119,88 @@ func (o *Options) intercepted() respwriter.Statuses {
 	return s
 }
 
-// InterceptPolicy decides which of the intercepted responses (see
-// [Options.Intercept]) [Handler] replaces with the branded page.
-type InterceptPolicy uint8
+// ReplacePolicy decides which of the responses whose status is in
+// [Options.Intercept] are replaced with the branded page, by their bodies:
+// in [Handler], the responses of the handler it wraps; in [NewReverseProxy],
+// the upstream's. A value means the same in both.
+//
+// A body is judged by its Content-Type or, when it has none, by the type
+// net/http would sniff from its first bytes ([http.DetectContentType]), and
+// is meant for one of:
+//
+//   - people: HTML (text/html, application/xhtml+xml);
+//   - programs: structured data, JSON or XML (application/json,
+//     application/problem+json and any other +json or +xml type,
+//     application/xml, text/xml);
+//   - no one in particular: anything else, such as text/plain (a stack
+//     trace, a proxy's one-line message) or application/octet-stream.
+//
+// An empty body (no bytes, or Content-Length: 0) is replaced by every
+// policy but [ReplaceNever]. For a HEAD request, which has no body, the
+// Content-Type alone decides, and a response without one is replaced.
+//
+// To decide, [Handler] holds back an intercepted status until the first
+// non-empty write or flush (a flush lets the response through when its type
+// is not yet known), and [NewReverseProxy] reads the first bytes of an
+// upstream body that has no Content-Type; other responses are neither
+// buffered nor delayed.
+type ReplacePolicy uint8
 
 const (
-	// InterceptAlways replaces every intercepted response, so that no
-	// upstream's or application's error body ever reaches a visitor.
-	InterceptAlways InterceptPolicy = iota
+	// ReplaceBare replaces empty bodies and bodies meant for no one in
+	// particular, and lets HTML pages and structured data through: an
+	// application's or upstream's designed page or problem document
+	// survives, a stack trace does not.
+	ReplaceBare ReplacePolicy = iota
 
-	// InterceptUnlessHTML replaces an intercepted response only when its
-	// body is empty or is not HTML (by its Content-Type, or by sniffing
-	// the body when it has none), so that an application's own designed
-	// error page survives while stack traces in text/plain and JSON errors
-	// are replaced. The decision waits for the first non-empty write or a
-	// flush, only for an intercepted status.
-	InterceptUnlessHTML
+	// ReplaceUnlessHTML lets only HTML pages through: structured data is
+	// replaced too, as a site for people wants.
+	ReplaceUnlessHTML
+
+	// ReplaceUnlessStructured lets only structured data (JSON or XML)
+	// through: HTML pages are replaced too, as an API wants.
+	ReplaceUnlessStructured
+
+	// ReplaceAlways replaces every intercepted response, so that no
+	// upstream's or application's error body ever reaches a visitor.
+	ReplaceAlways
+
+	// ReplaceNever replaces no response: only failures (a recovered panic
+	// in Handler, the proxy's own failures in NewReverseProxy) get the
+	// branded page.
+	ReplaceNever
 )
 
-// String returns "always" or "unless-html".
-func (p InterceptPolicy) String() string {
+// String returns "bare", "unless-html", "unless-structured", "always" or
+// "never".
+func (p ReplacePolicy) String() string {
 	switch p {
-	case InterceptAlways:
-		return "always"
-	case InterceptUnlessHTML:
+	case ReplaceBare:
+		return "bare"
+	case ReplaceUnlessHTML:
 		return "unless-html"
+	case ReplaceUnlessStructured:
+		return "unless-structured"
+	case ReplaceAlways:
+		return "always"
+	case ReplaceNever:
+		return "never"
 	}
-	return "InterceptPolicy(" + strconv.Itoa(int(p)) + ")"
+	return "ReplacePolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// keeps reports whether p lets through an intercepted response whose body is
+// not empty and is meant for a. A value out of range replaces everything.
+func (p ReplacePolicy) keeps(a respwriter.Audience) bool {
+	switch p {
+	case ReplaceBare:
+		return a != respwriter.ForNoOne
+	case ReplaceUnlessHTML:
+		return a == respwriter.ForPeople
+	case ReplaceUnlessStructured:
+		return a == respwriter.ForPrograms
+	case ReplaceNever:
+		return true
+	}
+	return false
 }

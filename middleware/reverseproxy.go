@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"log"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -29,47 +29,6 @@ const defaultProxyName = "gatehouse"
 // ErrProxyLoop is the cause of the proxy_loop_detected error with which
 // [NewReverseProxy] answers a request that already passed through it.
 var ErrProxyLoop = errors.New("middleware: request already passed through this proxy")
-
-// ReplacePolicy decides which of an upstream's error responses (those whose
-// status is in [Options.Intercept]) [NewReverseProxy] replaces with the
-// branded page.
-type ReplacePolicy uint8
-
-const (
-	// ReplaceBare replaces an upstream error response whose body is empty
-	// or meant for no one in particular (plain text such as a stack trace
-	// or a proxy's one-line message, or a body of no declared type). An
-	// HTML page, which the upstream made for people, and structured data
-	// for programs (JSON such as application/problem+json, or XML) pass
-	// through untouched.
-	ReplaceBare ReplacePolicy = iota
-
-	// ReplaceUnlessStructured also replaces the upstream's HTML pages:
-	// only structured data for programs (JSON or XML) passes through.
-	ReplaceUnlessStructured
-
-	// ReplaceAlways replaces every intercepted upstream error response.
-	ReplaceAlways
-
-	// ReplaceNever passes every upstream response through; only the
-	// proxy's own failures get the branded page.
-	ReplaceNever
-)
-
-// String returns "bare", "unless-structured", "always" or "never".
-func (p ReplacePolicy) String() string {
-	switch p {
-	case ReplaceBare:
-		return "bare"
-	case ReplaceUnlessStructured:
-		return "unless-structured"
-	case ReplaceAlways:
-		return "always"
-	case ReplaceNever:
-		return "never"
-	}
-	return "ReplacePolicy(" + strconv.Itoa(int(p)) + ")"
-}
 
 // proxy holds what NewReverseProxy's and ErrorHandler's functions share,
 // resolved from Options once.
@@ -100,7 +59,7 @@ func newProxy(opts *Options) *proxy {
 		details:   opts.ProxyStatusDetails,
 		trailer:   opts.ProxyStatusTrailer,
 		intercept: opts.intercepted(),
-		replace:   opts.UpstreamErrors,
+		replace:   opts.Replace,
 	}
 	kinds := gatewayerr.Kinds()
 	p.members = make([]string, len(kinds))
@@ -149,7 +108,7 @@ func isTokenChar(c byte) bool {
 //   - ErrorHandler is [ErrorHandler]: the branded page for the classified
 //     failure, with a Proxy-Status member.
 //   - ModifyResponse replaces the upstream's own error responses, as
-//     [Options.Intercept] and [Options.UpstreamErrors] decide, with the
+//     [Options.Intercept] and [Options.Replace] decide, with the
 //     branded page, keeping their status as received-status; and, with
 //     [Options.ProxyStatusTrailer], lets a streamed response that fails
 //     midway end with a Proxy-Status trailer.
@@ -405,7 +364,8 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 	return nil
 }
 
-// replaces reports whether an intercepted upstream response is replaced.
+// replaces reports whether an intercepted upstream response is replaced,
+// as p.replace decides (see ReplacePolicy).
 func (p *proxy) replaces(resp *http.Response) bool {
 	switch p.replace {
 	case ReplaceAlways:
@@ -416,41 +376,36 @@ func (p *proxy) replaces(resp *http.Response) bool {
 	if resp.ContentLength == 0 {
 		return true
 	}
-	switch audience(resp.Header.Get("Content-Type")) {
-	case forPrograms:
-		return false
-	case forPeople:
-		return p.replace == ReplaceUnlessStructured
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		if ct = sniff(resp); ct == "" {
+			return true // no body
+		}
 	}
-	return true
+	return !p.replace.keeps(respwriter.AudienceOf(ct))
 }
 
-// An audienceKind is whom a response body is meant for, by its media type.
-type audienceKind uint8
+// sniff returns the type net/http would give resp's body, which has no
+// Content-Type, from its first bytes, as ReverseProxy would send them; or ""
+// when the body is empty. It waits for one read of the body, and puts the
+// bytes read back in front of it.
+func sniff(resp *http.Response) string {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return ""
+	}
+	buf := make([]byte, 512) // as many as http.DetectContentType considers
+	n, _ := io.ReadAtLeast(resp.Body, buf, 1)
+	if n == 0 {
+		return "" // empty, or failed before its first byte
+	}
+	resp.Body = &sniffedBody{Reader: io.MultiReader(bytes.NewReader(buf[:n]), resp.Body), Closer: resp.Body}
+	return http.DetectContentType(buf[:n])
+}
 
-const (
-	forNoOne    audienceKind = iota // plain text, unknown or no type
-	forPeople                       // HTML
-	forPrograms                     // JSON or XML, such as problem details
-)
-
-// audience tells whom a body of the given Content-Type is meant for.
-func audience(contentType string) audienceKind {
-	if contentType == "" {
-		return forNoOne
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return forNoOne
-	}
-	switch {
-	case mt == "text/html" || mt == "application/xhtml+xml":
-		return forPeople
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"),
-		mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
-		return forPrograms
-	}
-	return forNoOne
+// sniffedBody is a response body whose first bytes were read by sniff.
+type sniffedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // trailerBody ends a streamed response that fails midway cleanly, with a

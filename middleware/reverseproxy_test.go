@@ -271,14 +271,14 @@ func TestReverseProxyUpstreamErrors(t *testing.T) {
 	}{
 		{"empty 502", 502, nil, "", Options{}, true},
 		{"html 503", 503, http.Header{"Content-Type": {"text/html"}}, "<h1>Back soon</h1>", Options{}, false},
-		{"html 503, unless structured", 503, http.Header{"Content-Type": {"text/html"}}, "<h1>nginx</h1>", Options{UpstreamErrors: ReplaceUnlessStructured}, true},
+		{"html 503, unless structured", 503, http.Header{"Content-Type": {"text/html"}}, "<h1>nginx</h1>", Options{Replace: ReplaceUnlessStructured}, true},
 		{"text 502", 502, http.Header{"Content-Type": {"text/plain"}}, "dial tcp 10.0.0.7:80: connection refused", Options{}, true},
 		{"problem+xml 503", 503, http.Header{"Content-Type": {"application/problem+xml"}}, "<problem/>", Options{}, false},
-		{"problem+json 503, unless structured", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{UpstreamErrors: ReplaceUnlessStructured}, false},
+		{"problem+json 503, unless structured", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{Replace: ReplaceUnlessStructured}, false},
 		{"problem+json 503", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{}, false},
 		{"json 502", 502, http.Header{"Content-Type": {"application/json; charset=utf-8"}}, `{"error":"x"}`, Options{}, false},
-		{"problem+json, always", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{UpstreamErrors: ReplaceAlways}, true},
-		{"empty 502, never", 502, nil, "", Options{UpstreamErrors: ReplaceNever}, false},
+		{"problem+json, always", 503, http.Header{"Content-Type": {"application/problem+json"}}, problem, Options{Replace: ReplaceAlways}, true},
+		{"empty 502, never", 502, nil, "", Options{Replace: ReplaceNever}, false},
 		{"500 not intercepted", 500, nil, "boom", Options{}, false},
 		{"500 intercepted", 500, nil, "boom", Options{Intercept: []int{500}}, true},
 		{"404 passes", 404, nil, "no such page", Options{}, false},
@@ -738,20 +738,6 @@ func TestErrorHandlerOnExistingProxy(t *testing.T) {
 	}
 	if ps := lastProxyStatus(t, resp.Header); ps.Proxy != "legacy" || ps.Kind != gatewayerr.ConnectionRefused {
 		t.Errorf("Proxy-Status %+v, want legacy;error=connection_refused", ps)
-	}
-}
-
-func TestReplacePolicyString(t *testing.T) {
-	for p, want := range map[ReplacePolicy]string{
-		ReplaceBare:             "bare",
-		ReplaceUnlessStructured: "unless-structured",
-		ReplaceAlways:           "always",
-		ReplaceNever:            "never",
-		ReplacePolicy(9):        "ReplacePolicy(9)",
-	} {
-		if got := p.String(); got != want {
-			t.Errorf("ReplacePolicy(%d).String() = %q, want %q", p, got, want)
-		}
 	}
 }
 

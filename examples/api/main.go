@@ -122,7 +122,7 @@ func newGateway(ups *upstreams, logger *slog.Logger) (http.Handler, error) {
 		// error page as well as a bare or plain-text one (the default
 		// lets HTML through). An upstream's own JSON error, such as a
 		// problem document, still passes through untouched.
-		UpstreamErrors: middleware.ReplaceUnlessStructured,
+		Replace: middleware.ReplaceUnlessStructured,
 	}
 
 	mux := http.NewServeMux()

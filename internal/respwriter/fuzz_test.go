@@ -13,15 +13,16 @@ import (
 // after a hijack, nothing at all of a held response, and 1xx statuses only
 // before the final one.
 func FuzzWriter(f *testing.F) {
-	f.Add([]byte{0, 1, 3}, false, false)
-	f.Add([]byte{5 + 8, 0 + 6*8, 1 + 2*8, 3, 1}, true, false)
-	f.Add([]byte{0 + 2*8, 0 + 6*8, 6, 0 + 7*8, 1}, true, true)
-	f.Add([]byte{0 + 6*8, 4 + 8, 2 + 3*8, 7}, true, false)
+	f.Add([]byte{0, 1, 3}, false, false, false)
+	f.Add([]byte{5 + 8, 0 + 6*8, 1 + 2*8, 3, 1}, true, false, false)
+	f.Add([]byte{0 + 2*8, 0 + 6*8, 6, 0 + 7*8, 1}, true, false, true)
+	f.Add([]byte{0 + 6*8, 4 + 8, 2 + 3*8, 7}, true, false, false)
+	f.Add([]byte{5 + 2*8, 0 + 6*8, 1 + 3*8}, false, true, false)
 	statuses := []int{100, 101, 103, 200, 204, 404, 502, 503}
 	bodies := []string{"", "x", "<!DOCTYPE html><p>page</p>", `{"error":"x"}`}
 	types := []string{"", "text/html; charset=utf-8", "application/json", "text/plain"}
-	f.Fuzz(func(t *testing.T, ops []byte, keepHTML, head bool) {
-		cfg := Config{KeepHTML: keepHTML}
+	f.Fuzz(func(t *testing.T, ops []byte, keepHTML, keepStructured, head bool) {
+		cfg := Config{KeepHTML: keepHTML, KeepStructured: keepStructured}
 		cfg.Intercept.Add(502)
 		cfg.Intercept.Add(503)
 		rw, fake := newFake(hasFlusher | hasHijacker | hasReaderFrom)
@@ -88,7 +89,7 @@ func FuzzWriter(f *testing.F) {
 		if final != 0 && !hijacked && final != w.Status() {
 			t.Fatalf("Status() = %d, but %d was sent; calls: %q", w.Status(), final, fake.calls)
 		}
-		if final != 0 && cfg.Intercept.Has(final) && !keepHTML {
+		if final != 0 && cfg.Intercept.Has(final) && !keepHTML && !keepStructured {
 			t.Fatalf("intercepted status %d was sent; calls: %q", final, fake.calls)
 		}
 	})

@@ -46,8 +46,52 @@ type Config struct {
 	Intercept Statuses
 
 	// KeepHTML lets through a held response whose body turns out to be
-	// non-empty HTML.
+	// non-empty and meant for people ([ForPeople]: HTML).
 	KeepHTML bool
+
+	// KeepStructured lets through a held response whose body turns out to
+	// be non-empty and meant for programs ([ForPrograms]: JSON or XML).
+	KeepStructured bool
+}
+
+// keeps reports whether a held, non-empty body of the media type ct is let
+// through.
+func (c *Config) keeps(ct string) bool {
+	switch AudienceOf(ct) {
+	case ForPeople:
+		return c.KeepHTML
+	case ForPrograms:
+		return c.KeepStructured
+	}
+	return false
+}
+
+// An Audience is whom a response body is meant for, by its media type.
+type Audience uint8
+
+const (
+	ForNoOne    Audience = iota // plain text, octet-stream, or an unknown, malformed or missing type
+	ForPeople                   // HTML: text/html, application/xhtml+xml
+	ForPrograms                 // JSON or XML, such as application/problem+json
+)
+
+// AudienceOf tells whom a body of the given Content-Type is meant for.
+func AudienceOf(contentType string) Audience {
+	if contentType == "" {
+		return ForNoOne
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ForNoOne
+	}
+	switch {
+	case mt == "text/html" || mt == "application/xhtml+xml":
+		return ForPeople
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"),
+		mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
+		return ForPrograms
+	}
+	return ForNoOne
 }
 
 type mode uint8
@@ -56,7 +100,7 @@ const (
 	modeIdle     mode = iota // no status written yet
 	modeSent                 // the status went to the wrapped writer
 	modeHeld                 // an intercepted status is held; the body is discarded
-	modeMaybe                // an intercepted status is held until the body shows whether it is HTML
+	modeMaybe                // an intercepted status is held until the body shows whether to keep it
 	modeHijacked             // the connection was hijacked
 )
 
@@ -102,7 +146,7 @@ func (w *Writer) Committed() bool { return w.mode == modeSent || w.mode == modeH
 func (w *Writer) Hijacked() bool { return w.mode == modeHijacked }
 
 // Held returns the intercepted status whose body was discarded or was not
-// HTML, for the caller to write its own page in its place, and false when
+// one to keep, for the caller to write its own page in its place, and false when
 // there is none. Call it only once the handler has returned.
 func (w *Writer) Held() (int, bool) {
 	if w.mode == modeHeld || w.mode == modeMaybe {
@@ -141,7 +185,7 @@ func (w *Writer) WriteHeader(code int) {
 // hold decides how to hold w.status.
 func (w *Writer) hold() {
 	w.mode = modeHeld
-	if !w.cfg.KeepHTML {
+	if !w.cfg.KeepHTML && !w.cfg.KeepStructured {
 		return
 	}
 	h := w.rw.Header()
@@ -151,7 +195,7 @@ func (w *Writer) hold() {
 		if !w.head {
 			w.mode = modeMaybe // net/http would sniff the body; so do we
 		}
-	case isHTML(ct):
+	case w.cfg.keeps(ct):
 		if w.head {
 			w.send()
 		} else if h.Get("Content-Length") != "0" {
@@ -164,12 +208,6 @@ func (w *Writer) hold() {
 func (w *Writer) send() {
 	w.mode = modeSent
 	w.rw.WriteHeader(w.status)
-}
-
-// isHTML reports whether the media type ct is HTML.
-func isHTML(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
 }
 
 // Write writes p to the wrapped writer, or discards it when the status is
@@ -210,13 +248,15 @@ func (w *Writer) WriteString(s string) (int, error) {
 }
 
 // keep decides, from the first non-empty piece of a held body, whether the
-// body is HTML to let through; when it is, it sends the held status.
+// body is to be let through (by its Content-Type, or, when it has none, by
+// the type net/http would sniff from it); when it is, it sends the held
+// status.
 func (w *Writer) keep(p []byte) bool {
 	ct := w.rw.Header().Get("Content-Type")
 	if ct == "" {
 		ct = http.DetectContentType(p)
 	}
-	if !isHTML(ct) {
+	if !w.cfg.keeps(ct) {
 		w.mode = modeHeld
 		return false
 	}

@@ -133,6 +133,8 @@ func TestWriterStates(t *testing.T) {
 	}
 	keep := std
 	keep.KeepHTML = true
+	structured := std
+	structured.KeepStructured = true
 
 	tests := []struct {
 		name      string
@@ -256,6 +258,44 @@ func TestWriterStates(t *testing.T) {
 			ops:       []op{status(502), readFrom("<html><p>x</p></html>")},
 			wantCalls: []string{"WriteHeader 502", "Write"},
 			wantBody:  "<html><p>x</p></html>",
+			wantState: 502,
+		},
+		{
+			name:      "keep structured: JSON goes through",
+			cfg:       &structured,
+			ops:       []op{header("Content-Type", "application/problem+json"), status(503), write(`{"title":"x"}`)},
+			wantCalls: []string{"WriteHeader 503", "Write"},
+			wantBody:  `{"title":"x"}`,
+			wantState: 503,
+		},
+		{
+			name:      "keep structured: sniffed XML goes through",
+			cfg:       &structured,
+			ops:       []op{status(503), write(`<?xml version="1.0"?><problem/>`)},
+			wantCalls: []string{"WriteHeader 503", "Write"},
+			wantBody:  `<?xml version="1.0"?><problem/>`,
+			wantState: 503,
+		},
+		{
+			name:      "keep structured: HTML is replaced",
+			cfg:       &structured,
+			ops:       []op{header("Content-Type", "text/html"), status(502), write("<p>x</p>")},
+			wantHeld:  502,
+			wantState: 502,
+		},
+		{
+			name:      "keep structured: sniffed HTML is replaced",
+			cfg:       &structured,
+			ops:       []op{status(502), write("<!DOCTYPE html><p>x</p>")},
+			wantHeld:  502,
+			wantState: 502,
+		},
+		{
+			name:      "keep structured: HEAD with JSON type goes through",
+			cfg:       &structured,
+			head:      true,
+			ops:       []op{header("Content-Type", "application/json"), status(502)},
+			wantCalls: []string{"WriteHeader 502"},
 			wantState: 502,
 		},
 		{
@@ -433,4 +473,25 @@ func TestResponseControllerFlushGoesThroughWriter(t *testing.T) {
 			t.Errorf("Flush = %v, want http.ErrNotSupported", err)
 		}
 	})
+}
+
+func TestAudienceOf(t *testing.T) {
+	for ct, want := range map[string]Audience{
+		"":                                  ForNoOne,
+		"text/plain; charset=utf-8":         ForNoOne,
+		"application/octet-stream":          ForNoOne,
+		"text/html; charset=utf-8":          ForPeople,
+		"TEXT/HTML":                         ForPeople,
+		"application/xhtml+xml":             ForPeople,
+		"application/json":                  ForPrograms,
+		"application/problem+json":          ForPrograms,
+		"application/xml":                   ForPrograms,
+		"text/xml; charset=utf-8":           ForPrograms,
+		"application/problem+xml":           ForPrograms,
+		"text/html; charset=\"unterminated": ForNoOne,
+	} {
+		if got := AudienceOf(ct); got != want {
+			t.Errorf("AudienceOf(%q) = %d, want %d", ct, got, want)
+		}
+	}
 }

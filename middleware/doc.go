@@ -50,4 +50,56 @@
 // status is written. The wrapper goes back to the pool when the next
 // handler returns, so, as net/http already requires, a handler must not use
 // its ResponseWriter after returning, not even from a goroutine it started.
+//
+// # Transport
+//
+// [Transport] is an http.RoundTripper for calls to upstreams, whether from
+// a reverse proxy or from an application's own http.Client. It classifies
+// every failure into a [*gatewayerr.Error] (the RFC 9209 kind, the
+// upstream, the phase in which the exchange failed, the attempts made),
+// from RoundTrip and from a response body's Read alike, and follows the
+// RoundTripper contract: the request is not modified, its body is always
+// closed, and a response of any status is a response. Its zero value
+// sends through http.DefaultTransport and only classifies.
+//
+// # Retries
+//
+// [Transport.Retry] (or [Options.Retry]), a [*RetryPolicy], retries a
+// failed attempt only when it is safe: the request never reached the
+// upstream, or its method is idempotent (or it carries an Idempotency-Key),
+// and its body can be sent again. Retries are bounded by a number of
+// attempts, a total time and a retry budget per upstream, wait with
+// jittered exponential backoff, and honour an upstream's Retry-After up to
+// a cap.
+//
+// # Circuit breaking
+//
+// [Transport.Breaker] (or [Options.Breaker]), a [*BreakerPolicy], keeps one
+// breaker per upstream host. After repeated failures it opens, and requests
+// fail at once with destination_unavailable (503, with Retry-After, the
+// cause [ErrCircuitOpen]) until probes show the upstream is back. A
+// client's cancellation is never counted as a failure. State changes go to
+// [Options.OnStateChange] as [BreakerState] values, and to the logger.
+//
+// # Reverse proxy
+//
+// [NewReverseProxy] returns an httputil.ReverseProxy with everything wired
+// in: a [Transport] (with the options' retries and breakers) over
+// [Options.Transport], Via entries and loop detection ([ErrProxyLoop]),
+// the branded page for every failure with a Proxy-Status member naming
+// [Options.ProxyName], and the replacement of the upstream's own error
+// responses whose status is in [Options.Intercept], as [Options.Replace]
+// decides ([ReplacePolicy]). Each failure is logged once and reported to
+// [Options.OnError]; a client that went away gets no page and is reported
+// as client_closed_request.
+//
+//	target, _ := url.Parse("http://127.0.0.1:9000")
+//	proxy := middleware.NewReverseProxy(target, middleware.Options{
+//		Retry:   &middleware.RetryPolicy{},
+//		Breaker: &middleware.BreakerPolicy{},
+//	})
+//
+// [ErrorHandler] gives an existing httputil.ReverseProxy the same pages,
+// Proxy-Status and reporting for the errors of its own Transport, as its
+// ErrorHandler field.
 package middleware

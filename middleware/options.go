@@ -26,18 +26,35 @@ type Options struct {
 	// If nil, http.DefaultTransport is used.
 	Transport http.RoundTripper
 
-	// Logger receives a record for every failure handled: a recovered panic
-	// with its stack, an aborted response with its cause.
+	// Logger receives a record for every failure reported to OnError: a
+	// recovered panic with its stack, an aborted response with its cause,
+	// each proxy failure with its kind, upstream and request ID (a client
+	// that went away at debug level).
 	// If nil, nothing is logged.
 	Logger *slog.Logger
 
-	// OnError, if not nil, is called for every failure handled: with an
-	// error of kind gatewayerr.ProxyInternalError wrapping a [*PanicError]
-	// for a recovered panic, and with the recorded cause (see [SetError]) of
-	// a response aborted with http.ErrAbortHandler. It runs on the request's
-	// goroutine before the page is written; it must not write to the
-	// response. Intercepted error responses are not reported: the handler
-	// that wrote them knows.
+	// OnError, if not nil, is called once for every failure handled, for
+	// metrics and alerts. It runs on the request's goroutine, before the
+	// page (if any) is written; it must not block or write to the response.
+	//
+	// [Handler] reports a recovered panic, as an error of kind
+	// gatewayerr.ProxyInternalError wrapping a [*PanicError], and the
+	// recorded cause (see [SetError]) of a response aborted with
+	// http.ErrAbortHandler. It does not report the error responses it
+	// replaces: the handler that wrote them knows.
+	//
+	// [NewReverseProxy] reports the proxy's own failures (the classified
+	// error of a round trip, once, after any retries; a breaker's fast
+	// failure; a detected loop), every upstream error response it replaces
+	// (see [Options.Replace]; the upstream's status is the error's
+	// ReceivedStatus), and a failure while streaming a response body. The
+	// upstream responses it lets through are not reported. [ErrorHandler]
+	// reports every error it is given.
+	//
+	// A client that went away is reported too, by NewReverseProxy and
+	// ErrorHandler, with the kind gatewayerr.ClientClosedRequest
+	// ("client_closed_request"), so that it can be counted apart: it is
+	// not an upstream failure, and circuit breakers never count it.
 	OnError func(r *http.Request, err *gatewayerr.Error)
 
 	// Intercept lists the statuses whose responses [Handler] (from the

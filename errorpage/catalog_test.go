@@ -87,8 +87,14 @@ func TestRTL(t *testing.T) {
 	for _, tt := range []struct{ lang, dir string }{{"ar", "rtl"}, {"he", "rtl"}, {"en", "ltr"}, {"hi", "ltr"}} {
 		rec := httptest.NewRecorder()
 		p.ServeError(rec, request("GET", "/", "Accept", "text/html", "Accept-Language", tt.lang), gatewayerr.ConnectionRefused)
-		if !strings.Contains(rec.Body.String(), `dir="`+tt.dir+`"`) {
+		body := rec.Body.String()
+		if !strings.Contains(body, " dir="+tt.dir+">") {
 			t.Errorf("%s: page is not dir=%s", tt.lang, tt.dir)
+		}
+		// The request ID and the time read left to right in every page.
+		isolated := strings.Contains(body, `<code dir="ltr">`) && strings.Contains(body, `<time dir="ltr" `)
+		if tt.dir == "rtl" && !isolated {
+			t.Errorf("%s: the request ID and the time are not marked dir=ltr:\n%s", tt.lang, body)
 		}
 	}
 }

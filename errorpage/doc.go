@@ -39,7 +39,10 @@
 // The HTML is self-contained (inline CSS, the logo as a data: URI, no
 // script, no external request), responsive, follows prefers-color-scheme
 // and prefers-reduced-motion, meets WCAG AA contrast (New checks the
-// Brand's colours) and stays well under 12 KB.
+// Brand's colours) and stays well under 12 KB. It is small enough that the
+// whole response for an English 502, 503 or 504, headers included, fits in
+// net/http's 4 KB response buffer with room for a Proxy-Status and a Via
+// header, so that it leaves in a single write.
 //
 // # Formats and languages
 //
@@ -69,9 +72,13 @@
 // embedded page ("style", "header", "message", "strip", "actions",
 // "reference", "debug", "footer") and keeps the rest. Text pages work
 // alike with ".txt", and ".json" templates replace the application/json
-// body (they get a json function to encode values). Every template is
-// executed against sample data in New, so that a broken one fails there,
-// never while serving.
+// body (they get a json function to encode values). The embedded page is
+// written one rule or element a line and served as one line; the rules of
+// its "style" block for the header and the debug details are included only
+// in pages that have a Brand name or logo, or debug details: a "header"
+// block that shows a header without them brings its own rules. Every
+// template is executed against sample data in New, so that a broken one
+// fails there, never while serving.
 //
 // Rendered pages are cached per status, kind, language and format, with
 // the request ID and times filled in per request; New verifies that the

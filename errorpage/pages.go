@@ -158,7 +158,7 @@ var (
 	hdrNoStore = []string{"no-store"}
 	hdrNosniff = []string{"nosniff"}
 	hdrVary    = []string{"Accept, Accept-Language"}
-	hdrCSP     = []string{"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"}
+	hdrCSP     = []string{"default-src 'none';style-src 'unsafe-inline';img-src data:;base-uri 'none';form-action 'none';frame-ancestors 'none'"}
 	hdrType    = [numFormats][]string{{HTML.ContentType()}, {ProblemJSON.ContentType()}, {JSON.ContentType()}, {Text.ContentType()}}
 )
 

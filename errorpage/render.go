@@ -7,6 +7,7 @@ import (
 	htmltemplate "html/template"
 	"io"
 	"io/fs"
+	"path"
 	"strconv"
 	"strings"
 	texttemplate "text/template"
@@ -44,7 +45,7 @@ func (s *pageSet) name(status int) string {
 func parseSets(fsys fs.FS) (sets [numFormats]*pageSet, err error) {
 	// HTML: the embedded base, cloned, with the operator's files parsed
 	// over it so that their {{define}}s replace blocks.
-	base, err := htmltemplate.New("").ParseFS(embedded, "templates/*.html")
+	base, err := parseEmbeddedHTML()
 	if err != nil {
 		return sets, err
 	}
@@ -91,6 +92,39 @@ func parseSets(fsys fs.FS) (sets [numFormats]*pageSet, err error) {
 		sets[JSON].cacheable = false
 	}
 	return sets, nil
+}
+
+// parseEmbeddedHTML parses the embedded HTML templates, with their lines
+// joined.
+func parseEmbeddedHTML() (*htmltemplate.Template, error) {
+	files, err := fs.Glob(embedded, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := htmltemplate.New("")
+	for _, f := range files {
+		src, err := embedded.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.New(path.Base(f)).Parse(joinLines(string(src))); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// joinLines returns s without its line breaks and the tabs that start its
+// lines. The embedded HTML page is written one rule or element a line, to be
+// read, and served as one line, to be small.
+func joinLines(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for line := range strings.Lines(s) {
+		line = strings.TrimSuffix(line, "\n")
+		b.WriteString(strings.TrimLeft(line, "\t"))
+	}
+	return b.String()
 }
 
 // newSet resolves, for every status, the template to use: "502.ext", then

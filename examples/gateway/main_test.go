@@ -219,10 +219,17 @@ func TestDemo(t *testing.T) {
 		{"/loop", http.StatusBadGateway, gatewayerr.ProxyLoopDetected, true},
 		{"/panic", http.StatusInternalServerError, gatewayerr.ProxyInternalError, false},
 	}
+	// The request IDs that the proxies' pages quoted, which their log
+	// records must carry too, so that an operator finds what a visitor
+	// reports.
+	var quoted []string
 	for _, f := range failures {
 		t.Run(f.path+"/html", func(t *testing.T) {
 			resp, body := get(t, client, d.base+f.path, "text/html,application/xhtml+xml,*/*;q=0.8")
 			checkFailure(t, resp, f.status, f.kind, f.proxyStatus)
+			if f.proxyStatus {
+				quoted = append(quoted, resp.Header.Get("X-Request-ID"))
+			}
 			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 				t.Errorf("Content-Type = %q, want text/html", ct)
 			}
@@ -294,6 +301,11 @@ func TestDemo(t *testing.T) {
 	for _, f := range failures {
 		if !strings.Contains(logs, "kind="+f.kind.String()) && !strings.Contains(logs, "error.type="+f.kind.String()) {
 			t.Errorf("log has no record of %s", f.kind)
+		}
+	}
+	for _, id := range quoted {
+		if !strings.Contains(logs, "request_id="+id) {
+			t.Errorf("log has no record with request_id=%s, the ID a page quoted", id)
 		}
 	}
 }

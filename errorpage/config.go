@@ -13,15 +13,26 @@ type Config struct {
 	// Brand is a neutral, unbranded look.
 	Brand Brand
 
-	// Templates overrides the embedded templates. For a status such as 502,
-	// the page is the first of "502.ext", "5xx.ext" and "default.ext" that
-	// exists, where ext is "html" (parsed with html/template), "txt" (parsed
-	// with text/template) or "json" (text/template; used for
-	// application/json only, and checked to produce valid JSON). HTML and
-	// text files are parsed into a copy of the embedded set, so a file that
-	// holds only {{define}} blocks replaces those parts of the default page
-	// and keeps the rest. Every template is parsed and executed against
-	// sample data in [New]. If nil, only the embedded templates are used.
+	// Templates overrides the embedded templates. For a status such as 503,
+	// the page is that of the first of "503.ext", "5xx.ext" and
+	// "default.ext" that exists, where ext is "html" (parsed with
+	// html/template), "txt" (parsed with text/template) or "json"
+	// (text/template; used for application/json only, and checked to
+	// produce valid JSON).
+	//
+	// "default.ext", and any file not named for a status, is parsed over a
+	// copy of the embedded templates, so a file that holds only {{define}}
+	// blocks replaces those parts of every default page and keeps the rest.
+	// Each status file is then parsed on its own Clone of that base, so its
+	// {{define}} blocks change only the pages it applies to: a file with
+	// nothing outside {{define}} blocks renders the base page with its
+	// blocks swapped in, and a file with content of its own renders that
+	// content as the whole page. There is no embedded JSON page: a ".json"
+	// status file of {{define}}s only needs a "default.json".
+	//
+	// Every page is parsed and executed against sample data in [New], which
+	// rejects one that fails or renders nothing with an error naming the
+	// file. If nil, only the embedded templates are used.
 	Templates fs.FS
 
 	// Messages overrides the pages' copy: language tag (such as "en", "de",

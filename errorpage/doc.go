@@ -66,23 +66,44 @@
 //
 // Pages are html/template (HTML) and text/template (text) templates,
 // embedded, parsed once in New, and executed with a [Data]. An operator
-// overrides them through [Config.Templates], an fs.FS: for status 502 the
-// page is the first of "502.html", "5xx.html" and "default.html". A
-// "default.html" that only holds {{define}}s replaces those blocks of the
-// embedded page ("style", "header", "message", "strip", "actions",
-// "reference", "debug", "footer") and keeps the rest. Text pages work
-// alike with ".txt", and ".json" templates replace the application/json
-// body (they get a json function to encode values). The embedded page is
-// written one rule or element a line and served as one line; the rules of
-// its "style" block for the header and the debug details are included only
-// in pages that have a Brand name or logo, or debug details: a "header"
-// block that shows a header without them brings its own rules. Every
-// template is executed against sample data in New, so that a broken one
-// fails there, never while serving.
+// overrides them through [Config.Templates], an fs.FS: for status 503 the
+// page is that of the first of "503.html", "5xx.html" and "default.html"
+// that exists.
+//
+// The operator's "default.html" is parsed over a copy of the embedded
+// templates; a "default.html" that only holds {{define}}s replaces those
+// blocks of the embedded page ("style", "header", "message", "strip",
+// "actions", "reference", "debug", "footer") on every page and keeps the
+// rest. Each status file ("503.html", "5xx.html") is then parsed on a
+// Clone of that base of its own, so that its {{define}}s change only the
+// pages it serves: a "503.html" holding only
+//
+//	{{define "message"}}<h1>Back at six</h1>{{end}}
+//
+// gives the 503 page that message in the base page's layout, and leaves the
+// 502 and 504 pages as they were. A status file with content outside its
+// {{define}}s is the whole page for its statuses instead. The blocks of a
+// "5xx.html" do not reach the statuses that have a file of their own.
+// Other files, such as a "blocks.html" of shared {{define}}s, are parsed
+// into the base with "default.html".
+//
+// Text pages work alike with ".txt", on the embedded text page. ".json"
+// templates replace the application/json body (they get a json function to
+// encode values); there is no embedded JSON template, so a ".json" file
+// that holds only {{define}}s needs a "default.json" whose blocks it fills.
+//
+// The embedded page is written one rule or element a line and served as
+// one line; the rules of its "style" block for the header and the debug
+// details are included only in pages that have a Brand name or logo, or
+// debug details: a "header" block that shows a header without them brings
+// its own rules. Every page is executed against sample data in New, so
+// that a broken one, or one that renders nothing, fails there with an
+// error naming its file, never while serving.
 //
 // Rendered pages are cached per status, kind, language and format, with
-// the request ID and times filled in per request; New verifies that the
-// cache gives byte for byte what the template would. Serving a cached
+// the request ID and times filled in per request; New verifies, for every
+// page and so for each status file's own templates, that the cache gives
+// byte for byte what the template would. Serving a cached
 // HTML page takes about a microsecond and a handful of allocations.
 //
 // # Debug details

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -373,13 +372,4 @@ func containsCTL(s string) bool {
 		}
 	}
 	return false
-}
-
-// fsHas reports whether fsys has a file matching pattern.
-func fsHas(fsys fs.FS, pattern string) (bool, error) {
-	if fsys == nil {
-		return false, nil
-	}
-	m, err := fs.Glob(fsys, pattern)
-	return len(m) > 0, err
 }

@@ -18,78 +18,56 @@ import (
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
-// A pageSet is the templates of one format.
+// A pageSet is the pages of one format.
 type pageSet struct {
-	ext  string
-	exec func(w io.Writer, name string, d *Data) error
-	// names holds the template to use for each status from 400 to 599,
-	// or "" for none (JSON without an operator template).
-	names [200]string
-	// cacheable reports whether the set's pages may be cached with the
+	// pages holds the page for each status from 400 to 599, or nil for
+	// none (JSON without an operator template).
+	pages [200]*page
+}
+
+// A page is one template file, ready to render the statuses it serves:
+// the embedded default, or an operator's file parsed on its own clone of
+// the base.
+type page struct {
+	file string // the file it comes from, for errors, such as "503.html"
+	exec func(w io.Writer, d *Data) error
+	// cacheable reports whether the page may be cached with the
 	// per-request values filled in later; see check.
 	cacheable bool
-	// reflects reports whether a template shows Host or Path, which
-	// rules caching out.
+	// reflects reports whether a template of the page shows Host or Path,
+	// which rules caching out.
 	reflects bool
 }
 
-// name returns the template for status, or "".
-func (s *pageSet) name(status int) string {
+// page returns the page for status, or nil.
+func (s *pageSet) page(status int) *page {
 	if s == nil || status < 400 || status > 599 {
-		return ""
+		return nil
 	}
-	return s.names[status-400]
+	return s.pages[status-400]
 }
 
 // parseSets parses the embedded templates and the operator's.
 func parseSets(fsys fs.FS) (sets [numFormats]*pageSet, err error) {
-	// HTML: the embedded base, cloned, with the operator's files parsed
-	// over it so that their {{define}}s replace blocks.
-	base, err := parseEmbeddedHTML()
+	html, err := parseEmbeddedHTML()
 	if err != nil {
 		return sets, err
 	}
-	html := base
-	if ok, err := fsHas(fsys, "*.html"); err != nil {
-		return sets, fmt.Errorf("errorpage: Templates: %w", err)
-	} else if ok {
-		if html, err = base.Clone(); err != nil {
-			return sets, err
-		}
-		if html, err = html.ParseFS(fsys, "*.html"); err != nil {
-			return sets, fmt.Errorf("errorpage: Templates: %w", err)
-		}
+	htmlTree := func(t *htmltemplate.Template) *parse.Tree { return t.Tree }
+	if sets[HTML], err = newSet(html, fsys, "html", htmlTree); err != nil {
+		return sets, err
 	}
-	sets[HTML] = newSet("html", html.Templates(), func(w io.Writer, name string, d *Data) error {
-		return html.ExecuteTemplate(w, name, d)
-	})
-
 	text, err := texttemplate.New("").ParseFS(embedded, "templates/*.txt")
 	if err != nil {
 		return sets, err
 	}
-	if ok, err := fsHas(fsys, "*.txt"); err != nil {
-		return sets, fmt.Errorf("errorpage: Templates: %w", err)
-	} else if ok {
-		if text, err = text.ParseFS(fsys, "*.txt"); err != nil {
-			return sets, fmt.Errorf("errorpage: Templates: %w", err)
-		}
+	textTree := func(t *texttemplate.Template) *parse.Tree { return t.Tree }
+	if sets[Text], err = newSet(text, fsys, "txt", textTree); err != nil {
+		return sets, err
 	}
-	sets[Text] = newSet("txt", text.Templates(), func(w io.Writer, name string, d *Data) error {
-		return text.ExecuteTemplate(w, name, d)
-	})
-
-	if ok, err := fsHas(fsys, "*.json"); err != nil {
-		return sets, fmt.Errorf("errorpage: Templates: %w", err)
-	} else if ok {
-		js, err := texttemplate.New("").Funcs(texttemplate.FuncMap{"json": jsonValue}).ParseFS(fsys, "*.json")
-		if err != nil {
-			return sets, fmt.Errorf("errorpage: Templates: %w", err)
-		}
-		sets[JSON] = newSet("json", js.Templates(), func(w io.Writer, name string, d *Data) error {
-			return js.ExecuteTemplate(w, name, d)
-		})
-		sets[JSON].cacheable = false
+	js := texttemplate.New("").Funcs(texttemplate.FuncMap{"json": jsonValue})
+	if sets[JSON], err = newSet(js, fsys, "json", textTree); err != nil {
+		return sets, err
 	}
 	return sets, nil
 }
@@ -127,38 +105,145 @@ func joinLines(s string) string {
 	return b.String()
 }
 
-// newSet resolves, for every status, the template to use: "502.ext", then
-// "5xx.ext", then "default.ext".
-func newSet[T interface{ Name() string }](ext string, ts []T, exec func(io.Writer, string, *Data) error) *pageSet {
-	s := &pageSet{ext: ext, exec: exec, cacheable: true}
-	have := make(map[string]bool)
-	for _, t := range ts {
-		have[t.Name()] = true
-		var root *parse.ListNode
-		switch t := any(t).(type) {
-		case *htmltemplate.Template:
-			if t.Tree != nil {
-				root = t.Tree.Root
-			}
-		case *texttemplate.Template:
-			if t.Tree != nil {
-				root = t.Tree.Root
-			}
-		}
-		if root != nil && refersTo(root, "Host", "Path") {
-			s.reflects = true
+// A templateSet is what html/template and text/template templates share.
+type templateSet[T any] interface {
+	comparable
+	Clone() (T, error)
+	New(name string) T
+	Parse(text string) (T, error)
+	Lookup(name string) T
+	Templates() []T
+	Execute(w io.Writer, data any) error
+}
+
+// newSet builds the pages of one format from base, the embedded templates
+// (none for JSON), and the operator's files in fsys with the extension ext.
+//
+// The operator's "default.ext" and any other file that is not a status
+// file ("502.ext", "5xx.ext") are parsed over a clone of base, so that
+// their {{define}}s replace blocks on every page. Then each status file is
+// parsed on its own clone of that, so that its {{define}}s replace blocks
+// on its own pages only. A file with nothing outside {{define}}s renders
+// "default.ext" with its blocks; a file with content of its own renders
+// that. For each status, the page is that of "502.ext", "5xx.ext" or
+// "default.ext", the first that exists.
+func newSet[T templateSet[T]](base T, fsys fs.FS, ext string, tree func(T) *parse.Tree) (*pageSet, error) {
+	var files []string
+	if fsys != nil {
+		var err error
+		if files, err = fs.Glob(fsys, "*."+ext); err != nil {
+			return nil, fmt.Errorf("errorpage: Templates: %w", err)
 		}
 	}
-	for i := range s.names {
-		status := strconv.Itoa(400 + i)
-		for _, n := range []string{status + "." + ext, status[:1] + "xx." + ext, "default." + ext} {
-			if have[n] {
-				s.names[i] = n
+	var shared, status []string
+	for _, f := range files {
+		if isStatusFile(f, ext) {
+			status = append(status, f)
+		} else {
+			shared = append(shared, f)
+		}
+	}
+	if len(shared) > 0 {
+		// Clone, so that the embedded base stays as it is.
+		var err error
+		if base, err = base.Clone(); err != nil {
+			return nil, err
+		}
+		for _, f := range shared {
+			if err := parseFile(base, fsys, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Clone for the status files before the base becomes a page: an
+	// html/template set cannot be cloned once executed.
+	pages := make(map[string]*page)
+	for _, f := range status {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if err := parseFile(t, fsys, f); err != nil {
+			return nil, err
+		}
+		if pages[f], err = newPage(t, f, ext, tree); err != nil {
+			return nil, err
+		}
+	}
+	def := "default." + ext
+	var none T
+	if base.Lookup(def) != none {
+		var err error
+		if pages[def], err = newPage(base, def, ext, tree); err != nil {
+			return nil, err
+		}
+	}
+	s := &pageSet{}
+	for i := range s.pages {
+		code := strconv.Itoa(400 + i)
+		for _, n := range [...]string{code + "." + ext, code[:1] + "xx." + ext, def} {
+			if pg := pages[n]; pg != nil {
+				s.pages[i] = pg
 				break
 			}
 		}
 	}
-	return s
+	return s, nil
+}
+
+// isStatusFile reports whether name is a status file with the extension
+// ext: a status from 400 to 599, such as "502.ext", or a class, "4xx.ext"
+// or "5xx.ext".
+func isStatusFile(name, ext string) bool {
+	s, ok := strings.CutSuffix(name, "."+ext)
+	if !ok || len(s) != 3 || (s[0] != '4' && s[0] != '5') {
+		return false
+	}
+	if s[1:] == "xx" {
+		return true
+	}
+	return '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
+}
+
+// parseFile parses the file name of fsys into t's set, as a template of
+// that name.
+func parseFile[T templateSet[T]](t T, fsys fs.FS, name string) error {
+	src, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("errorpage: Templates: %w", err)
+	}
+	if _, err := t.New(name).Parse(string(src)); err != nil {
+		return fmt.Errorf("errorpage: Templates: %w", err)
+	}
+	return nil
+}
+
+// newPage returns the page of the file name, parsed into t's set. A file
+// with nothing outside {{define}}s renders the set's "default.ext".
+func newPage[T templateSet[T]](t T, name, ext string, tree func(T) *parse.Tree) (*page, error) {
+	var none T
+	empty := func(x T) bool {
+		return x == none || tree(x) == nil || parse.IsEmptyTree(tree(x).Root)
+	}
+	root := t.Lookup(name)
+	if empty(root) {
+		def := "default." + ext
+		root = t.Lookup(def)
+		if empty(root) {
+			if name == def {
+				return nil, fmt.Errorf("errorpage: Templates: %s has nothing outside {{define}} blocks, and there is no embedded %s page for them", name, ext)
+			}
+			return nil, fmt.Errorf("errorpage: Templates: %s has nothing outside {{define}} blocks, and there is no %s for them", name, def)
+		}
+	}
+	pg := &page{file: name, cacheable: ext != "json"}
+	pg.exec = func(w io.Writer, d *Data) error { return root.Execute(w, d) }
+	for _, x := range t.Templates() {
+		if tr := tree(x); tr != nil && refersTo(tr.Root, "Host", "Path") {
+			pg.reflects = true
+		}
+	}
+	return pg, nil
 }
 
 // refersTo reports whether a template tree mentions a field of the names.
@@ -236,14 +321,13 @@ func jsonValue(v any) (string, error) {
 
 // render writes the body of the page j describes to buf.
 func (p *Pages) render(buf *bytes.Buffer, j *job) {
-	set := p.sets[j.format]
-	name := set.name(j.status)
-	if name == "" {
+	pg := p.sets[j.format].page(j.status)
+	if pg == nil {
 		p.writeJSON(buf, j)
 		return
 	}
-	if set.cacheable && !set.reflects && !j.debug && (j.ge == nil || len(j.ge.Chain) == 0) {
-		if seg := p.segments(set, name, j); seg != nil {
+	if pg.cacheable && !pg.reflects && !j.debug && (j.ge == nil || len(j.ge.Chain) == 0) {
+		if seg := p.segments(pg, j); seg != nil {
 			var ts, iso, at [32]byte
 			vals := [numSlots][]byte{
 				slotRequestID: []byte(j.rid),
@@ -258,7 +342,7 @@ func (p *Pages) render(buf *bytes.Buffer, j *job) {
 		}
 	}
 	d := p.data(j)
-	if err := set.exec(buf, name, d); err != nil {
+	if err := pg.exec(buf, d); err != nil {
 		// Templates were executed against sample data in New; should one
 		// still fail, the visitor gets a plain status line.
 		buf.Reset()

@@ -96,7 +96,7 @@ const maxCached = 4096
 
 // segments returns the cached page for j, rendering it on first use; nil
 // if it cannot be cached.
-func (p *Pages) segments(set *pageSet, name string, j *job) *segments {
+func (p *Pages) segments(pg *page, j *job) *segments {
 	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, group: j.group(), status: uint16(j.status)}
 	if j.loc > 255 {
 		return nil
@@ -117,7 +117,7 @@ func (p *Pages) segments(set *pageSet, name string, j *job) *segments {
 		d.Retry = p.locales[j.loc].retry(d.RetryAt)
 	}
 	var b bytes.Buffer
-	if err := set.exec(&b, name, d); err != nil {
+	if err := pg.exec(&b, d); err != nil {
 		return nil
 	}
 	seg = split(b.String())
@@ -129,11 +129,11 @@ func (p *Pages) segments(set *pageSet, name string, j *job) *segments {
 	return seg
 }
 
-// check executes every page template against sample data, in every
-// language, with and without debug details, so that a broken template
-// fails New; checks that JSON templates produce JSON; and decides whether
-// each set's pages can be cached, by comparing a cached rendering with a
-// direct one.
+// check executes every page against sample data, in every language, with
+// and without debug details, so that a broken or empty page fails New;
+// checks that JSON pages produce JSON; and decides whether each page can be
+// cached, by comparing a cached rendering with a direct one. Every page is
+// checked on its own, since each status file has its own template set.
 func (p *Pages) check() error {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	samples := []job{
@@ -148,34 +148,36 @@ func (p *Pages) check() error {
 		if set == nil {
 			continue
 		}
-		seen := make(map[string]bool)
-		for i := range set.names {
-			name := set.names[i]
-			if name == "" || seen[name] {
+		seen := make(map[*page]bool)
+		for i, pg := range set.pages {
+			if pg == nil || seen[pg] {
 				continue
 			}
-			seen[name] = true
+			seen[pg] = true
 			for si, s := range samples {
 				for loc := range p.locales {
 					for _, debug := range []bool{false, true} {
 						j := s
 						j.format, j.loc, j.debug, j.now = Format(f), loc, debug, now
 						j.rid, j.host, j.path = "Ab9-._:z", "example.com", "/a/b"
-						if set.name(j.status) != name {
+						if set.page(j.status) != pg {
 							j.status = 400 + i
 						}
 						var direct bytes.Buffer
-						if err := set.exec(&direct, name, p.data(&j)); err != nil {
-							return fmt.Errorf("errorpage: template %s: %w", name, err)
+						if err := pg.exec(&direct, p.data(&j)); err != nil {
+							return fmt.Errorf("errorpage: template %s: %w", pg.file, err)
+						}
+						if len(bytes.TrimSpace(direct.Bytes())) == 0 {
+							return fmt.Errorf("errorpage: template %s renders an empty page for status %d", pg.file, j.status)
 						}
 						if Format(f) == JSON && !jsonValid(direct.Bytes()) {
-							return fmt.Errorf("errorpage: template %s does not produce valid JSON: %.200s", name, direct.Bytes())
+							return fmt.Errorf("errorpage: template %s does not produce valid JSON: %.200s", pg.file, direct.Bytes())
 						}
-						if !set.cacheable || debug || (loc > 1 && si > 0) {
+						if !pg.cacheable || debug || (loc > 1 && si > 0) {
 							continue
 						}
-						if seg := p.segments(set, name, &j); seg == nil || !sameAsCached(&direct, seg, &j) {
-							set.cacheable = false
+						if seg := p.segments(pg, &j); seg == nil || !sameAsCached(&direct, seg, &j) {
+							pg.cacheable = false
 						}
 					}
 				}

@@ -2,11 +2,14 @@ package errorpage
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
@@ -91,10 +94,241 @@ func TestBrokenTemplatesFailNew(t *testing.T) {
 	}
 }
 
+// renderPage returns the body of the page for status in format f.
+func renderPage(t *testing.T, p *Pages, status int, f Format) string {
+	t.Helper()
+	var b strings.Builder
+	if err := p.Render(&b, Sample{Status: status, Format: f, RequestID: "r-1", Time: fixedNow}); err != nil {
+		t.Fatalf("Render %d %v: %v", status, f, err)
+	}
+	return b.String()
+}
+
+// TestStatusOverrides checks that each status file is parsed on its own
+// copy of the base: its {{define}}s change only the pages it serves, a file
+// of {{define}}s only renders the base layout with them, and a file with
+// content of its own is the whole page.
+func TestStatusOverrides(t *testing.T) {
+	// The embedded layout around the "message" block, in HTML and text.
+	htmlLayout := []string{"<!doctype html><html lang=en dir=ltr>", "<h2 id=ref>Reference</h2>", "<code>r-1</code>"}
+	type want struct {
+		status int
+		format Format
+		same   bool     // the page is the embedded default's, byte for byte
+		exact  string   // the page is exactly this
+		has    []string // the page holds each of these
+		lacks  []string // and none of these
+	}
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  []want
+	}{{
+		name:  "define-only 503.html changes only 503",
+		files: fstest.MapFS{"503.html": {Data: []byte(`{{define "message"}}<h1>Back at {{.Status}} o'clock</h1>{{end}}` + "\n")}},
+		want: []want{
+			{status: 503, has: append([]string{"<h1>Back at 503 o'clock</h1>"}, htmlLayout...), lacks: []string{"Down for maintenance"}},
+			{status: 502, same: true},
+			{status: 504, same: true},
+			{status: 404, same: true},
+			{status: 503, format: Text, same: true},
+		},
+	}, {
+		name: "define-only 5xx.html serves 500 to 599, 503.html wins for 503",
+		files: fstest.MapFS{
+			"5xx.html": {Data: []byte(`{{define "message"}}<h1>Server trouble {{.Status}}</h1>{{end}}`)},
+			"503.html": {Data: []byte(`{{define "message"}}<h1>Maintenance {{.Status}}</h1>{{end}}`)},
+		},
+		want: []want{
+			{status: 500, has: append([]string{"<h1>Server trouble 500</h1>"}, htmlLayout...)},
+			{status: 502, has: append([]string{"<h1>Server trouble 502</h1>"}, htmlLayout...)},
+			{status: 504, has: []string{"<h1>Server trouble 504</h1>"}},
+			{status: 599, has: []string{"<h1>Server trouble 599</h1>"}},
+			{status: 503, has: append([]string{"<h1>Maintenance 503</h1>"}, htmlLayout...), lacks: []string{"Server trouble"}},
+			{status: 404, same: true},
+			{status: 429, same: true},
+		},
+	}, {
+		name: "full-page 502.html replaces the whole page, its defines only its own",
+		files: fstest.MapFS{
+			"502.html": {Data: []byte(`{{define "message"}}<p>all ours</p>{{end}}<!doctype html><title>{{.Status}}</title>{{template "message" .}}`)},
+		},
+		want: []want{
+			{status: 502, exact: "<!doctype html><title>502</title><p>all ours</p>"},
+			{status: 503, same: true},
+			{status: 500, same: true},
+			{status: 502, format: Text, same: true},
+		},
+	}, {
+		name: "define-only default.html changes every page, status files included",
+		files: fstest.MapFS{
+			"default.html": {Data: []byte(`{{define "footer"}}<footer>Acme Ltd.</footer>{{end}}`)},
+			"503.html":     {Data: []byte(`{{define "message"}}<h1>Maintenance</h1>{{end}}`)},
+			"5xx.html":     {Data: []byte(`<!doctype html><p>{{.Status}}</p>{{template "footer" .}}`)},
+		},
+		want: []want{
+			{status: 404, has: append([]string{"<footer>Acme Ltd.</footer>", "<h1>Page not found</h1>"}, htmlLayout...)},
+			{status: 503, has: append([]string{"<footer>Acme Ltd.</footer>", "<h1>Maintenance</h1>"}, htmlLayout...), lacks: []string{"Down for maintenance"}},
+			{status: 502, exact: "<!doctype html><p>502</p><footer>Acme Ltd.</footer>"},
+			{status: 404, format: Text, same: true},
+		},
+	}, {
+		name: "define-only 503.txt changes only 503",
+		files: fstest.MapFS{
+			"503.txt": {Data: []byte(`{{define "actions"}}` + "\n\nCome back after lunch." + `{{end}}`)},
+		},
+		want: []want{
+			{status: 503, format: Text, has: []string{"503 Service Unavailable\n\nDown for maintenance\n", "\n\nCome back after lunch.\nReference:\nRequest ID: r-1\n"}},
+			{status: 502, format: Text, same: true},
+			{status: 504, format: Text, same: true},
+			{status: 503, same: true},
+		},
+	}, {
+		name: "text: define-only 5xx.txt and 503.txt, full-page 502.txt, define-only default.txt",
+		files: fstest.MapFS{
+			"default.txt": {Data: []byte(`{{define "footer"}}` + "\n\n-- Acme" + `{{end}}`)},
+			"5xx.txt":     {Data: []byte(`{{define "actions"}}` + "\n\nServer trouble." + `{{end}}`)},
+			"503.txt":     {Data: []byte(`{{define "actions"}}` + "\n\nMaintenance." + `{{end}}`)},
+			"502.txt":     {Data: []byte(`{{define "actions"}}unused{{end}}{{.Status}} is ours{{template "footer" .}}` + "\n")},
+		},
+		want: []want{
+			{status: 500, format: Text, has: []string{"500 Internal Server Error\n", "\n\nServer trouble.\nReference:\n", "\n\n-- Acme"}},
+			{status: 504, format: Text, has: []string{"\n\nServer trouble.\nReference:\n", "\n\n-- Acme"}},
+			{status: 503, format: Text, has: []string{"\n\nMaintenance.\nReference:\n", "\n\n-- Acme"}, lacks: []string{"Server trouble"}},
+			{status: 502, format: Text, exact: "502 is ours\n\n-- Acme\n"},
+			{status: 404, format: Text, has: []string{"404 Not Found\n", "\n\n-- Acme"}, lacks: []string{"Server trouble", "unused"}},
+		},
+	}, {
+		name: "json: define-only 5xx.json and 503.json fill default.json's blocks",
+		files: fstest.MapFS{
+			"default.json": {Data: []byte(`{"status":{{.Status}},"title":{{json .Title}}{{block "extra" .}}{{end}}}`)},
+			"5xx.json":     {Data: []byte(`{{define "extra"}},"server":true{{end}}`)},
+			"503.json":     {Data: []byte(`{{define "extra"}},"maintenance":true{{end}}`)},
+		},
+		want: []want{
+			{status: 503, format: JSON, exact: `{"status":503,"title":"Down for maintenance","maintenance":true}`},
+			{status: 502, format: JSON, exact: `{"status":502,"title":"The service is having trouble","server":true}`},
+			{status: 404, format: JSON, exact: `{"status":404,"title":"Page not found"}`},
+			{status: 503, format: ProblemJSON, same: true},
+		},
+	}, {
+		name: "json: full-page 502.json keeps its defines from 5xx.json",
+		files: fstest.MapFS{
+			"5xx.json": {Data: []byte(`{"code":{{.Status}}{{block "extra" .}}{{end}}}`)},
+			"502.json": {Data: []byte(`{{define "extra"}},"no":1{{end}}{"bad_gateway":{{.Status}}}`)},
+		},
+		want: []want{
+			{status: 504, format: JSON, exact: `{"code":504}`},
+			{status: 503, format: JSON, exact: `{"code":503}`},
+			{status: 502, format: JSON, exact: `{"bad_gateway":502}`},
+			{status: 404, format: JSON, same: true},
+		},
+	}}
+	base := newPages(t, Config{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPages(t, Config{Templates: tt.files})
+			for _, w := range tt.want {
+				got := renderPage(t, p, w.status, w.format)
+				label := fmt.Sprintf("%d %v", w.status, w.format)
+				switch {
+				case w.same:
+					if diff := cmp.Diff(renderPage(t, base, w.status, w.format), got); diff != "" {
+						t.Errorf("%s: page differs from the default (-want +got):\n%s", label, diff)
+					}
+				case w.exact != "":
+					if diff := cmp.Diff(w.exact, got); diff != "" {
+						t.Errorf("%s: page (-want +got):\n%s", label, diff)
+					}
+				}
+				for _, s := range w.has {
+					if !strings.Contains(got, s) {
+						t.Errorf("%s: page lacks %q:\n%s", label, s, got)
+					}
+				}
+				for _, s := range w.lacks {
+					if strings.Contains(got, s) {
+						t.Errorf("%s: page holds %q:\n%s", label, s, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestStatusOverrideServed checks the pages served, through the cache, for
+// a status file that reflects the host: each request sees its own.
+func TestStatusOverrideServed(t *testing.T) {
+	fsys := fstest.MapFS{"503.html": {Data: []byte(`{{define "footer"}}<footer>{{.Host}}</footer>{{end}}`)}}
+	p := newPages(t, Config{Templates: fsys})
+	for _, host := range []string{"a.example", "b.example", "a.example"} {
+		for _, status := range []int{503, 502} {
+			rec := httptest.NewRecorder()
+			r := request("GET", "/", "Accept", "text/html", "X-Request-ID", "r-"+host)
+			r.Host = host
+			p.ServeStatus(rec, r, status)
+			body := rec.Body.String()
+			if got, want := strings.Contains(body, "<footer>"+host+"</footer>"), status == 503; got != want {
+				t.Errorf("%d for %s: footer with the host = %v, want %v:\n%s", status, host, got, want, body)
+			}
+			if !strings.Contains(body, "<code>r-"+host+"</code>") || !strings.Contains(body, "<h2 id=ref>") {
+				t.Errorf("%d for %s: page lacks the layout or its request ID:\n%s", status, host, body)
+			}
+		}
+	}
+}
+
+// TestEmptyOrFailingPagesFailNew checks that New rejects a page that
+// renders nothing, or fails with sample data, naming the file.
+func TestEmptyOrFailingPagesFailNew(t *testing.T) {
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		file  string // the file the error must name
+	}{
+		{"empty unless debug", fstest.MapFS{"502.html": {Data: []byte(`{{if .Debug}}<p>debug</p>{{end}}`)}}, "502.html"},
+		{"only whitespace", fstest.MapFS{"5xx.txt": {Data: []byte("{{if false}}x{{end}}\n\n")}}, "5xx.txt"},
+		{"empty for 4xx pages", fstest.MapFS{"default.html": {Data: []byte(`{{with .Hops}}<p>{{len .}}</p>{{end}}`)}}, "default.html"},
+		{"define-only json without default.json", fstest.MapFS{"503.json": {Data: []byte(`{{define "x"}}{}{{end}}`)}}, "503.json"},
+		{"define-only default.json", fstest.MapFS{"default.json": {Data: []byte(`{{define "x"}}{}{{end}}`)}}, "default.json"},
+		{"failing block in a define-only file", fstest.MapFS{"503.html": {Data: []byte(`{{define "message"}}{{.Debug.Kind}}{{end}}`)}}, "503.html"},
+		{"failing block in 4xx.txt", fstest.MapFS{"4xx.txt": {Data: []byte(`{{define "footer"}}{{template "nope"}}{{end}}`)}}, "4xx.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(Config{Templates: tt.files})
+			if err == nil {
+				t.Fatal("New accepted the template")
+			}
+			if !strings.Contains(err.Error(), tt.file) {
+				t.Errorf("New: %v; want an error naming %s", err, tt.file)
+			}
+		})
+	}
+}
+
 // TestCachedEqualsDirect checks, for every status, kind, format and
 // language, that a cached page filled in is the page the template renders.
 func TestCachedEqualsDirect(t *testing.T) {
-	p := newPages(t, Config{Brand: Brand{Name: "Acme", HomeURL: "https://example.com"}})
+	configs := map[string]Config{
+		"embedded": {Brand: Brand{Name: "Acme", HomeURL: "https://example.com"}},
+		"status files": {Brand: Brand{Name: "Acme"}, Templates: fstest.MapFS{
+			"default.html": {Data: []byte(`{{define "footer"}}<footer>{{.RequestID}} at {{.Time}}</footer>{{end}}`)},
+			"503.html":     {Data: []byte(`{{define "message"}}<h1>{{.Status}} until {{.RetryAt}}</h1>{{end}}`)},
+			"5xx.html":     {Data: []byte(`{{define "actions"}}<p>{{.Title}} {{.Retry}}</p>{{end}}`)},
+			"502.html":     {Data: []byte(`<!doctype html><p>{{.Status}} {{.Kind}} <time datetime={{.TimeISO}}>{{.Time}}</time> {{.RequestID}}</p>`)},
+			"4xx.txt":      {Data: []byte(`{{define "footer"}}` + "\n" + `{{.StatusText}} {{.RequestID}}{{end}}`)},
+			"504.txt":      {Data: []byte("{{.Status}} {{.Time}} {{.RetryAt}}\n")},
+		}},
+	}
+	for name, cfg := range configs {
+		t.Run(name, func(t *testing.T) {
+			testCachedEqualsDirect(t, newPages(t, cfg))
+		})
+	}
+}
+
+func testCachedEqualsDirect(t *testing.T, p *Pages) {
 	type variant struct {
 		status int
 		ge     *gatewayerr.Error
@@ -110,15 +344,19 @@ func TestCachedEqualsDirect(t *testing.T) {
 		set := p.sets[f]
 		for _, v := range variants {
 			status, ge := v.status, v.ge
+			pg := set.page(status)
+			if !pg.cacheable || pg.reflects {
+				t.Fatalf("%v %d: %s is not cacheable", f, status, pg.file)
+			}
 			for loc := range p.locales {
 				for _, retry := range []int64{0, 90e9} {
 					j := job{format: f, loc: loc, status: status, ge: ge, rid: "id-1", now: fixedNow, retry: time.Duration(retry)}
-					seg := p.segments(set, set.name(status), &j)
+					seg := p.segments(pg, &j)
 					if seg == nil {
 						t.Fatalf("%v %d: not cached", f, status)
 					}
 					var direct strings.Builder
-					if err := set.exec(&direct, set.name(status), p.data(&j)); err != nil {
+					if err := pg.exec(&direct, p.data(&j)); err != nil {
 						t.Fatal(err)
 					}
 					cached := p.buffer()

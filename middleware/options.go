@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
@@ -84,6 +85,18 @@ type Options struct {
 	// NewReverseProxy's [Transport]; see [BreakerPolicy].
 	// If nil, there are no circuit breakers.
 	Breaker *BreakerPolicy
+
+	// ResponseBodyReadTimeout, if non-zero, is the longest a single read of
+	// an upstream's response body by NewReverseProxy may wait for data; see
+	// [Transport.ResponseBodyReadTimeout]. A body that stalls for longer
+	// ends as a failure of kind connection_read_timeout: the response is
+	// aborted, or ended with a Proxy-Status trailer (see
+	// [Options.ProxyStatusTrailer]). It applies to streams too: set it above
+	// the longest quiet spell of the Server-Sent Events or long-polling
+	// responses the proxy passes, or leave it zero.
+	// Zero means no limit: a stalled body is bounded only by the request's
+	// context.
+	ResponseBodyReadTimeout time.Duration
 
 	// OnStateChange, if not nil, is called whenever a circuit breaker of
 	// NewReverseProxy's [Transport] changes state. It must not block.

@@ -101,7 +101,8 @@ func isTokenChar(c byte) bool {
 //     already names it is answered proxy_loop_detected (502) instead of
 //     being forwarded again.
 //   - Transport is a [Transport] over [Options.Transport], with the
-//     options' Retry, Breaker, Logger, OnError and OnStateChange.
+//     options' Retry, Breaker, ResponseBodyReadTimeout, Logger, OnError and
+//     OnStateChange.
 //     Options.Transport should be the transport to the upstream itself,
 //     such as an [*http.Transport], not a Transport of this package, which
 //     would classify and report each failure a second time.
@@ -132,13 +133,14 @@ func isTokenChar(c byte) bool {
 func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 	p := newProxy(&opts)
 	tr := &Transport{
-		Base:          opts.Transport,
-		Retry:         opts.Retry,
-		Breaker:       opts.Breaker,
-		Logger:        opts.Logger,
-		OnError:       opts.OnError,
-		OnStateChange: opts.OnStateChange,
-		proxy:         true,
+		Base:                    opts.Transport,
+		Retry:                   opts.Retry,
+		Breaker:                 opts.Breaker,
+		ResponseBodyReadTimeout: opts.ResponseBodyReadTimeout,
+		Logger:                  opts.Logger,
+		OnError:                 opts.OnError,
+		OnStateChange:           opts.OnStateChange,
+		proxy:                   true,
 	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -340,7 +342,12 @@ func viaNames(values []string, pseudonym string) bool {
 // Proxy-Status trailer.
 func (p *proxy) modifyResponse(resp *http.Response) error {
 	if p.intercept.Has(resp.StatusCode) && p.replaces(resp) {
-		// ReverseProxy closes the body and calls the ErrorHandler.
+		// ReverseProxy closes the body and calls the ErrorHandler, which
+		// reports the replaced response; a failure to read its first
+		// bytes (see sniff) is not reported apart.
+		if rb := transportBody(resp.Body); rb != nil {
+			rb.dropHeld()
+		}
 		e := gatewayerr.ClassifyResponse(resp)
 		if e == nil {
 			// A status the operator intercepts that is not a gateway
@@ -394,7 +401,17 @@ func sniff(resp *http.Response) string {
 		return ""
 	}
 	buf := make([]byte, 512) // as many as http.DetectContentType considers
+	// A failure of this read is the Transport's to report only if the
+	// response is let through: a replaced response is reported as such
+	// (see modifyResponse), once.
+	rb, _ := resp.Body.(*responseBody)
+	if rb != nil {
+		rb.holdFailures(true)
+	}
 	n, _ := io.ReadAtLeast(resp.Body, buf, 1)
+	if rb != nil {
+		rb.holdFailures(false)
+	}
 	if n == 0 {
 		return "" // empty, or failed before its first byte
 	}
@@ -406,6 +423,16 @@ func sniff(resp *http.Response) string {
 type sniffedBody struct {
 	io.Reader
 	io.Closer
+}
+
+// transportBody returns the Transport's wrapper under a response body, or
+// nil.
+func transportBody(rc io.ReadCloser) *responseBody {
+	if s, ok := rc.(*sniffedBody); ok {
+		rc, _ = s.Closer.(io.ReadCloser)
+	}
+	rb, _ := rc.(*responseBody)
+	return rb
 }
 
 // trailerBody ends a streamed response that fails midway cleanly, with a

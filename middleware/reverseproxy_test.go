@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -756,4 +757,213 @@ func FuzzViaNames(f *testing.F) {
 			t.Fatalf("viaNames(%q) misses the appended pseudonym %q", via+", 1.1 "+pseudonym, pseudonym)
 		}
 	})
+}
+
+func TestReverseProxyResponseBodyReadTimeout(t *testing.T) {
+	// reported collects OnError's kinds and phases.
+	type report struct {
+		Kind  gatewayerr.Kind
+		Phase gatewayerr.Phase
+	}
+	want := []report{{gatewayerr.ConnectionReadTimeout, gatewayerr.PhaseReadBody}}
+	checkReports := func(t *testing.T, log *capturedLog, mu *sync.Mutex, got *[]report) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if diff := cmp.Diff(want, *got); diff != "" {
+			t.Errorf("OnError (-want +got):\n%s", diff)
+		}
+		records := log.records(t, "gatehouse: upstream failure")
+		if len(records) != 1 || records[0]["kind"] != "connection_read_timeout" || records[0]["phase"] != "read_body" ||
+			records[0]["level"] != "WARN" || records[0]["status"] != float64(http.StatusGatewayTimeout) {
+			t.Errorf("log records %v, want one WARN connection_read_timeout in read_body", records)
+		}
+	}
+
+	// A body with a Content-Length cannot end with a trailer: it is
+	// aborted, whether or not the trailer is asked for.
+	for _, trailer := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stall body, trailer %v", trailer), func(t *testing.T) {
+			s := faultserver.StallBody(t)
+			var log capturedLog
+			var mu sync.Mutex
+			var got []report
+			gw := gateway(t, s.URL, Options{
+				Transport:               s.Transport(),
+				Logger:                  log.logger(),
+				ResponseBodyReadTimeout: 50 * time.Millisecond,
+				ProxyStatusTrailer:      trailer,
+				OnError: func(r *http.Request, e *gatewayerr.Error) {
+					mu.Lock()
+					got = append(got, report{e.Kind, e.Phase})
+					mu.Unlock()
+				},
+			})
+			resp, err := client(t).Do(newRequest(t, http.MethodGet, gw.URL, nil))
+			var body []byte
+			if err == nil {
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("status %d, want the upstream's 200", resp.StatusCode)
+				}
+				body, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			// The proxy aborts: the client sees the connection end, in the
+			// body or, when the 100 bytes were still buffered, before the
+			// headers.
+			if err == nil {
+				t.Fatalf("the client read a complete response (%d bytes), want an aborted one", len(body))
+			}
+			gw.Close() // waits for the handler to return
+			checkReports(t, &log, &mu, &got)
+		})
+	}
+
+	t.Run("stalled stream, trailer", func(t *testing.T) {
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: one\n\n")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // the proxy gives up and closes the connection
+		}))
+		defer up.Close()
+		var log capturedLog
+		var mu sync.Mutex
+		var got []report
+		gw := gateway(t, up.URL, Options{
+			Logger:                  log.logger(),
+			ResponseBodyReadTimeout: 50 * time.Millisecond,
+			ProxyStatusTrailer:      true,
+			OnError: func(r *http.Request, e *gatewayerr.Error) {
+				mu.Lock()
+				got = append(got, report{e.Kind, e.Phase})
+				mu.Unlock()
+			},
+		})
+		resp, err := client(t).Do(newRequest(t, http.MethodGet, gw.URL, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || string(body) != "data: one\n\n" {
+			t.Fatalf("body %q, %v; want the first event and a clean end with a trailer", body, err)
+		}
+		members, err := gatewayerr.ParseProxyStatus(resp.Trailer.Get("Proxy-Status"))
+		if err != nil || len(members) != 1 || members[0].Kind != gatewayerr.ConnectionReadTimeout || members[0].Proxy != defaultProxyName {
+			t.Errorf("Proxy-Status trailer %q (%v), want one gatehouse connection_read_timeout member", resp.Trailer.Get("Proxy-Status"), err)
+		}
+		gw.Close()
+		checkReports(t, &log, &mu, &got)
+	})
+}
+
+// brokenUpstream starts an upstream that answers every request with the raw
+// response head, then ends the connection: cleanly or with a reset.
+func brokenUpstream(t *testing.T, head string, reset bool) *httptest.Server {
+	t.Helper()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		brw.WriteString(head)
+		brw.Flush()
+		if tc, ok := conn.(*net.TCPConn); ok && reset {
+			tc.SetLinger(0)
+		}
+		conn.Close()
+	}))
+	t.Cleanup(up.Close)
+	return up
+}
+
+// dataErrTransport returns each response body's error together with its
+// last data, as some readers do (see iotest.DataErrReader).
+type dataErrTransport struct{ *http.Transport }
+
+func (d dataErrTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := d.Transport.RoundTrip(req)
+	if err == nil {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{iotest.DataErrReader(resp.Body), resp.Body}
+	}
+	return resp, err
+}
+
+// TestReverseProxySniffFailureReportedOnce checks that an upstream error
+// response without Content-Type whose body fails while the proxy reads its
+// first bytes is reported once: as the response replaced, or, when it is
+// let through, as the failure that aborts it.
+func TestReverseProxySniffFailureReportedOnce(t *testing.T) {
+	const head = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 1000\r\n\r\n"
+	type report struct {
+		Kind           gatewayerr.Kind
+		ReceivedStatus int
+	}
+	replaced := report{gatewayerr.Unknown, http.StatusBadGateway}
+	tests := []struct {
+		name     string
+		body     string
+		reset    bool
+		dataErr  bool // the body's error comes with its first bytes
+		want     report
+		wantPage bool // replaced; otherwise aborted
+	}{
+		{"cut before the body", "", false, false, replaced, true},
+		{"reset before the body", "", true, false, replaced, true},
+		{"text cut short", "upstream down at 10.0.0.7", false, true, replaced, true},
+		{"html cut short, let through", "<!DOCTYPE html><h1>Down</h1>", false, true, report{gatewayerr.HTTPResponseIncomplete, http.StatusBadGateway}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := brokenUpstream(t, head+tt.body, tt.reset)
+			upTransport := &http.Transport{Proxy: nil}
+			defer upTransport.CloseIdleConnections()
+			var base http.RoundTripper = upTransport
+			if tt.dataErr {
+				base = dataErrTransport{upTransport}
+			}
+			var log capturedLog
+			var mu sync.Mutex
+			var got []report
+			gw := gateway(t, up.URL, Options{
+				Transport: base,
+				Logger:    log.logger(),
+				OnError: func(r *http.Request, e *gatewayerr.Error) {
+					mu.Lock()
+					got = append(got, report{e.Kind, e.ReceivedStatus})
+					mu.Unlock()
+				},
+			})
+			req := newRequest(t, http.MethodGet, gw.URL, nil)
+			req.Header.Set("Accept", "text/plain")
+			resp, err := client(t).Do(req)
+			var body []byte
+			if err == nil {
+				body, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if tt.wantPage {
+				if err != nil || resp.StatusCode != http.StatusBadGateway || strings.Contains(string(body), "10.0.0.7") {
+					t.Errorf("response %v %q, want the 502 page", err, body)
+				} else if ps := lastProxyStatus(t, resp.Header); ps.ReceivedStatus != http.StatusBadGateway {
+					t.Errorf("Proxy-Status member %+v, want received-status 502", ps)
+				}
+			} else if err == nil {
+				t.Errorf("the client read a complete response %q, want an aborted one", body)
+			}
+			gw.Close() // waits for the handler to return
+			mu.Lock()
+			defer mu.Unlock()
+			if diff := cmp.Diff([]report{tt.want}, got); diff != "" {
+				t.Errorf("OnError (-want +got):\n%s", diff)
+			}
+			if n := len(log.records(t, "gatehouse: upstream failure")); n != 1 {
+				t.Errorf("%d failure records, want 1", n)
+			}
+		})
+	}
 }

@@ -71,6 +71,26 @@ type Transport struct {
 	// Zero means no limit.
 	MaxResponseBodyBytes int64
 
+	// ResponseBodyReadTimeout, if non-zero, is the longest a single Read of
+	// a response body may wait for data from the upstream. A body that
+	// stalls for longer is closed, which ends its connection, and the Read
+	// fails with a connection_read_timeout error in the read_body phase.
+	// It bounds each wait, not the whole body: a large or long-lived body
+	// that keeps flowing is never cut. It does not apply to the connection
+	// of a 101 Switching Protocols response.
+	//
+	// It applies to every response body, streams included: a Server-Sent
+	// Events or long-polling response that stays quiet for longer than
+	// ResponseBodyReadTimeout between two events is cut as stalled. Set it
+	// above the longest quiet spell such streams have (for SSE, above the
+	// upstream's heartbeat interval), or leave it zero where they pass.
+	//
+	// When set, a response body costs one timer, made at its first Read
+	// (inside [NewReverseProxy], recycled with the body).
+	// Zero means no limit: a stalled body is bounded only by the request's
+	// context.
+	ResponseBodyReadTimeout time.Duration
+
 	// Logger receives one record per failure: at error level for failures
 	// that point at the gateway's configuration (TLS, DNS), warn for other
 	// upstream failures, debug for a client's cancellation and for each
@@ -401,12 +421,26 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 		b := t.responseBody()
 		b.rc, b.t, b.req, b.tr, b.cancel = resp.Body, t, req, tr, cancel
 		b.start, b.attempts, b.status, b.limit = start, n, resp.StatusCode, t.MaxResponseBodyBytes
+		b.timeout = t.ResponseBodyReadTimeout
 		resp.Body = b
 	}
 	return resp, nil
 }
 
 var errBodyTooLarge = errors.New("middleware: response body larger than MaxResponseBodyBytes")
+
+// errBodyReadTimeout ends a response body that stalled for longer than
+// [Transport.ResponseBodyReadTimeout].
+var errBodyReadTimeout error = bodyReadTimeoutError{}
+
+type bodyReadTimeoutError struct{}
+
+func (bodyReadTimeoutError) Error() string {
+	return "middleware: response body stalled longer than ResponseBodyReadTimeout"
+}
+func (bodyReadTimeoutError) Timeout() bool        { return true }
+func (bodyReadTimeoutError) Temporary() bool      { return false }
+func (bodyReadTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // classifyFailure classifies err, returned by an attempt whose context is
 // actx, under the request's context ctx, in the given phase.
@@ -659,7 +693,7 @@ func (b *upgradeBody) Close() error {
 }
 
 // responseBody wraps a response body so that its errors are classified and reported,
-// its size limited, and the attempt's resources released when it ends.
+// its size limited, its reads timed, and the attempt's resources released when it ends.
 type responseBody struct {
 	rc       io.ReadCloser
 	t        *Transport
@@ -673,16 +707,40 @@ type responseBody struct {
 	n        int64
 	err      error // the classified error, returned by every later Read
 	done     atomic.Bool
+
+	// timeout is Transport.ResponseBodyReadTimeout. timer, made at the
+	// first Read when timeout is set, runs only during a Read: it closes
+	// rc if the Read waits longer than timeout. fired records that it did,
+	// so the body is not recycled while expire may still run; a timer that
+	// never fired stays with the body when it is recycled.
+	timeout time.Duration
+	timer   *time.Timer
+	fired   bool
+
+	// hold makes a failure be recorded without being reported (see
+	// holdFailures); held is such a failure, reported by the next Read or
+	// by Close unless dropHeld drops it.
+	hold bool
+	held *gatewayerr.Error
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
 	if b.err != nil {
+		if !b.hold && b.held != nil {
+			b.reportFailure(b.held)
+		}
 		return 0, b.err
 	}
 	if b.limit > 0 && int64(len(p)) > b.limit-b.n+1 {
 		p = p[:b.limit-b.n+1]
 	}
-	n, err := b.rc.Read(p)
+	var n int
+	var err error
+	if b.timeout > 0 {
+		n, err = b.readTimed(p)
+	} else {
+		n, err = b.rc.Read(p)
+	}
 	b.n += int64(n)
 	if b.limit > 0 && b.n > b.limit {
 		n -= int(b.n - b.limit)
@@ -710,7 +768,33 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	return n, b.fail(e)
 }
 
-// fail records e as the body's error, reports it and ends the body.
+// readTimed reads from rc with the timer running: if it fires, rc is
+// closed, so that the Read returns, and the Read fails with
+// errBodyReadTimeout. The timer is stopped before readTimed returns.
+func (b *responseBody) readTimed(p []byte) (int, error) {
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.timeout, b.expire)
+	} else {
+		b.timer.Reset(b.timeout)
+	}
+	n, err := b.rc.Read(p)
+	if !b.timer.Stop() {
+		b.fired = true
+		if err != io.EOF {
+			// Whatever rc returned, it was cut short by expire, or
+			// would be at the next Read.
+			err = errBodyReadTimeout
+		}
+	}
+	return n, err
+}
+
+// expire runs when a Read waited longer than the timeout: closing rc makes
+// the Read return.
+func (b *responseBody) expire() { b.rc.Close() }
+
+// fail records e as the body's error, reports it (or holds it) and ends
+// the body.
 func (b *responseBody) fail(e *gatewayerr.Error) error {
 	c := *e
 	c.Upstream, c.Attempts = b.req.URL.Host, b.attempts
@@ -722,27 +806,52 @@ func (b *responseBody) fail(e *gatewayerr.Error) error {
 	}
 	c.SetRequestSent(true)
 	b.err = &c
-	t := b.t
-	if t.Breaker != nil && c.Kind != gatewayerr.ClientClosedRequest && c.Kind != gatewayerr.HTTPResponseBodySize {
-		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, false, outcomeFailure)
+	if b.hold {
+		b.held = &c
+	} else {
+		b.reportFailure(&c)
 	}
-	t.report(b.req, &c, b.start)
 	b.finish()
 	return b.err
 }
 
+// reportFailure counts the failure e in the breaker and reports it, once.
+func (b *responseBody) reportFailure(e *gatewayerr.Error) {
+	b.held = nil
+	t := b.t
+	if t.Breaker != nil && e.Kind != gatewayerr.ClientClosedRequest && e.Kind != gatewayerr.HTTPResponseBodySize {
+		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, false, outcomeFailure)
+	}
+	t.report(b.req, e, b.start)
+}
+
+// holdFailures, while on is true, records a failure of Read without
+// reporting it: NewReverseProxy reads the first bytes of a body to judge the
+// response, and reports a response it replaces itself. Once on is false,
+// the held failure is reported by the next Read or by Close, unless
+// dropHeld drops it first.
+func (b *responseBody) holdFailures(on bool) { b.hold = on }
+
+// dropHeld forgets a held failure: the response is replaced, and its
+// replacement is reported instead.
+func (b *responseBody) dropHeld() { b.held = nil }
+
 func (b *responseBody) Close() error {
 	err := b.rc.Close()
+	if b.held != nil {
+		b.reportFailure(b.held)
+	}
 	b.finish()
 	if err != nil {
 		e := classifyFailure(b.req.Context(), b.req.Context(), err, gatewayerr.PhaseReadBody)
 		e.Upstream, e.Attempts = b.req.URL.Host, b.attempts
 		return e
 	}
-	if t := b.t; t.proxy {
+	if t := b.t; t.proxy && !b.fired {
 		// ReverseProxy closes a response body once and never reads it
-		// again: it can be recycled.
-		*b = responseBody{}
+		// again: it can be recycled, with its timer, which is stopped
+		// and will not run.
+		*b = responseBody{timer: b.timer}
 		t.bodies.Put(b)
 	}
 	return nil

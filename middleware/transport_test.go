@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -750,5 +751,155 @@ func TestTrackerHookInto(t *testing.T) {
 		if tt.want && (tt.trace.GetConn == nil || tt.trace.WroteRequest == nil) {
 			t.Errorf("%s: hooks not set", tt.name)
 		}
+	}
+}
+
+func TestTransportResponseBodyReadTimeout(t *testing.T) {
+	s := faultserver.StallBody(t)
+	var reported []*gatewayerr.Error
+	tr := &Transport{
+		Base:                    s.Transport(),
+		ResponseBodyReadTimeout: 50 * time.Millisecond,
+		OnError:                 func(r *http.Request, e *gatewayerr.Error) { reported = append(reported, e) },
+	}
+	c := &http.Client{Transport: tr}
+	defer c.CloseIdleConnections()
+	req := newRequest(t, http.MethodGet, s.URL, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET: %v, want a response", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	e := wantError(t, err, gatewayerr.ConnectionReadTimeout)
+	if len(b) != 100 {
+		t.Errorf("read %d bytes before the timeout, want the 100 sent", len(b))
+	}
+	if req.Context().Err() != nil {
+		t.Fatalf("the request's context ended (%v): the timeout did not come from the Transport", req.Context().Err())
+	}
+	got := struct {
+		Phase          gatewayerr.Phase
+		Upstream       string
+		ReceivedStatus int
+		Timeout        bool
+		Deadline       bool
+		Cause          bool
+	}{e.Phase, e.Upstream, e.ReceivedStatus, e.Timeout(), errors.Is(err, context.DeadlineExceeded), errors.Is(err, errBodyReadTimeout)}
+	want := got
+	want.Phase, want.Upstream, want.ReceivedStatus = gatewayerr.PhaseReadBody, s.Addr, http.StatusOK
+	want.Timeout, want.Deadline, want.Cause = true, true, true
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error %v (-want +got):\n%s", err, diff)
+	}
+	if _, again := resp.Body.Read(make([]byte, 1)); again != err {
+		t.Errorf("second Read error = %v, want %v", again, err)
+	}
+	if len(reported) != 1 || reported[0] != e {
+		t.Errorf("OnError got %v, want the returned error once", reported)
+	}
+}
+
+// TestTransportResponseBodyReadTimeoutPerRead checks, on a fake clock, that
+// the timeout bounds each wait for data, not the whole body.
+func TestTransportResponseBodyReadTimeoutPerRead(t *testing.T) {
+	const timeout = time.Second
+	tests := []struct {
+		name string
+		gaps []time.Duration // before each chunk
+		kind gatewayerr.Kind // of the error after the last chunk; Unknown: io.EOF
+	}{
+		{"each wait shorter, in all longer", []time.Duration{0, 900 * time.Millisecond, 900 * time.Millisecond, 900 * time.Millisecond}, gatewayerr.Unknown},
+		{"one wait longer", []time.Duration{0, 900 * time.Millisecond, 1100 * time.Millisecond}, gatewayerr.ConnectionReadTimeout},
+		{"first wait longer", []time.Duration{1100 * time.Millisecond}, gatewayerr.ConnectionReadTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				pr, pw := io.Pipe()
+				done := make(chan struct{})
+				defer func() { <-done }()
+				go func() {
+					defer close(done)
+					for _, gap := range tt.gaps {
+						time.Sleep(gap)
+						if _, err := pw.Write([]byte("chunk")); err != nil {
+							return // the reader timed out and closed the pipe
+						}
+					}
+					pw.Close()
+				}()
+				base := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+					return &http.Response{StatusCode: http.StatusOK, Body: pr, ContentLength: -1, Request: req}, nil
+				})
+				tr := &Transport{Base: base, ResponseBodyReadTimeout: timeout}
+				resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://upstream.test/", nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				chunks := len(tt.gaps)
+				if tt.kind != gatewayerr.Unknown {
+					chunks--
+					wantError(t, err, tt.kind)
+				} else if err != nil {
+					t.Fatalf("ReadAll: %v, want the whole body", err)
+				}
+				if want := strings.Repeat("chunk", chunks); string(b) != want {
+					t.Errorf("body %q, want %q", b, want)
+				}
+			})
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestTransportResponseBodyReadTimeoutStream checks that a Server-Sent
+// Events stream that is merely quiet is cut only when the timeout is set,
+// and runs as long as it takes when it is zero.
+func TestTransportResponseBodyReadTimeoutStream(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, "data: two\n\n")
+	}))
+	defer up.Close()
+	open := func(timeout time.Duration) (*http.Response, *bufio.Reader) {
+		t.Helper()
+		c := &http.Client{Transport: &Transport{Base: &http.Transport{Proxy: nil}, ResponseBodyReadTimeout: timeout}}
+		t.Cleanup(c.CloseIdleConnections)
+		resp, err := c.Do(newRequest(t, http.MethodGet, up.URL, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		br := bufio.NewReader(resp.Body)
+		if line, err := br.ReadString('\n'); err != nil || line != "data: one\n" {
+			t.Fatalf("first line %q, %v", line, err)
+		}
+		return resp, br
+	}
+	_, timed := open(50 * time.Millisecond)
+	_, patient := open(0)
+
+	// The stream with a timeout is cut while the upstream is quiet...
+	_, err := io.ReadAll(timed)
+	wantError(t, err, gatewayerr.ConnectionReadTimeout)
+	// ... and the other, quiet at least as long, is not.
+	close(release)
+	rest, err := io.ReadAll(patient)
+	if err != nil || string(rest) != "\ndata: two\n\n" {
+		t.Errorf("rest of the stream without a timeout %q, %v; want the second event", rest, err)
 	}
 }

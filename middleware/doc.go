@@ -61,6 +61,8 @@
 // RoundTripper contract: the request is not modified, its body is always
 // closed, and a response of any status is a response. Its zero value
 // sends through http.DefaultTransport and only classifies.
+// [Transport.ResponseBodyReadTimeout] (or [Options.ResponseBodyReadTimeout])
+// cuts a response body that stalls midway, as connection_read_timeout.
 //
 // # Retries
 //

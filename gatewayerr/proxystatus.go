@@ -89,9 +89,21 @@ var ErrInvalidProxyStatus = errors.New("gatewayerr: invalid Proxy-Status")
 //
 // Unknown parameters are kept in [ProxyStatus.Params]. A value that is not a
 // valid list, a member that is not a token or a string, or a known parameter
-// of the wrong type (error not a token, received-status not a status code,
-// and so on) is rejected with an error that wraps [ErrInvalidProxyStatus] and
-// says what is wrong.
+// of the wrong type or out of its range is rejected with an error that wraps
+// [ErrInvalidProxyStatus] and names the member and the parameter. The known
+// parameters are those of RFC 9209, Section 2.1: error (a token),
+// received-status (an integer from 100 to 599, an HTTP status code), next-hop
+// (a string or token), next-protocol (a token or byte sequence) and details
+// (a string); and the extra parameters of Section 2.3, which it defines for
+// one error type each and which are known only on a member whose error
+// parameter is that type (on any other, RFC 9209 has them ignored, and they
+// are kept as they are): for dns_error, rcode (a string) and info-code (an
+// integer from 0 to 65535, an Extended DNS Error INFO-CODE of RFC 8914); for
+// tls_alert_received, alert-id (an integer from 0 to 255, a TLS
+// AlertDescription of RFC 8446) and alert-message (a token or string); for
+// the http_response_*_size types, header-name and trailer-name (strings) and
+// header-section-size, header-size, body-size, trailer-section-size and
+// trailer-size (integers from 0).
 func ParseProxyStatus(value string) ([]ProxyStatus, error) {
 	return parseProxyStatus([]string{value})
 }
@@ -160,8 +172,8 @@ func parseMember(m httpsfv.Member) (ProxyStatus, error) {
 			if !ok {
 				return p, fmt.Errorf("%q: received-status parameter is %s, want an integer", p.Proxy, sfType(v))
 			}
-			if n < 100 || n > 999 {
-				return p, fmt.Errorf("%q: received-status parameter %d is not an HTTP status code", p.Proxy, n)
+			if !validStatus(n) {
+				return p, fmt.Errorf("%q: received-status parameter %d is not an HTTP status code (100 to 599)", p.Proxy, n)
 			}
 			p.ReceivedStatus = int(n)
 		case paramNextHop:
@@ -192,7 +204,129 @@ func parseMember(m httpsfv.Member) (ProxyStatus, error) {
 			p.Params = append(p.Params, Param{Key: k, Value: fromSFV(v)})
 		}
 	}
+	// The error parameter may come after its extra parameters.
+	for _, prm := range p.Params {
+		if problem := extraParam(p.Error, prm.Key).check(prm.Value); problem != "" {
+			return p, fmt.Errorf("%q: %s parameter %s", p.Proxy, prm.Key, problem)
+		}
+	}
 	return p, nil
+}
+
+// validStatus reports whether n is an HTTP status code: RFC 9110, Section
+// 15, has every valid one from 100 to 599.
+func validStatus[T int | int64](n T) bool { return n >= 100 && n <= 599 }
+
+// A paramRule is the type and range that RFC 9209, Section 2.3, gives an
+// extra parameter of a proxy error type.
+type paramRule uint8
+
+const (
+	ruleNone          paramRule = iota // not an extra parameter: anything goes
+	ruleString                         // a string
+	ruleTokenOrString                  // a token or a string
+	ruleInfoCode                       // an integer from 0 to 65535 (RFC 8914 INFO-CODE)
+	ruleAlertID                        // an integer from 0 to 255 (TLS AlertDescription)
+	ruleSize                           // an integer from 0
+)
+
+// extraParam returns the rule for the parameter key on a member whose error
+// parameter is errType: ruleNone unless RFC 9209 defines key as an extra
+// parameter of errType.
+func extraParam(errType, key string) paramRule {
+	switch errType {
+	case "dns_error": // RFC 9209, Section 2.3.2
+		switch key {
+		case "rcode":
+			return ruleString
+		case "info-code":
+			return ruleInfoCode
+		}
+	case "tls_alert_received": // Section 2.3.15
+		switch key {
+		case "alert-id":
+			return ruleAlertID
+		case "alert-message":
+			return ruleTokenOrString
+		}
+	case "http_response_header_section_size": // Section 2.3.19
+		if key == "header-section-size" {
+			return ruleSize
+		}
+	case "http_response_header_size": // Section 2.3.20
+		switch key {
+		case "header-name":
+			return ruleString
+		case "header-size":
+			return ruleSize
+		}
+	case "http_response_body_size": // Section 2.3.21
+		if key == "body-size" {
+			return ruleSize
+		}
+	case "http_response_trailer_section_size": // Section 2.3.22
+		if key == "trailer-section-size" {
+			return ruleSize
+		}
+	case "http_response_trailer_size": // Section 2.3.23
+		switch key {
+		case "trailer-name":
+			return ruleString
+		case "trailer-size":
+			return ruleSize
+		}
+	}
+	return ruleNone
+}
+
+// check returns what is wrong with v, a value of the types that parsing puts
+// in [Param], as a parameter with rule r, or "" when it is valid.
+func (r paramRule) check(v any) string {
+	var lo, hi int64
+	switch r {
+	case ruleNone:
+		return ""
+	case ruleString:
+		if _, ok := v.(string); !ok {
+			return "is " + paramType(v) + ", want a string"
+		}
+		return ""
+	case ruleTokenOrString:
+		switch v.(type) {
+		case string, Token:
+			return ""
+		}
+		return "is " + paramType(v) + ", want a token or string"
+	case ruleInfoCode:
+		lo, hi = 0, 65535
+	case ruleAlertID:
+		lo, hi = 0, 255
+	case ruleSize:
+		lo, hi = 0, math.MaxInt64
+	}
+	n, ok := v.(int64)
+	if !ok {
+		return "is " + paramType(v) + ", want an integer"
+	}
+	if n < lo || n > hi {
+		if hi == math.MaxInt64 {
+			return fmt.Sprintf("%d is negative", n)
+		}
+		return fmt.Sprintf("%d is out of range (%d to %d)", n, lo, hi)
+	}
+	return ""
+}
+
+// paramType names the structured-field type of a [Param] value as parsing
+// produces it.
+func paramType(v any) string {
+	switch v := v.(type) {
+	case Token:
+		return sfType(httpsfv.Token(v))
+	case DisplayString:
+		return sfType(httpsfv.DisplayString(v))
+	}
+	return sfType(v)
 }
 
 // sfType names a parsed bare item's structured-field type for error messages.
@@ -236,12 +370,18 @@ func fromSFV(v any) any {
 // structured-field string cannot carry (control characters, non-ASCII) is
 // replaced with '?'; a Param whose key or value cannot be represented, or
 // whose key is one of the parameters the member has fields for, is left out.
+// So is a value that [ParseProxyStatus] would reject: a ReceivedStatus that
+// is not an HTTP status code (100 to 599), and an extra parameter of the
+// member's error type whose value has the wrong type or is out of range
+// (such as alert-id=300 on tls_alert_received); the result therefore always
+// parses.
 func (p ProxyStatus) String() string {
 	item := httpsfv.Item{Value: nameValue(p.Proxy), Params: httpsfv.NewParams()}
-	if tok := p.errorToken(); tok != "" {
+	tok := p.errorToken()
+	if tok != "" {
 		item.Params.Add(paramError, httpsfv.Token(tok))
 	}
-	if p.ReceivedStatus >= 100 && p.ReceivedStatus <= 999 {
+	if validStatus(p.ReceivedStatus) {
 		item.Params.Add(paramReceivedStatus, int64(p.ReceivedStatus))
 	}
 	if p.NextHop != "" {
@@ -262,7 +402,8 @@ func (p ProxyStatus) String() string {
 		if !isKey(prm.Key) {
 			continue
 		}
-		if v, ok := toSFV(prm.Value); ok {
+		v, ok := toSFV(prm.Value)
+		if ok && extraParam(tok, prm.Key).check(fromSFV(v)) == "" {
 			item.Params.Add(prm.Key, v)
 		}
 	}

@@ -283,6 +283,11 @@ func FuzzParseProxyStatus(f *testing.F) {
 		`gw;error=connection_timeout;next-hop=backend.example.com;details="x"`,
 		`gw;z=?1;y=1.5;x=:AQI=:;w=@1700000000;v=%"caf%c3%a9";u=tok;t="s";received-status=503`,
 		`gw;next-protocol=:aDI=:, (a b)`, "gw;a;b=1;a=2", "a,b,,c", "\x00",
+		"gw;received-status=599", "gw;received-status=600",
+		`gw;error=dns_error;rcode="SERVFAIL";info-code=65535`, "gw;error=dns_error;info-code=-3",
+		"gw;error=tls_alert_received;alert-id=255;alert-message=bad_certificate", "gw;alert-id=256;error=tls_alert_received",
+		`gw;error=http_response_header_size;header-name="X";header-size=0`, "gw;error=http_response_body_size;body-size=-5",
+		"gw;error=http_response_trailer_size;trailer-name=T", "gw;error=connection_refused;alert-id=300;body-size=-5",
 	} {
 		f.Add(s)
 	}
@@ -316,6 +321,8 @@ func FuzzParseProxyStatus(f *testing.F) {
 func FuzzProxyStatusString(f *testing.F) {
 	f.Add("gw", "dns_error", "next hop", "h2", "details\r\n", "key", "value", 502)
 	f.Add("é", "", "", "\x00", "", "Bad", "\xff", 0)
+	f.Add("gw", "tls_alert_received", "", "", "", "alert-id", "300", 600)
+	f.Add("gw", "http_response_header_size", "", "", "", "header-name", "X", 599)
 	f.Fuzz(func(t *testing.T, proxy, errTok, nextHop, nextProto, details, key, val string, status int) {
 		p := ProxyStatus{
 			Proxy: proxy, Error: errTok, NextHop: nextHop, NextProtocol: nextProto,
@@ -330,4 +337,183 @@ func FuzzProxyStatusString(f *testing.F) {
 			t.Fatalf("ParseProxyStatus(String()) = %v for %q", err, s)
 		}
 	})
+}
+
+// TestParseProxyStatusParamRules checks the type and range of every known
+// parameter (RFC 9209, Sections 2.1 and 2.3): the bounds are accepted, a
+// value past them or of another type is rejected with an error that names
+// the member and the parameter.
+func TestParseProxyStatusParamRules(t *testing.T) {
+	tests := []struct {
+		member  string // the parameters of member "gw"
+		message string // part of the error; "" when the member is valid
+	}{
+		{"received-status=100", ""},
+		{"received-status=599", ""},
+		{"received-status=99", "received-status parameter 99 is not an HTTP status code"},
+		{"received-status=600", "received-status parameter 600 is not an HTTP status code"},
+		{"received-status=-1", "received-status parameter -1 is not an HTTP status code"},
+		{"received-status=1.5", "received-status parameter is a decimal, want an integer"},
+
+		{`error=dns_error;rcode="NXDOMAIN"`, ""},
+		{`error=dns_error;rcode=NXDOMAIN`, "rcode parameter is a token, want a string"},
+		{`error=dns_error;rcode=3`, "rcode parameter is an integer, want a string"},
+		{"error=dns_error;info-code=0", ""},
+		{"error=dns_error;info-code=65535", ""},
+		{"error=dns_error;info-code=-3", "info-code parameter -3 is out of range (0 to 65535)"},
+		{"error=dns_error;info-code=65536", "info-code parameter 65536 is out of range (0 to 65535)"},
+		{`error=dns_error;info-code="3"`, "info-code parameter is a string, want an integer"},
+
+		{"error=tls_alert_received;alert-id=0", ""},
+		{"error=tls_alert_received;alert-id=255", ""},
+		{"error=tls_alert_received;alert-id=-1", "alert-id parameter -1 is out of range (0 to 255)"},
+		{"error=tls_alert_received;alert-id=256", "alert-id parameter 256 is out of range (0 to 255)"},
+		{"error=tls_alert_received;alert-id=?1", "alert-id parameter is a boolean, want an integer"},
+		{`error=tls_alert_received;alert-message="bad_certificate"`, ""},
+		{"error=tls_alert_received;alert-message=bad_certificate", ""},
+		{"error=tls_alert_received;alert-message=42", "alert-message parameter is an integer, want a token or string"},
+		{`error=tls_alert_received;alert-message=%"x"`, "alert-message parameter is a display string, want a token or string"},
+
+		{`error=http_response_header_size;header-name="X-Big"`, ""},
+		{"error=http_response_header_size;header-name=X-Big", "header-name parameter is a token, want a string"},
+		{`error=http_response_trailer_size;trailer-name="T"`, ""},
+		{"error=http_response_trailer_size;trailer-name=:VA==:", "trailer-name parameter is a byte sequence, want a string"},
+	}
+	sizes := []struct{ errType, key string }{
+		{"http_response_header_section_size", "header-section-size"},
+		{"http_response_header_size", "header-size"},
+		{"http_response_body_size", "body-size"},
+		{"http_response_trailer_section_size", "trailer-section-size"},
+		{"http_response_trailer_size", "trailer-size"},
+	}
+	for _, s := range sizes {
+		pre := "error=" + s.errType + ";" + s.key + "="
+		tests = append(tests, []struct{ member, message string }{
+			{pre + "0", ""},
+			{pre + "999999999999999", ""},
+			{pre + "-5", s.key + " parameter -5 is negative"},
+			{pre + `"5"`, s.key + " parameter is a string, want an integer"},
+			{pre + "5.0", s.key + " parameter is a decimal, want an integer"},
+		}...)
+	}
+	for _, tt := range tests {
+		value := "a, gw;" + tt.member
+		t.Run(tt.member, func(t *testing.T) {
+			got, err := ParseProxyStatus(value)
+			if tt.message == "" {
+				if err != nil {
+					t.Fatalf("ParseProxyStatus(%q): %v", value, err)
+				}
+				again, err := ParseProxyStatus(FormatProxyStatus(got...))
+				if err != nil {
+					t.Fatalf("round trip of %q: %v", value, err)
+				}
+				if diff := cmp.Diff(got, again); diff != "" {
+					t.Errorf("round trip of %q mismatch (-want +got):\n%s", value, diff)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("ParseProxyStatus(%q) = %+v, want an error", value, got)
+			}
+			if !errors.Is(err, ErrInvalidProxyStatus) {
+				t.Errorf("error %q does not wrap ErrInvalidProxyStatus", err)
+			}
+			if want := `member 2: "gw": ` + tt.message; !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		})
+	}
+}
+
+// TestParseProxyStatusExtraParamScope checks that an extra parameter is
+// checked only on a member of the error type that defines it (RFC 9209,
+// Section 2.1.1: elsewhere it is ignored), wherever the error parameter is.
+func TestParseProxyStatusExtraParamScope(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  []ProxyStatus
+	}{
+		{"no error", "gw;alert-id=300;body-size=-5", []ProxyStatus{{Proxy: "gw", Params: []Param{{"alert-id", int64(300)}, {"body-size", int64(-5)}}}}},
+		{
+			"another error type", `gw;error=connection_refused;info-code=-3;rcode=X`,
+			[]ProxyStatus{{Proxy: "gw", Kind: ConnectionRefused, Error: "connection_refused", Params: []Param{{"info-code", int64(-3)}, {"rcode", Token("X")}}}},
+		},
+		{
+			"unregistered error type", `gw;error=x_custom;alert-id=-1`,
+			[]ProxyStatus{{Proxy: "gw", Error: "x_custom", Params: []Param{{"alert-id", int64(-1)}}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseProxyStatus(tt.value)
+			if err != nil {
+				t.Fatalf("ParseProxyStatus(%q): %v", tt.value, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ParseProxyStatus(%q) mismatch (-want +got):\n%s", tt.value, diff)
+			}
+			if s := FormatProxyStatus(got...); s != tt.value {
+				t.Errorf("FormatProxyStatus = %s, want %s", s, tt.value)
+			}
+		})
+	}
+	// The error parameter after the extra one still scopes it.
+	if _, err := ParseProxyStatus("gw;alert-id=300;error=tls_alert_received"); !errors.Is(err, ErrInvalidProxyStatus) {
+		t.Errorf("alert-id before error: err = %v, want ErrInvalidProxyStatus", err)
+	}
+}
+
+// TestProxyStatusStringOmitsInvalid checks that String leaves out every value
+// that ParseProxyStatus would reject, so that its result always parses.
+func TestProxyStatusStringOmitsInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		p    ProxyStatus
+		want string
+	}{
+		{"received-status 600", ProxyStatus{Proxy: "gw", ReceivedStatus: 600}, "gw"},
+		{"received-status 599", ProxyStatus{Proxy: "gw", ReceivedStatus: 599}, "gw;received-status=599"},
+		{
+			"alert params", ProxyStatus{Proxy: "gw", Kind: TLSAlertReceived, Params: []Param{
+				{"alert-id", 300}, {"alert-id", -1}, {"alert-id", "42"}, {"alert-message", 1}, {"alert-id", uint8(255)}, {"alert-message", Token("bad_certificate")},
+			}},
+			"gw;error=tls_alert_received;alert-id=255;alert-message=bad_certificate",
+		},
+		{
+			"dns params", ProxyStatus{Proxy: "gw", Error: "dns_error", Params: []Param{
+				{"info-code", 65536}, {"rcode", Token("NXDOMAIN")}, {"info-code", int16(-3)}, {"rcode", "SERVFAIL"}, {"info-code", uint16(65535)},
+			}},
+			`gw;error=dns_error;rcode="SERVFAIL";info-code=65535`,
+		},
+		{
+			"sizes", ProxyStatus{Proxy: "gw", Kind: HTTPResponseHeaderSize, Params: []Param{
+				{"header-size", int64(-5)}, {"header-name", Token("X")}, {"header-size", 0}, {"header-name", "X-Big"},
+			}},
+			`gw;error=http_response_header_size;header-size=0;header-name="X-Big"`,
+		},
+		{"body-size negative", ProxyStatus{Proxy: "gw", Kind: HTTPResponseBodySize, Params: []Param{{"body-size", -5}}}, "gw;error=http_response_body_size"},
+		{"extra params of another type kept", ProxyStatus{Proxy: "gw", Kind: ConnectionRefused, Params: []Param{{"alert-id", 300}}}, "gw;error=connection_refused;alert-id=300"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.p.String()
+			if got != tt.want {
+				t.Errorf("String() = %s, want %s", got, tt.want)
+			}
+			if _, err := ParseProxyStatus(got); err != nil {
+				t.Errorf("String() = %s, which does not parse: %v", got, err)
+			}
+		})
+	}
+	// An Error holding values out of range gives a member without them.
+	e := &Error{Kind: TLSAlertReceived, TLSAlertID: 300, TLSAlertMessage: "x", ReceivedStatus: 700}
+	if got, want := e.ProxyStatus("gw", false).String(), `gw;error=tls_alert_received;alert-message="x"`; got != want {
+		t.Errorf("ProxyStatus().String() = %s, want %s", got, want)
+	}
+	e = &Error{Kind: DNSError, DNSInfoCode: 70000}
+	if got, want := e.ProxyStatus("gw", false).String(), `gw;error=dns_error`; got != want {
+		t.Errorf("ProxyStatus().String() = %s, want %s", got, want)
+	}
 }

@@ -71,7 +71,7 @@ func ClassifyResponse(resp *http.Response) *Error {
 		if culprit.Kind.Registered() {
 			e.Kind = culprit.Kind
 		}
-		fromParams(e, culprit.Params)
+		fromParams(e, culprit.Error, culprit.Params)
 	}
 	if resp.Request != nil && resp.Request.URL != nil {
 		e.Upstream = resp.Request.URL.Host
@@ -80,10 +80,19 @@ func ClassifyResponse(resp *http.Response) *Error {
 	return e
 }
 
-// fromParams fills e's kind-specific fields from a member's parameters.
-func fromParams(e *Error, params []Param) {
+// fromParams fills e's kind-specific fields from the parameters of a member
+// whose error parameter is errType: only from the extra parameters that RFC
+// 9209 defines for errType, which parsing has checked.
+func fromParams(e *Error, errType string, params []Param) {
 	for _, p := range params {
+		if extraParam(errType, p.Key) == ruleNone {
+			continue
+		}
 		switch v := p.Value.(type) {
+		case Token:
+			if p.Key == "alert-message" {
+				e.TLSAlertMessage = string(v)
+			}
 		case string:
 			switch p.Key {
 			case "rcode":

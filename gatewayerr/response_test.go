@@ -110,6 +110,15 @@ func TestClassifyResponse(t *testing.T) {
 			}),
 		},
 		{
+			"TLS alert message as a token; another type's parameters ignored", 502,
+			http.Header{"Proxy-Status": {`lb;error=tls_alert_received;alert-message=bad_certificate;rcode="NXDOMAIN";body-size=-5`}},
+			with(func(r *result) {
+				r.Kind, r.Status, r.ReceivedStatus = TLSAlertReceived, 502, 502
+				r.TLSAlertID, r.TLSAlertMsg = -1, "bad_certificate"
+				r.Chain = []ProxyStatus{{Proxy: "lb", Kind: TLSAlertReceived, Error: "tls_alert_received", Params: []Param{{"alert-message", Token("bad_certificate")}, {"rcode", "NXDOMAIN"}, {"body-size", int64(-5)}}}}
+			}),
+		},
+		{
 			"header size parameters", 502,
 			http.Header{"Proxy-Status": {`lb;error=http_response_header_size;header-name="X-Big";header-size=8192`}},
 			with(func(r *result) {

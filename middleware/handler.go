@@ -2,11 +2,15 @@ package middleware
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
@@ -31,10 +35,28 @@ import (
 // default) has its body discarded and the branded page written in its
 // place, as opts.Replace decides from its body (see [ReplacePolicy]); see
 // [SetError] for choosing the page's copy. The decision is taken when the
-// status is written, or, when it depends on the body, at the first non-empty
-// write or flush; other responses are neither buffered nor delayed. Informational (1xx)
-// responses, 101 Switching Protocols and hijacked connections are never
-// intercepted.
+// status is written, or, when it depends on the body, at the first
+// non-empty write; other responses are neither buffered nor delayed. A
+// flush before the first byte decides by the Content-Type alone, as for a
+// HEAD request, so that GET and HEAD get the same answer: a response
+// without one, or with one that opts.Replace does not keep, is replaced,
+// and one with a kept type (a handler streaming its own page) is sent.
+// Informational (1xx) responses, 101 Switching Protocols and hijacked
+// connections are never intercepted.
+//
+// A page keeps the headers the application set, except those that
+// describe the discarded body; its Vary field lists the application's
+// tokens followed by Accept and Accept-Language.
+//
+// Every page, log record and report carries one request ID: the request's
+// X-Request-ID when it is a valid one (1 to 128 ASCII letters, digits and
+// "-._:"), else the X-Request-Id the application set on its response,
+// else a random one. The page quotes it and sets it as the response's
+// X-Request-Id, the log records have it as request_id, and the request
+// passed to opts.OnError (and to opts.Pages) carries it in its
+// X-Request-ID header, a copy of the request being made when the original
+// did not. This holds for Pages whose errorpage.Config.RequestIDHeader is
+// left empty; others quote the ID of the header they name.
 //
 // The ResponseWriter the next handler gets has exactly the optional
 // interfaces of the one Handler gets (http.Flusher, http.Hijacker,
@@ -98,11 +120,14 @@ func (h *handler) release(rw *respwriter.Writer) {
 func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	if v == http.ErrAbortHandler {
 		if err := rw.Err(); err != nil {
+			r, id := withRequestID(r, rw.Header())
 			ge := gatewayerr.Classify(err)
-			h.report(r, ge, slog.LevelWarn, "gatehouse: response aborted")
+			h.report(r, id, ge, slog.LevelWarn, "gatehouse: response aborted")
 		} else if h.logger != nil {
+			_, id := withRequestID(r, rw.Header())
 			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "gatehouse: response aborted",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path))
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("request_id", id))
 		}
 		h.release(rw)
 		panic(http.ErrAbortHandler)
@@ -111,26 +136,137 @@ func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 		Kind: gatewayerr.ProxyInternalError,
 		Err:  &PanicError{Value: v, Stack: debug.Stack()},
 	}
-	h.report(r, ge, slog.LevelError, "gatehouse: panic recovered")
+	r, id := withRequestID(r, rw.Header())
+	h.report(r, id, ge, slog.LevelError, "gatehouse: panic recovered")
 	if rw.Committed() {
 		h.release(rw)
 		panic(http.ErrAbortHandler)
 	}
-	h.replace(rw, r, http.StatusInternalServerError, ge)
+	h.serve(rw, r, id, http.StatusInternalServerError, ge)
 	h.release(rw)
 }
 
 // replace writes the page for status and err (which may be nil) in place
 // of the response held in rw.
 func (h *handler) replace(rw *respwriter.Writer, r *http.Request, status int, err error) {
-	w := rw.Unwrap()
-	respwriter.RemoveBodyHeaders(w.Header())
+	r, id := withRequestID(r, rw.Header())
+	h.serve(rw, r, id, status, err)
+}
+
+// serve writes the page for status and err (which may be nil) in place of
+// the response held in rw, quoting the request ID id, which r carries in
+// its X-Request-ID header. The page's Vary field keeps the tokens of the
+// application's.
+func (h *handler) serve(rw *respwriter.Writer, r *http.Request, id string, status int, err error) {
+	var w http.ResponseWriter = rw.Unwrap()
+	hdr := w.Header()
+	vary := hdr["Vary"]
+	respwriter.RemoveBodyHeaders(hdr)
+	hdr[requestIDField] = []string{id}
 	respwriter.PassNext(w) // an enclosing Handler lets the page through
+	if len(vary) > 0 {
+		w = &varyWriter{ResponseWriter: w, vary: vary}
+	}
 	if err != nil {
 		h.pages.ServeError(w, r, err)
 	} else {
 		h.pages.ServeStatus(w, r, status)
 	}
+}
+
+// varyWriter merges the application's Vary field into the one the page
+// sets, as the status is written.
+type varyWriter struct {
+	http.ResponseWriter
+	vary []string // the application's Vary field lines
+}
+
+func (w *varyWriter) WriteHeader(code int) {
+	h := w.Header()
+	h["Vary"] = mergeVary(w.vary, h["Vary"])
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// mergeVary returns the Vary field lines of app followed by the tokens of
+// page that app does not already list (field names are case-insensitive),
+// or "*" when either has it.
+func mergeVary(app, page []string) []string {
+	var b strings.Builder
+	seen := make(map[string]bool)
+	for _, lines := range [2][]string{app, page} {
+		for _, line := range lines {
+			for tok := range strings.SplitSeq(line, ",") {
+				tok = strings.TrimSpace(tok)
+				if tok == "*" {
+					return []string{"*"}
+				}
+				if tok == "" || seen[strings.ToLower(tok)] {
+					continue
+				}
+				seen[strings.ToLower(tok)] = true
+				if b.Len() > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(tok)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return []string{b.String()}
+}
+
+// requestIDField is the header field, in canonical form, that carries a
+// request ID: the one errorpage reads from the request (with a Config's
+// RequestIDHeader left empty) and sets on the page.
+const requestIDField = "X-Request-Id"
+
+// withRequestID returns the request ID of r for the page, the logs and
+// Options.OnError, and r carrying it in its X-Request-ID header: r's own
+// ID when it is one that errorpage quotes, else the one the application
+// set on its response header h, else a random one. When r does not carry
+// the ID already, it is a shallow copy of r with its own header map, so
+// that the request the application saw (and may still read from a
+// goroutine) is left alone. It runs only on the error path.
+func withRequestID(r *http.Request, h http.Header) (*http.Request, string) {
+	id := r.Header.Get(requestIDField)
+	if isRequestID(id) {
+		return r, id
+	}
+	if id = h.Get(requestIDField); !isRequestID(id) {
+		// An ID is a reference, not a secret: math/rand/v2's generator
+		// spares a system call per failure.
+		var b [12]byte
+		binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+		binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
+		id = hex.EncodeToString(b[:])
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Header = r.Header.Clone()
+	if r2.Header == nil {
+		r2.Header = make(http.Header, 1)
+	}
+	r2.Header[requestIDField] = []string{id}
+	return r2, id
+}
+
+// isRequestID reports whether id is a request ID that errorpage quotes as
+// it is: 1 to 128 ASCII letters, digits and "-._:".
+func isRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // cause returns the error that decides the copy of the page replacing a
@@ -152,12 +288,14 @@ func (h *handler) cause(rw *respwriter.Writer, r *http.Request, status int) erro
 	return nil
 }
 
-// report logs ge at level, when there is a logger, and calls the hook.
-func (h *handler) report(r *http.Request, ge *gatewayerr.Error, level slog.Level, msg string) {
+// report logs ge at level, with the request ID id, when there is a logger,
+// and calls the hook with r, which carries id in its X-Request-ID header.
+func (h *handler) report(r *http.Request, id string, ge *gatewayerr.Error, level slog.Level, msg string) {
 	if h.logger != nil {
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
+			slog.String("request_id", id),
 			slog.String("error.type", ge.ErrorType()),
 			slog.String("error", ge.Error()),
 		}

@@ -135,6 +135,7 @@ type logRecord struct {
 	ErrorType string `json:"error.type"`
 	Error     string `json:"error"`
 	Stack     string `json:"stack"`
+	RequestID string `json:"request_id"`
 }
 
 // newLogger returns a logger that records everything from debug up.
@@ -1028,5 +1029,229 @@ func TestHandlerAroundReverseProxy(t *testing.T) {
 		if r.Level != "DEBUG" {
 			t.Errorf("logged %+v; an abort is not an error", r)
 		}
+	}
+}
+
+// bodyQuotes reports whether a page's body quotes the request ID id.
+func bodyQuotes(body, id string) bool { return id != "" && strings.Contains(body, id) }
+
+func TestHandlerLogsThePageRequestID(t *testing.T) {
+	tests := []struct {
+		name     string
+		reqID    string // the request's X-Request-ID, if any
+		appID    string // the X-Request-Id the application sets on its response, if any
+		late     bool   // panic after the status was sent: no page
+		wantID   string // "" for a generated one
+		wantPage bool
+	}{
+		{name: "request's ID", reqID: "req-123", wantID: "req-123", wantPage: true},
+		{name: "generated ID", wantPage: true},
+		{name: "invalid ID replaced", reqID: "bad id<script>", wantPage: true},
+		{name: "application's response ID", appID: "app.456", wantID: "app.456", wantPage: true},
+		{name: "request's ID over application's", reqID: "req-789", appID: "app.456", wantID: "req-789", wantPage: true},
+		{name: "aborted response", reqID: "req-abc", late: true, wantID: "req-abc"},
+		{name: "aborted response generated ID", late: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, logs := newLogger()
+			hookIDs := make(chan string, 1)
+			onError := func(r *http.Request, err *gatewayerr.Error) { hookIDs <- r.Header.Get("X-Request-Id") }
+			h := Handler(Options{Logger: logger, OnError: onError})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.appID != "" {
+					w.Header().Set("X-Request-Id", tt.appID)
+				}
+				if tt.late {
+					io.WriteString(w, "partial")
+					w.(http.Flusher).Flush()
+				}
+				panic("boom")
+			}))
+			url, c := serve(t, http1, h)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if tt.reqID != "" {
+				req.Header.Set("X-Request-ID", tt.reqID)
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+
+			rs := records(t, logs)
+			if len(rs) != 1 {
+				t.Fatalf("log records = %+v, want one", rs)
+			}
+			logged := rs[0].RequestID
+			if logged == "" {
+				t.Fatalf("the record %q has no request_id", rs[0].Msg)
+			}
+			if tt.wantID != "" && logged != tt.wantID {
+				t.Errorf("request_id = %q, want %q", logged, tt.wantID)
+			}
+			if tt.reqID != "" && tt.wantID == "" && logged == tt.reqID {
+				t.Errorf("request_id = %q, the invalid ID of the request", logged)
+			}
+			select {
+			case got := <-hookIDs:
+				if got != logged {
+					t.Errorf("OnError's request has X-Request-Id %q, want the logged %q", got, logged)
+				}
+			default:
+				t.Error("OnError was not called")
+			}
+			if !tt.wantPage {
+				return
+			}
+			if resp.StatusCode != http.StatusInternalServerError {
+				t.Errorf("status = %d, want 500", resp.StatusCode)
+			}
+			if got := resp.Header.Get("X-Request-Id"); got != logged {
+				t.Errorf("response X-Request-Id = %q, want the logged %q", got, logged)
+			}
+			if !bodyQuotes(string(body), logged) {
+				t.Errorf("the page does not quote the logged request_id %q:\n%s", logged, body)
+			}
+		})
+	}
+}
+
+func TestHandlerInterceptedPageQuotesItsHeaderID(t *testing.T) {
+	// The application sets its own response X-Request-Id, as a request-ID
+	// middleware inside Handler would: the page quotes that one.
+	h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "app-42")
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	url, c := serve(t, http1, h)
+	resp, body := do(t, c, http.MethodGet, url)
+	if got := resp.Header.Get("X-Request-Id"); got != "app-42" {
+		t.Errorf("X-Request-Id = %q, want app-42", got)
+	}
+	if !bodyQuotes(body, "app-42") {
+		t.Errorf("the page does not quote app-42:\n%s", body)
+	}
+}
+
+func TestHandlerFlushBeforeBodyGETAndHEADAgree(t *testing.T) {
+	const leak = "dial tcp 10.1.2.3:5432: connection refused"
+	tests := []struct {
+		name     string
+		ctBefore string // Content-Type set before WriteHeader
+		ctAfter  string // Content-Type set after WriteHeader, before the flush
+		body     string
+		rc       bool // flush through http.ResponseController
+		wantPage bool
+	}{
+		{name: "no type", body: leak, wantPage: true},
+		{name: "no type, ResponseController", body: leak, rc: true, wantPage: true},
+		{name: "text/plain after the status", ctAfter: "text/plain; charset=utf-8", body: leak, wantPage: true},
+		{name: "text/plain", ctBefore: "text/plain; charset=utf-8", body: leak, wantPage: true},
+		{name: "own HTML page streamed", ctBefore: "text/html; charset=utf-8", body: "<h1>Back soon</h1>"},
+		{name: "own problem streamed", ctBefore: "application/problem+json", body: `{"title":"down"}`},
+	}
+	for _, p := range []proto{http1, h2TLS} {
+		for _, tt := range tests {
+			t.Run(string(p)+"/"+tt.name, func(t *testing.T) {
+				h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if tt.ctBefore != "" {
+						w.Header().Set("Content-Type", tt.ctBefore)
+					}
+					w.WriteHeader(http.StatusServiceUnavailable)
+					if tt.ctAfter != "" {
+						w.Header().Set("Content-Type", tt.ctAfter)
+					}
+					if tt.rc {
+						if err := http.NewResponseController(w).Flush(); err != nil {
+							t.Errorf("Flush: %v", err)
+						}
+					} else {
+						w.(http.Flusher).Flush()
+					}
+					io.WriteString(w, tt.body)
+				}))
+				url, c := serve(t, p, h)
+				get, body := do(t, c, http.MethodGet, url)
+				head, _ := do(t, c, http.MethodHead, url)
+				if get.StatusCode != http.StatusServiceUnavailable || head.StatusCode != http.StatusServiceUnavailable {
+					t.Errorf("status GET %d, HEAD %d; want 503 for both", get.StatusCode, head.StatusCode)
+				}
+				for _, k := range []string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Vary", "Content-Security-Policy"} {
+					if g, h := get.Header.Get(k), head.Header.Get(k); g != h {
+						t.Errorf("%s: GET %q, HEAD %q", k, g, h)
+					}
+				}
+				if strings.Contains(body, "10.1.2.3") {
+					t.Errorf("GET shows the Go error text:\n%s", body)
+				}
+				isPage := get.Header.Get("Cache-Control") == "no-store"
+				if isPage != tt.wantPage {
+					t.Errorf("GET replaced = %v, want %v (body %q)", isPage, tt.wantPage, body)
+				}
+				if !tt.wantPage && body != tt.body {
+					t.Errorf("GET body = %q, want %q", body, tt.body)
+				}
+			})
+		}
+	}
+}
+
+// varyTokens returns the tokens of every Vary line of h, in order.
+func varyTokens(h http.Header) []string {
+	var ts []string
+	for _, v := range h.Values("Vary") {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				ts = append(ts, t)
+			}
+		}
+	}
+	return ts
+}
+
+func TestHandlerMergesVary(t *testing.T) {
+	tests := []struct {
+		name  string
+		vary  []string // the application's Vary lines
+		panic bool
+		want  []string
+	}{
+		{name: "none", want: []string{"Accept", "Accept-Language"}},
+		{name: "kept and extended", vary: []string{"Origin, Accept-Encoding"}, want: []string{"Origin", "Accept-Encoding", "Accept", "Accept-Language"}},
+		{name: "after a panic", vary: []string{"Origin"}, panic: true, want: []string{"Origin", "Accept", "Accept-Language"}},
+		{name: "no duplicates", vary: []string{"accept-language", "Origin,accept"}, want: []string{"accept-language", "Origin", "accept"}},
+		{name: "star", vary: []string{"*"}, want: []string{"*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Handler(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for _, v := range tt.vary {
+					w.Header().Add("Vary", v)
+				}
+				w.Header().Set("Access-Control-Allow-Origin", "https://app.example")
+				if tt.panic {
+					panic("boom")
+				}
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(http.StatusBadGateway)
+				io.WriteString(w, secret)
+			}))
+			url, c := serve(t, http1, h)
+			for _, method := range []string{http.MethodGet, http.MethodHead} {
+				resp, _ := do(t, c, method, url)
+				if resp.Header.Get("Cache-Control") != "no-store" {
+					t.Fatalf("%s: the response was not replaced", method)
+				}
+				if diff := cmp.Diff(tt.want, varyTokens(resp.Header)); diff != "" {
+					t.Errorf("%s: Vary (-want +got):\n%s", method, diff)
+				}
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
+					t.Errorf("%s: Access-Control-Allow-Origin = %q, want it kept", method, got)
+				}
+			}
+		})
 	}
 }

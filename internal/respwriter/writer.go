@@ -100,7 +100,7 @@ const (
 	modeIdle     mode = iota // no status written yet
 	modeSent                 // the status went to the wrapped writer
 	modeHeld                 // an intercepted status is held; the body is discarded
-	modeMaybe                // an intercepted status is held until the body shows whether to keep it
+	modeMaybe                // an intercepted status is held until the body, or a flush, shows whether to keep it
 	modeHijacked             // the connection was hijacked
 )
 
@@ -277,7 +277,14 @@ func (w *Writer) flush() error {
 	case modeIdle:
 		w.mode, w.status = modeSent, http.StatusOK
 	case modeMaybe:
-		w.send() // a handler that flushes streams its own page
+		// A flush before the first byte must decide without the body, as
+		// for HEAD: by the Content-Type alone, a missing one replaced. A
+		// handler that flushes a kept type streams its own page.
+		if !w.cfg.keeps(w.rw.Header().Get("Content-Type")) {
+			w.mode = modeHeld
+			return nil
+		}
+		w.send()
 	}
 	return http.NewResponseController(w.rw).Flush()
 }

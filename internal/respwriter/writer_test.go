@@ -253,6 +253,20 @@ func TestWriterStates(t *testing.T) {
 			wantState: 502,
 		},
 		{
+			name:      "keep HTML: flush without type decides as for HEAD",
+			cfg:       &keep,
+			ops:       []op{status(503), flush, write("<html><p>x</p></html>")},
+			wantHeld:  503,
+			wantState: 503,
+		},
+		{
+			name:      "keep HTML: flush of plain text set after the status",
+			cfg:       &keep,
+			ops:       []op{status(503), header("Content-Type", "text/plain"), flush, write("dial tcp")},
+			wantHeld:  503,
+			wantState: 503,
+		},
+		{
 			name:      "keep HTML: ReadFrom sniffs the body",
 			cfg:       &keep,
 			ops:       []op{status(502), readFrom("<html><p>x</p></html>")},

@@ -1041,6 +1041,9 @@ func TestHandlerLogsThePageRequestID(t *testing.T) {
 		reqID    string // the request's X-Request-ID, if any
 		appID    string // the X-Request-Id the application sets on its response, if any
 		late     bool   // panic after the status was sent: no page
+		abort    bool   // panic with http.ErrAbortHandler
+		cause    bool   // SetError before the panic
+		noHook   bool   // OnError is not called
 		wantID   string // "" for a generated one
 		wantPage bool
 	}{
@@ -1051,6 +1054,8 @@ func TestHandlerLogsThePageRequestID(t *testing.T) {
 		{name: "request's ID over application's", reqID: "req-789", appID: "app.456", wantID: "req-789", wantPage: true},
 		{name: "aborted response", reqID: "req-abc", late: true, wantID: "req-abc"},
 		{name: "aborted response generated ID", late: true},
+		{name: "ErrAbortHandler with a cause", reqID: "req-def", late: true, abort: true, cause: true, wantID: "req-def"},
+		{name: "ErrAbortHandler without a cause", reqID: "req-ghi", late: true, abort: true, wantID: "req-ghi", noHook: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1064,6 +1069,12 @@ func TestHandlerLogsThePageRequestID(t *testing.T) {
 				if tt.late {
 					io.WriteString(w, "partial")
 					w.(http.Flusher).Flush()
+				}
+				if tt.cause {
+					SetError(w, &gatewayerr.Error{Kind: gatewayerr.HTTPResponseIncomplete, Err: io.ErrUnexpectedEOF})
+				}
+				if tt.abort {
+					panic(http.ErrAbortHandler)
 				}
 				panic("boom")
 			}))
@@ -1097,11 +1108,15 @@ func TestHandlerLogsThePageRequestID(t *testing.T) {
 			}
 			select {
 			case got := <-hookIDs:
-				if got != logged {
+				if tt.noHook {
+					t.Error("OnError was called")
+				} else if got != logged {
 					t.Errorf("OnError's request has X-Request-Id %q, want the logged %q", got, logged)
 				}
 			default:
-				t.Error("OnError was not called")
+				if !tt.noHook {
+					t.Error("OnError was not called")
+				}
 			}
 			if !tt.wantPage {
 				return

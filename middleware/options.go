@@ -110,10 +110,28 @@ type Options struct {
 	// If empty, "gatehouse" is used.
 	ProxyName string
 
-	// ProxyStatusDetails reports whether the Proxy-Status member of the
-	// response to a request may carry next-hop and details (the cause's
-	// text, which names upstream addresses): debug information.
-	// If nil, they are never sent.
+	// ProxyStatusDetails reports whether the Proxy-Status field of the
+	// response to a request may carry debug information: next-hop and
+	// details (the cause's text, which names upstream addresses) in the
+	// gateway's own member, and the members of the upstream's response
+	// (NewReverseProxy's pass-through responses and the ones it replaces)
+	// as the upstream sent them.
+	//
+	// Otherwise the upstream's members are redacted: a member keeps its
+	// name only if it is a plain name (a letter, then letters, digits, '-'
+	// or '_', at most 64 bytes, so never an IP address, a host:port or a
+	// dotted domain name) and is otherwise renamed "upstream-proxy"; it
+	// keeps its error type (a registered one, or a plain name), its
+	// received-status, and the parameters RFC 9209 defines for that error
+	// type (rcode, info-code, alert-id, alert-message, header-name,
+	// trailer-name and the sizes) whose value is a number or a plain name;
+	// next-hop, next-protocol, details and every other parameter are
+	// dropped. An upstream field that does not parse is removed. Note that
+	// a single-label host name ("db-1") is a plain name: give the proxies
+	// behind the gateway names, not host names.
+	//
+	// If nil, no details are sent and upstream members are always
+	// redacted.
 	ProxyStatusDetails func(*http.Request) bool
 
 	// ProxyStatusTrailer, when true, makes NewReverseProxy end a streamed

@@ -994,3 +994,96 @@ func BenchmarkReverseProxyResponseBodyReadTimeout(b *testing.B) {
 		})
 	}
 }
+
+func TestReverseProxyRedactsUpstreamProxyStatus(t *testing.T) {
+	const upstreamField = `"10.0.0.5:8443";error=connection_refused;next-hop="db.internal", ` +
+		`envoy;error=dns_error;rcode="NXDOMAIN";info-code=3;next-hop="10.0.0.9";details="lookup db.internal: no such host";secret="10.1.2.3", ` +
+		`db.internal;error=http_response_header_size;header-name="X-Host";header-size=9000;alert-id=40, ` +
+		`edge_2;error=tls_alert_received;alert-id=42;alert-message="10.0.0.5"`
+	const redacted = `upstream-proxy;error=connection_refused, ` +
+		`envoy;error=dns_error;rcode="NXDOMAIN";info-code=3, ` +
+		`upstream-proxy;error=http_response_header_size;header-name="X-Host";header-size=9000, ` +
+		`edge_2;error=tls_alert_received;alert-id=42`
+	tests := []struct {
+		name    string
+		status  int
+		header  http.Header
+		body    string
+		details bool
+		want    string // the Proxy-Status field the client gets; with details, its upstream members
+	}{
+		{"replaced 502", 502, nil, "", false, redacted + `, gatehouse;received-status=502`},
+		{"replaced 502, details", 502, nil, "", true, upstreamField},
+		{"let-through 502", 502, http.Header{"Content-Type": {"application/json"}}, `{"error":"x"}`, false, redacted},
+		{"let-through 200", 200, nil, "ok", false, redacted},
+		{"let-through 200, details", 200, nil, "ok", true, upstreamField},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{"Proxy-Status": {upstreamField}}
+			for k, v := range tt.header {
+				h[k] = v
+			}
+			s := faultserver.Status(t, tt.status, h, tt.body)
+			gw := gateway(t, s.URL, Options{
+				Transport:          s.Transport(),
+				ProxyStatusDetails: func(*http.Request) bool { return tt.details },
+			})
+			resp, _ := get(t, nil, gw.URL, "")
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if !tt.details {
+				if diff := cmp.Diff([]string{tt.want}, resp.Header.Values("Proxy-Status")); diff != "" {
+					t.Errorf("Proxy-Status (-want +got):\n%s", diff)
+				}
+				return
+			}
+			// With details, the upstream's members reach the client whole.
+			want, err := gatewayerr.ParseProxyStatus(tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := gatewayerr.ParseProxyStatusHeader(resp.Header)
+			if err != nil || len(got) < len(want) {
+				t.Fatalf("Proxy-Status %q: %v", resp.Header.Values("Proxy-Status"), err)
+			}
+			if diff := cmp.Diff(want, got[:len(want)]); diff != "" {
+				t.Errorf("upstream Proxy-Status members (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReverseProxyDropsInvalidUpstreamProxyStatus(t *testing.T) {
+	s := faultserver.Status(t, http.StatusOK, http.Header{"Proxy-Status": {`"10.0.0.5:8443";error=`}}, "ok")
+	gw := gateway(t, s.URL, Options{Transport: s.Transport()})
+	resp, _ := get(t, nil, gw.URL, "")
+	if v := resp.Header.Values("Proxy-Status"); v != nil {
+		t.Errorf("Proxy-Status %q, want none", v)
+	}
+}
+
+func TestPlainName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{
+		{"envoy", true},
+		{"edge-1", true},
+		{"edge_2", true},
+		{"", false},
+		{"10.0.0.5", false},
+		{"10.0.0.5:8443", false},
+		{"[::1]:80", false},
+		{"db.internal", false},
+		{"db:5432", false},
+		{"1edge", false},
+		{"a/b", false},
+		{strings.Repeat("a", 65), false},
+	} {
+		if got := plainName(tt.name); got != tt.want {
+			t.Errorf("plainName(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -104,10 +104,16 @@ type Options struct {
 
 	// ProxyName names this gateway in the Proxy-Status members that
 	// NewReverseProxy and ErrorHandler add and in the Via entries that
-	// NewReverseProxy adds (with characters a token cannot hold replaced by
-	// '-'); a request whose Via already names it is a loop. It should be
-	// unique among the gateways a request may cross.
-	// If empty, "gatehouse" is used.
+	// NewReverseProxy adds, with every character a token cannot hold
+	// (space, ':', '/', ...) replaced by '-' in both; a request whose Via
+	// already names it is a loop. It must be unique among the gateways a
+	// request may cross.
+	// If empty, Proxy-Status names the gateway "gatehouse" and each
+	// NewReverseProxy names itself in Via "gatehouse-" followed by 8 random
+	// hexadecimal digits, drawn when it is built: gateways built with the
+	// zero Options can be chained, and a request that comes back to the
+	// same one is still a loop (but one that comes back to another
+	// instance of it, say after a restart, is not caught).
 	ProxyName string
 
 	// ProxyStatusDetails reports whether the Proxy-Status field of the

@@ -23,7 +23,8 @@ import (
 )
 
 // defaultProxyName is the name NewReverseProxy and ErrorHandler use in
-// Proxy-Status and Via when Options.ProxyName is empty.
+// Proxy-Status when Options.ProxyName is empty; in Via, it is followed by
+// '-' and 8 random hexadecimal digits, drawn for each proxy.
 const defaultProxyName = "gatehouse"
 
 // ErrProxyLoop is the cause of the proxy_loop_detected error with which
@@ -37,7 +38,7 @@ type proxy struct {
 	logger    *slog.Logger
 	onError   func(*http.Request, *gatewayerr.Error)
 	name      string
-	pseudonym string      // name as a Via token
+	pseudonym string      // the Via received-by naming this proxy alone
 	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
 	members   []string    // by kind: the Proxy-Status member "name;error=kind"
 	details   func(*http.Request) bool
@@ -47,9 +48,16 @@ type proxy struct {
 }
 
 func newProxy(opts *Options) *proxy {
-	name := opts.ProxyName
+	name, pseudonym := viaPseudonym(opts.ProxyName), ""
 	if name == "" {
-		name = defaultProxyName
+		// Each proxy needs a name of its own in Via, or two gateways
+		// built with the zero Options, one in front of the other, would
+		// take each other for a loop.
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], rand.Uint32())
+		name, pseudonym = defaultProxyName, defaultProxyName+"-"+hex.EncodeToString(b[:])
+	} else {
+		pseudonym = name
 	}
 	p := &proxy{
 		pages:     opts.pages(),
@@ -68,7 +76,7 @@ func newProxy(opts *Options) *proxy {
 			p.members[k] = gatewayerr.ProxyStatus{Proxy: name, Kind: k, Error: k.String()}.String()
 		}
 	}
-	p.pseudonym = viaPseudonym(name)
+	p.pseudonym = pseudonym
 	for i, proto := range [...]string{"1.0", "1.1", "2", "3"} {
 		p.via[i] = []string{proto + " " + p.pseudonym}
 	}
@@ -97,9 +105,9 @@ func isTokenChar(c byte) bool {
 //
 //   - Rewrite sets the outgoing URL ([httputil.ProxyRequest.SetURL]) and the
 //     X-Forwarded headers ([httputil.ProxyRequest.SetXForwarded]), and adds
-//     a Via entry naming the proxy ([Options.ProxyName]). A request whose Via
-//     already names it is answered proxy_loop_detected (502) instead of
-//     being forwarded again.
+//     a Via entry naming the proxy ([Options.ProxyName], or a name drawn
+//     for this proxy). A request whose Via already names it is answered
+//     proxy_loop_detected (502) instead of being forwarded again.
 //   - Transport is a [Transport] over [Options.Transport], with the
 //     options' Retry, Breaker, ResponseBodyReadTimeout, Logger, OnError and
 //     OnStateChange.

@@ -432,7 +432,7 @@ func TestReverseProxyLoopByName(t *testing.T) {
 		name, via string
 		loop      bool
 	}{
-		{"", "1.1 gatehouse", true},
+		{"", "1.1 gatehouse", false},
 		{"edge 1", "1.1 edge-1", true},
 		{"edge 1", "1.0 other, 2 EDGE-1 (ours)", true},
 		{"edge 1", "1.1 edge-2", false},
@@ -450,8 +450,72 @@ func TestReverseProxyLoopByName(t *testing.T) {
 			t.Errorf("ProxyName %q, Via %q: status %d, Proxy-Status %q; want loop detected = %v", tt.name, tt.via, resp.StatusCode, resp.Header.Get("Proxy-Status"), tt.loop)
 		}
 	}
-	if got := s.Requests(); got != 1 {
-		t.Errorf("the upstream saw %d requests, want only the one that did not loop", got)
+	if got := s.Requests(); got != 2 {
+		t.Errorf("the upstream saw %d requests, want only the two that did not loop", got)
+	}
+}
+
+func TestReverseProxyDefaultsInSeries(t *testing.T) {
+	// visitor -> edge -> service gateway -> upstream, both with the zero
+	// Options but for their transports.
+	up := faultserver.Status(t, http.StatusOK, nil, "ok")
+	service := gateway(t, up.URL, Options{Transport: up.Transport()})
+	edge := gateway(t, service.URL, Options{Transport: &http.Transport{Proxy: nil}})
+	for range 2 {
+		resp, body := get(t, nil, edge.URL, "")
+		if resp.StatusCode != http.StatusOK || body != "ok" {
+			t.Fatalf("status %d, body %q, Proxy-Status %q; want 200 ok", resp.StatusCode, body, resp.Header.Get("Proxy-Status"))
+		}
+	}
+	if got := up.Requests(); got != 2 {
+		t.Errorf("the upstream saw %d requests, want 2", got)
+	}
+}
+
+func TestReverseProxyOwnUpstream(t *testing.T) {
+	// A gateway with the zero Options whose target is itself.
+	srv := httptest.NewUnstartedServer(nil)
+	u := mustParse(t, "http://"+srv.Listener.Addr().String())
+	var n int
+	var mu sync.Mutex
+	rp := NewReverseProxy(u, Options{Transport: &http.Transport{Proxy: nil}})
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		rp.ServeHTTP(w, r)
+	})
+	srv.Start()
+	defer srv.Close()
+	resp, _ := get(t, nil, srv.URL, "")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("status %d, want 502", resp.StatusCode)
+	}
+	members, err := gatewayerr.ParseProxyStatusHeader(resp.Header)
+	if err != nil || len(members) == 0 || members[0].Proxy != defaultProxyName || members[0].Kind != gatewayerr.ProxyLoopDetected {
+		t.Errorf("Proxy-Status %q (%v), want a first member gatehouse;error=proxy_loop_detected", resp.Header.Values("Proxy-Status"), err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 2 {
+		t.Errorf("the gateway saw %d requests, want 2 (the visitor's and its own)", n)
+	}
+}
+
+func TestReverseProxyNameSanitized(t *testing.T) {
+	var via string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		via = r.Header.Get("Via")
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer up.Close()
+	gw := gateway(t, up.URL, Options{ProxyName: "edge 1"})
+	resp, _ := get(t, nil, gw.URL, "")
+	if via != "1.1 edge-1" {
+		t.Errorf("Via %q, want 1.1 edge-1", via)
+	}
+	if ps := lastProxyStatus(t, resp.Header); ps.Proxy != "edge-1" {
+		t.Errorf("Proxy-Status names %q, want edge-1 as in Via", ps.Proxy)
 	}
 }
 

@@ -14,8 +14,15 @@ import (
 //
 // A failure is a round trip that returned an error, other than a client's
 // cancellation or a request the gateway refused to send, a response whose
-// status is 502, 503 or 504, or an error while reading a response body. Any
-// other response, 4xx and 500 included, is a success: the upstream answered.
+// status is 502, 503 or 504, or an error while reading a response body (a
+// 502, 503 or 504 whose body then fails counts once). Any other response,
+// 4xx and 500 included, is a success: the upstream answered. Each attempt
+// of a retried request is an outcome of its own.
+//
+// When a request's own attempts open the breaker, it is not retried any
+// more: it ends with its last attempt's failure (its kind and attempts) or
+// response. Only the requests that arrive while the breaker is open fail
+// fast, with the cause [ErrCircuitOpen] and zero attempts.
 //
 // The zero BreakerPolicy opens after 5 consecutive failures and stays open 5
 // seconds.
@@ -192,6 +199,22 @@ func (b *breaker) allow(p *BreakerPolicy, now time.Time) (ok, probe bool, wait t
 	}
 	b.probes++
 	return true, true, 0, changed
+}
+
+// admits reports whether allow would let a request through now, without
+// changing the breaker's state.
+func (b *breaker) admits(p *BreakerPolicy, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch b.state {
+	case BreakerClosed:
+		return true
+	case BreakerOpen:
+		// Once its time is up, allow turns it half-open with no probe
+		// in flight.
+		return !now.Before(b.until)
+	}
+	return b.probes < p.probes()
 }
 
 // done records the outcome of a request that allow let through, and returns

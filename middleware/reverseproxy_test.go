@@ -1151,3 +1151,61 @@ func TestPlainName(t *testing.T) {
 		}
 	}
 }
+
+func TestReverseProxyBreakerOpenedByOwnRetries(t *testing.T) {
+	tests := []struct {
+		name     string
+		start    func(testing.TB) *faultserver.Server
+		kind     gatewayerr.Kind
+		status   int
+		attempts int
+	}{
+		{"timeouts", faultserver.StallHeaders, gatewayerr.HTTPResponseTimeout, http.StatusGatewayTimeout, 2},
+		{"refused", faultserver.Refused, gatewayerr.ConnectionRefused, http.StatusBadGateway, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.start(t)
+			var mu sync.Mutex
+			var reported []string
+			var log capturedLog
+			gw := gateway(t, s.URL, Options{
+				Transport: s.Transport(),
+				Logger:    log.logger(),
+				Retry:     &RetryPolicy{AttemptTimeout: 100 * time.Millisecond, BaseDelay: time.Millisecond},
+				Breaker:   &BreakerPolicy{ConsecutiveFailures: 2, OpenFor: time.Minute},
+				OnError: func(r *http.Request, e *gatewayerr.Error) {
+					mu.Lock()
+					defer mu.Unlock()
+					reported = append(reported, fmt.Sprintf("%v attempts=%d", e.Kind, e.Attempts))
+				},
+			})
+			// The request whose attempts open the breaker gets its own
+			// failure; the next one, arriving while it is open, fails fast.
+			resp, _ := get(t, nil, gw.URL, "")
+			if resp.StatusCode != tt.status || lastProxyStatus(t, resp.Header).Kind != tt.kind {
+				t.Errorf("first request: status %d, Proxy-Status %q; want %d %v", resp.StatusCode, resp.Header.Get("Proxy-Status"), tt.status, tt.kind)
+			}
+			resp, _ = get(t, nil, gw.URL, "")
+			if resp.StatusCode != http.StatusServiceUnavailable || lastProxyStatus(t, resp.Header).Kind != gatewayerr.DestinationUnavailable {
+				t.Errorf("second request: status %d, Proxy-Status %q; want 503 destination_unavailable", resp.StatusCode, resp.Header.Get("Proxy-Status"))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			want := []string{
+				fmt.Sprintf("%v attempts=%d", tt.kind, tt.attempts),
+				"destination_unavailable attempts=0",
+			}
+			if diff := cmp.Diff(want, reported); diff != "" {
+				t.Errorf("OnError (-want +got):\n%s", diff)
+			}
+			var causes []string
+			for _, r := range log.records(t, "gatehouse: upstream failure") {
+				causes = append(causes, fmt.Sprint(r["kind"]))
+			}
+			if diff := cmp.Diff([]string{tt.kind.String(), "destination_unavailable"}, causes); diff != "" {
+				t.Errorf("logged kinds (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -242,6 +242,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 		}
 	}()
 
+	var last *gatewayerr.Error // the previous attempt's failure
 	for attempt := 1; ; attempt++ {
 		probe := false
 		if t.Breaker != nil {
@@ -252,6 +253,12 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 			if !ok {
 				if body != nil {
 					body.Close()
+				}
+				if last != nil {
+					// Another request's failure opened the breaker
+					// between admits and allow: this request's own
+					// failure still says the most.
+					return nil, t.fail(req, last, start)
 				}
 				e := &gatewayerr.Error{
 					Kind:       gatewayerr.DestinationUnavailable,
@@ -299,6 +306,12 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 				}
 			}
 		}
+		if retry && t.Breaker != nil && !u.breaker.admits(t.Breaker, t.clock()) {
+			// The breaker opened, maybe on this very attempt: its answer
+			// is this request's last real outcome, not a fast failure.
+			// Only requests that arrive while it is open get that.
+			retry = false
+		}
 		var next io.ReadCloser
 		if retry {
 			next, retry = nextBody(req, replay, e)
@@ -344,7 +357,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 			ce.SetRequestSent(e == nil || e.RequestSent())
 			return nil, t.fail(req, ce, start)
 		}
-		body = next
+		body, last = next, e
 	}
 }
 
@@ -572,11 +585,16 @@ func responseOutcome(resp *http.Response, e *gatewayerr.Error) outcome {
 		}
 		return outcomeFailure
 	}
-	switch resp.StatusCode {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	if failureStatus(resp.StatusCode) {
 		return outcomeFailure
 	}
 	return outcomeSuccess
+}
+
+// failureStatus reports whether a response's status counts as a failure of
+// the upstream for a breaker: 502, 503 or 504.
+func failureStatus(code int) bool {
+	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
 }
 
 // nextBody returns the body for the next attempt of req and reports whether
@@ -819,7 +837,10 @@ func (b *responseBody) fail(e *gatewayerr.Error) error {
 func (b *responseBody) reportFailure(e *gatewayerr.Error) {
 	b.held = nil
 	t := b.t
-	if t.Breaker != nil && e.Kind != gatewayerr.ClientClosedRequest && e.Kind != gatewayerr.HTTPResponseBodySize {
+	// A 502, 503 or 504 was counted as a failure when its headers came:
+	// its body failing too is the same failure.
+	if t.Breaker != nil && e.Kind != gatewayerr.ClientClosedRequest && e.Kind != gatewayerr.HTTPResponseBodySize &&
+		!failureStatus(b.status) {
 		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, false, outcomeFailure)
 	}
 	t.report(b.req, e, b.start)

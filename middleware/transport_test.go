@@ -903,3 +903,34 @@ func TestTransportResponseBodyReadTimeoutStream(t *testing.T) {
 		t.Errorf("rest of the stream without a timeout %q, %v; want the second event", rest, err)
 	}
 }
+
+func TestTransportBreakerCountsFailedErrorBodyOnce(t *testing.T) {
+	// A 502 whose body then breaks is one failure, not two.
+	up := brokenUpstream(t, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", false)
+	tr := &Transport{
+		Base:    &http.Transport{Proxy: nil},
+		Breaker: &BreakerPolicy{ConsecutiveFailures: 2},
+	}
+	defer tr.CloseIdleConnections()
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, up.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	wantError(t, err, gatewayerr.HTTPResponseIncomplete)
+	host := mustParse(t, up.URL).Host
+	if st := tr.BreakerState(host); st != BreakerClosed {
+		t.Errorf("breaker %v after one failed response, want closed (one failure of two)", st)
+	}
+	// A second one opens it.
+	resp, err = tr.RoundTrip(newRequest(t, http.MethodGet, up.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if st := tr.BreakerState(host); st != BreakerOpen {
+		t.Errorf("breaker %v after two failed responses, want open", st)
+	}
+}

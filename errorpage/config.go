@@ -28,7 +28,10 @@ type Config struct {
 	// nothing outside {{define}} blocks renders the base page with its
 	// blocks swapped in, and a file with content of its own renders that
 	// content as the whole page. There is no embedded JSON page: a ".json"
-	// status file of {{define}}s only needs a "default.json".
+	// status file of {{define}}s only needs a "default.json". A
+	// "default.ext" or status file of {{define}}s only may define only
+	// blocks that the page it overrides has (see the package's Blocks
+	// section), or ones its own blocks use; [New] rejects any other.
 	//
 	// Every page is parsed and executed against sample data in [New], which
 	// rejects one that fails or renders nothing with an error naming the
@@ -49,16 +52,21 @@ type Config struct {
 	Debug func(*http.Request) bool
 
 	// ProblemTypeBase is a base URI for the "type" member of problem
-	// documents: when set, type is ProblemTypeBase followed by the kind's
-	// token, such as "https://example.com/problems/connection_refused".
-	// It must be an absolute http or https URI. If empty, type is
-	// "about:blank".
+	// documents: when set, type is ProblemTypeBase with the kind's token
+	// joined as a path segment of its own, a "/" added unless the base ends
+	// in one: "https://example.com/problems" and
+	// "https://example.com/problems/" both give
+	// "https://example.com/problems/connection_refused". It must be an
+	// absolute http or https URI without a query or fragment; [New] rejects
+	// any other. If empty, type is "about:blank".
 	ProblemTypeBase string
 
 	// RequestIDHeader is the request header carrying a request ID to quote
-	// on the page. A value is used only if it is 1 to 128 characters of
-	// letters, digits and "-._:"; otherwise a random ID is generated. If
-	// empty, "X-Request-ID" is used.
+	// on the page, such as "X-Correlation-ID". It must be a valid header
+	// field name (RFC 9110 token characters: no spaces, colons or control
+	// characters); [New] rejects any other. A value is used only if it is 1
+	// to 128 characters of letters, digits and "-._:"; otherwise a random
+	// ID is generated. If empty, "X-Request-ID" is used.
 	RequestIDHeader string
 
 	// Now returns the current time, shown (in UTC) on the page. If nil,

@@ -50,7 +50,9 @@
 // wildcards; with no preference it serves HTML to browsers, problem
 // documents to API-looking requests and text to command-line clients.
 // Problem documents have type "about:blank" (or [Config.ProblemTypeBase]
-// followed by the kind's token), title, status, detail and instance, and
+// with the kind's token as a path segment of its own, such as
+// "https://example.com/problems/connection_refused" for a base of
+// "https://example.com/problems" or "https://example.com/problems/"), title, status, detail and instance, and
 // the extension members kind, received_status, request_id, time and
 // retry_after.
 //
@@ -103,8 +105,30 @@
 // Rendered pages are cached per status, kind, language and format, with
 // the request ID and times filled in per request; New verifies, for every
 // page and so for each status file's own templates, that the cache gives
-// byte for byte what the template would. Serving a cached
-// HTML page takes about a microsecond and a handful of allocations.
+// byte for byte what the template would. Before a page is first cached,
+// it is rendered for two requests unlike in host, path, request ID and
+// time, and compared with the cached page filled in for each: a page that
+// shows the host or path in any way (a field, {{printf "%v" .}}, {{.}},
+// {{with .Host}}) is rendered for every request instead, so that no visitor
+// sees another's. Serving a cached HTML page takes about a microsecond and
+// a handful of allocations.
+//
+// # Blocks
+//
+// The blocks that a file of {{define}}s only can replace are, for each format:
+//
+//   - html: "style", "header", "message", "strip", "actions", "reference",
+//     "debug" and "footer";
+//   - txt: "strip", "actions", "debug" and "footer" (the status line, title,
+//     detail and reference are the page itself);
+//   - json: none embedded; the blocks of the operator's "default.json".
+//
+// [New] rejects a "default.ext" or a status file of {{define}}s only that
+// defines a block the page it overrides does not have (a "message" in a
+// ".txt" file, a misspelt "mesage"), unless a block of the same file uses it,
+// with an error listing the blocks there are: such a block would never be
+// shown. Other files, such as "blocks.html", may define blocks of any name
+// for the others to use.
 //
 // # Debug details
 //

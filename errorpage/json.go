@@ -13,8 +13,8 @@ func jsonValid(b []byte) bool { return json.Valid(b) }
 // writeJSON writes the page of j as an RFC 9457 problem document or, for
 // [JSON], as a plain JSON object with the same members, without reflection.
 //
-// Problem documents have type ("about:blank", or Config.ProblemTypeBase
-// followed by the kind's token), title (the status's name), status, detail
+// Problem documents have type ("about:blank", or Config.ProblemTypeBase,
+// which New ends with a "/", followed by the kind's token), title (the status's name), status, detail
 // and instance (the request's path), plus the extension members kind,
 // received_status, request_id, time, retry_after (seconds) and, with debug
 // details, debug.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/gatehouse-go/gatehouse/internal/header"
+	"golang.org/x/net/http/httpguts"
 )
 
 //go:embed templates
@@ -57,6 +58,8 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if p.ridHeader == "" {
 		p.ridHeader = "X-Request-ID"
+	} else if !httpguts.ValidHeaderFieldName(p.ridHeader) {
+		return nil, fmt.Errorf("errorpage: RequestIDHeader %q is not a valid header field name (RFC 9110 token characters only)", p.ridHeader)
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -66,6 +69,11 @@ func New(cfg Config) (*Pages, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || containsCTL(p.problemBase) {
 			return nil, fmt.Errorf("errorpage: ProblemTypeBase %q is not an absolute http or https URI", p.problemBase)
 		}
+		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(p.problemBase, "?#") {
+			return nil, fmt.Errorf("errorpage: ProblemTypeBase %q has a query or fragment; the kind's token is joined to its path", p.problemBase)
+		}
+		// The kind's token is a path segment of its own.
+		p.problemBase = strings.TrimSuffix(p.problemBase, "/") + "/"
 	}
 	if p.locales, err = buildLocales(cfg.Messages); err != nil {
 		return nil, err
@@ -126,13 +134,21 @@ func (p *Pages) ServeError(w http.ResponseWriter, r *http.Request, err error) {
 	p.serve(w, r, statusOf(ge), ge)
 }
 
-// ServeStatus writes the page for status, which should be a 4xx or 5xx
-// status; any other value is served as 500. Its copy is the status's own:
-// for 500 "something went wrong on our side" (the service failed, as after
-// a panic), for 502 an upstream in trouble, for 503 maintenance, for 504 a
-// timeout, for 404 a missing page, and so on. Headers are handled as by
-// [Pages.ServeError].
+// ServeStatus writes the page for status, a 4xx or 5xx status. Its copy is
+// the status's own: for 500 "something went wrong on our side" (the service
+// failed, as after a panic), for 502 an upstream in trouble, for 503
+// maintenance, for 504 a timeout, for 404 a missing page, and so on.
+// Headers are handled as by [Pages.ServeError].
+//
+// A status outside 400 to 599 (such as 0, 200, 302 or 600) is a mistake of
+// the caller's, not something to tell a visitor: ServeStatus serves the 500
+// page for it, with status 500. For 499 (gatewayerr.StatusClientClosedRequest)
+// it writes nothing at all, not even a status, as ServeError does for
+// gatewayerr.ClientClosedRequest: the client is gone.
 func (p *Pages) ServeStatus(w http.ResponseWriter, r *http.Request, status int) {
+	if status == gatewayerr.StatusClientClosedRequest {
+		return
+	}
 	if status < 400 || status > 599 {
 		status = http.StatusInternalServerError
 	}

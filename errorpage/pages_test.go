@@ -158,6 +158,17 @@ func TestServeStatusOutOfRange(t *testing.T) {
 	}
 }
 
+// TestServeStatus499WritesNothing checks that ServeStatus, like ServeError
+// for ClientClosedRequest, writes nothing for 499: the client is gone.
+func TestServeStatus499WritesNothing(t *testing.T) {
+	p := newPages(t, Config{})
+	rec := httptest.NewRecorder()
+	p.ServeStatus(rec, request("GET", "/"), gatewayerr.StatusClientClosedRequest)
+	if rec.Code != 200 || rec.Body.Len() != 0 || len(rec.Header()) != 0 || rec.Flushed {
+		t.Errorf("ServeStatus(499) wrote status %d, %d bytes, headers %v; want nothing", rec.Code, rec.Body.Len(), rec.Header())
+	}
+}
+
 // TestCopy checks that the copy follows the kind or the status, and that
 // a handler's failure reads as the service's, not the upstream's.
 func TestCopy(t *testing.T) {

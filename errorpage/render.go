@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	texttemplate "text/template"
@@ -34,8 +35,10 @@ type page struct {
 	// cacheable reports whether the page may be cached with the
 	// per-request values filled in later; see check.
 	cacheable bool
-	// reflects reports whether a template of the page shows Host or Path,
-	// which rules caching out.
+	// reflects reports whether a template of the page names the Host or
+	// Path field, which rules caching out. Other ways to reach them (printf
+	// of the whole Data, {{.}}) are caught when a page is first cached, by
+	// rendering it for two unlike requests (see probes).
 	reflects bool
 }
 
@@ -150,6 +153,11 @@ func newSet[T templateSet[T]](base T, fsys fs.FS, ext string, tree func(T) *pars
 			return nil, err
 		}
 		for _, f := range shared {
+			if f == "default."+ext {
+				if err := checkBlocks(base, fsys, f, ext, tree); err != nil {
+					return nil, err
+				}
+			}
 			if err := parseFile(base, fsys, f); err != nil {
 				return nil, err
 			}
@@ -159,6 +167,9 @@ func newSet[T templateSet[T]](base T, fsys fs.FS, ext string, tree func(T) *pars
 	// html/template set cannot be cloned once executed.
 	pages := make(map[string]*page)
 	for _, f := range status {
+		if err := checkBlocks(base, fsys, f, ext, tree); err != nil {
+			return nil, err
+		}
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -203,6 +214,91 @@ func isStatusFile(name, ext string) bool {
 		return true
 	}
 	return '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
+}
+
+// checkBlocks checks a file of {{define}}s only, name in fsys, that is to
+// override blocks of base: each block it defines must be one of base's, or
+// be used by a block of its own, or it would never be rendered (such as a
+// "message" in a ".txt" file: the text page has no such block). The error
+// lists base's blocks. A file with content outside its {{define}}s is a page
+// of its own, and is not checked.
+func checkBlocks[T templateSet[T]](base T, fsys fs.FS, name, ext string, tree func(T) *parse.Tree) error {
+	src, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("errorpage: Templates: %w", err)
+	}
+	trees, err := parseTrees(name, string(src))
+	if err != nil {
+		return fmt.Errorf("errorpage: Templates: %w", err)
+	}
+	var none T
+	if root := trees[name]; (root != nil && !parse.IsEmptyTree(root.Root)) || base.Lookup("default."+ext) == none {
+		return nil // a page of its own; or no page to override, which newPage reports
+	}
+	used := make(map[string]bool)
+	for _, tr := range trees {
+		templatesCalled(tr.Root, used)
+	}
+	var unknown []string
+	for n := range trees {
+		if n == name || used[n] {
+			continue
+		}
+		if x := base.Lookup(n); x == none || tree(x) == nil {
+			unknown = append(unknown, strconv.Quote(n))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	var blocks []string
+	for _, x := range base.Templates() {
+		tr := tree(x)
+		if tr == nil || tr.Name == "" || strings.HasSuffix(tr.Name, "."+ext) {
+			continue
+		}
+		blocks = append(blocks, strconv.Quote(tr.Name))
+	}
+	slices.Sort(blocks)
+	return fmt.Errorf("errorpage: Templates: %s holds only {{define}}s, and the %s page it overrides has no block %s, so it would never be shown; its blocks are %s", name, ext, strings.Join(unknown, ", "), strings.Join(blocks, ", "))
+}
+
+// parseTrees parses src, the file name, into its templates' trees, by name;
+// functions are checked when the file is parsed into its set.
+func parseTrees(name, src string) (map[string]*parse.Tree, error) {
+	t := parse.New(name)
+	t.Mode = parse.SkipFuncCheck
+	trees := make(map[string]*parse.Tree)
+	if _, err := t.Parse(src, "", "", trees); err != nil {
+		return nil, err
+	}
+	return trees, nil
+}
+
+// templatesCalled adds the names of the templates that n executes with
+// {{template}} to used.
+func templatesCalled(n parse.Node, used map[string]bool) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			templatesCalled(c, used)
+		}
+	case *parse.IfNode:
+		templatesCalled(n.List, used)
+		templatesCalled(n.ElseList, used)
+	case *parse.RangeNode:
+		templatesCalled(n.List, used)
+		templatesCalled(n.ElseList, used)
+	case *parse.WithNode:
+		templatesCalled(n.List, used)
+		templatesCalled(n.ElseList, used)
+	case *parse.TemplateNode:
+		used[n.Name] = true
+	}
 }
 
 // parseFile parses the file name of fsys into t's set, as a template of

@@ -46,6 +46,9 @@ type segments struct {
 	parts []string
 	slots []uint8
 	size  int
+	// direct marks a page that cannot be cached: it depends on more than
+	// the key and the slots, such as the request's host or path.
+	direct bool
 }
 
 func (s *segments) write(buf *bytes.Buffer, vals *[numSlots][]byte) {
@@ -94,8 +97,23 @@ func split(out string) *segments {
 // bound, pages are rendered without caching.
 const maxCached = 4096
 
+// probes are two requests as unlike each other as a request can be in
+// what a cached page does not depend on: host, path and the slots' values.
+// A page is cached only if, filled in, it is the page that the template
+// renders for both: whatever way a template reaches the host or path (a
+// field, printf of the whole Data, with, index), the two renderings differ
+// and the page is rendered for every request instead.
+var probes = [...]struct {
+	host, path, rid string
+	now             time.Time
+}{
+	{"h-alpha.example", "/alpha", "Ab9-._:z", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+	{"", "/b/%3Cc%3E/a-much-longer-path/than-the-other-one.html", "Q7", time.Date(2031, 11, 30, 22, 58, 59, 0, time.UTC)},
+}
+
 // segments returns the cached page for j, rendering it on first use; nil
-// if it cannot be cached.
+// if it cannot be cached. On first use it checks the page against the
+// probes; a page that fails is remembered as direct.
 func (p *Pages) segments(pg *page, j *job) *segments {
 	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, group: j.group(), status: uint16(j.status)}
 	if j.loc > 255 {
@@ -108,6 +126,9 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 	seg := p.cache[key]
 	p.mu.RUnlock()
 	if seg != nil {
+		if seg.direct {
+			return nil
+		}
 		return seg
 	}
 	d := p.data(j)
@@ -121,11 +142,23 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 		return nil
 	}
 	seg = split(b.String())
+	for _, pr := range probes {
+		pj := *j
+		pj.host, pj.path, pj.rid, pj.now = pr.host, pr.path, pr.rid, pr.now
+		var direct bytes.Buffer
+		if err := pg.exec(&direct, p.data(&pj)); err != nil || !sameAsCached(&direct, seg, &pj) {
+			seg = &segments{direct: true}
+			break
+		}
+	}
 	p.mu.Lock()
 	if len(p.cache) < maxCached {
 		p.cache[key] = seg
 	}
 	p.mu.Unlock()
+	if seg.direct {
+		return nil
+	}
 	return seg
 }
 

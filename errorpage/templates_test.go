@@ -370,3 +370,104 @@ func testCachedEqualsDirect(t *testing.T, p *Pages) {
 		}
 	}
 }
+
+// TestCacheKeepsVisitorsApart checks that a template that shows the host
+// or path other than as a field (printf of the whole Data, the dot itself,
+// with) never serves one visitor's host or path to another: the cache must
+// notice, in every format, and even for a status that New's samples do not
+// render.
+func TestCacheKeepsVisitorsApart(t *testing.T) {
+	tests := []struct {
+		name, file, src string
+		accept          string
+		showsPath       bool
+	}{
+		{"html printf", "default.html", `<p>{{printf "%+v" .}}</p>`, "text/html", true},
+		{"html dot", "default.html", `<p>{{.}}</p>`, "text/html", true},
+		{"html with", "default.html", `<p>{{with .Host}}{{.}}{{end}} {{.Status}}</p>`, "text/html", false},
+		{"html define-only", "default.html", `{{define "footer"}}<footer>{{printf "%v" .}}</footer>{{end}}`, "text/html", true},
+		{"txt printf", "default.txt", `{{printf "%+v" .}}`, "text/plain", true},
+		{"txt dot", "default.txt", `{{.}}`, "text/plain", true},
+		{"txt with", "default.txt", `{{with .Host}}{{.}}{{end}} {{.Status}}`, "text/plain", false},
+		{"txt only for 418", "default.txt", `{{if eq .Status 418}}{{printf "%v" .}}{{else}}{{.Status}}{{end}}`, "text/plain", true},
+		{"json printf", "default.json", `{"d":{{json (printf "%+v" .)}}}`, "application/json", true},
+		{"json dot", "default.json", `{"d":{{json .}}}`, "application/json", true},
+		{"json with", "default.json", `{"h":{{with .Host}}{{json .}}{{else}}null{{end}},"s":{{.Status}}}`, "application/json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPages(t, Config{Templates: fstest.MapFS{tt.file: {Data: []byte(tt.src)}}})
+			for _, status := range []int{418, 502} {
+				for _, v := range []string{"alpha", "beta", "alpha"} {
+					rec := httptest.NewRecorder()
+					r := request("GET", "/"+v, "Accept", tt.accept, "X-Request-ID", "r-"+v)
+					r.Host = "h-" + v + ".example"
+					p.ServeStatus(rec, r, status)
+					body := rec.Body.String()
+					other := map[string]string{"alpha": "beta", "beta": "alpha"}[v]
+					if status == 418 || tt.name != "txt only for 418" {
+						if !strings.Contains(body, "h-"+v+".example") || (tt.showsPath && !strings.Contains(body, "/"+v)) {
+							t.Errorf("%d for %s: page lacks the visitor's own host or path:\n%.300s", status, v, body)
+						}
+					}
+					if strings.Contains(body, "h-"+other+".example") || strings.Contains(body, "/"+other) {
+						t.Errorf("%d for %s: page shows the other visitor's host or path:\n%.300s", status, v, body)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDefineOnlyUnknownBlockFailsNew checks that a file of {{define}}s only
+// must name blocks that the page it overrides has, in every format, and that
+// the error lists the blocks there are.
+func TestDefineOnlyUnknownBlockFailsNew(t *testing.T) {
+	defaultJSON := `{"status":{{.Status}}{{block "extra" .}}{{end}}}`
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  []string // in the error: the file, the unknown block, the blocks there are
+	}{
+		{"default.txt message", fstest.MapFS{"default.txt": {Data: []byte(`{{define "message"}}hi{{end}}`)}},
+			[]string{"default.txt", `"message"`, `"actions"`, `"debug"`, `"footer"`, `"strip"`}},
+		{"503.txt message", fstest.MapFS{"503.txt": {Data: []byte(`{{define "message"}}hi{{end}}`)}},
+			[]string{"503.txt", `"message"`, `"actions"`, `"footer"`}},
+		{"default.html typo", fstest.MapFS{"default.html": {Data: []byte(`{{define "mesage"}}<h1>hi</h1>{{end}}`)}},
+			[]string{"default.html", `"mesage"`, `"message"`, `"style"`, `"header"`, `"footer"`}},
+		{"5xx.html one of two unknown", fstest.MapFS{"5xx.html": {Data: []byte(`{{define "footer"}}x{{end}}{{define "nope"}}y{{end}}`)}},
+			[]string{"5xx.html", `"nope"`, `"reference"`}},
+		{"503.json unknown", fstest.MapFS{"default.json": {Data: []byte(defaultJSON)}, "503.json": {Data: []byte(`{{define "other"}},"x":1{{end}}`)}},
+			[]string{"503.json", `"other"`, `"extra"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(Config{Templates: tt.files})
+			if err == nil {
+				t.Fatal("New accepted a define-only file with an unknown block")
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("New: %v; want it to mention %s", err, s)
+				}
+			}
+		})
+	}
+	// Blocks that only a block of the file itself uses are fine, and so are
+	// shared files of {{define}}s that other files use.
+	ok := map[string]fstest.MapFS{
+		"helper of a block": {"503.html": {Data: []byte(`{{define "message"}}<h1>{{template "when" .}}</h1>{{end}}{{define "when"}}soon{{end}}`)}},
+		"shared blocks file": {
+			"blocks.txt":  {Data: []byte(`{{define "sig"}}-- Acme{{end}}`)},
+			"default.txt": {Data: []byte(`{{define "footer"}}` + "\n" + `{{template "sig"}}{{end}}`)},
+		},
+		"json block": {"default.json": {Data: []byte(defaultJSON)}, "503.json": {Data: []byte(`{{define "extra"}},"x":1{{end}}`)}},
+	}
+	for name, fsys := range ok {
+		t.Run(name, func(t *testing.T) {
+			if _, err := New(Config{Templates: fsys}); err != nil {
+				t.Errorf("New: %v", err)
+			}
+		})
+	}
+}

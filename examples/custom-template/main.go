@@ -11,8 +11,11 @@
 // everything else (the localized copy, the "where it failed" strip, the
 // styles), so an override stays small and keeps working when the defaults
 // improve. The blocks are: style, header, message, strip, actions,
-// reference, debug and footer. A 502.html, 5xx.html and so on would be a
-// complete page of its own for those statuses.
+// reference, debug and footer (a default.txt has strip, actions, debug and
+// footer). A 503.html, 5xx.html and so on that holds only {{define}} blocks
+// overrides just those blocks, for its statuses only, on the same page; one
+// with content outside its {{define}}s is a complete page of its own for
+// those statuses.
 // errorpage.New parses and executes every template against sample data, so
 // a mistake in a template stops the program at start, never on a visitor.
 //

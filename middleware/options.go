@@ -62,7 +62,10 @@ type Options struct {
 	// handler it wraps) and [NewReverseProxy] (from the upstream) replace
 	// with the branded page, as [Options.Replace] decides, like nginx's
 	// proxy_intercept_errors. Only 4xx and 5xx statuses are considered;
-	// others are ignored.
+	// others are ignored. A replaced response keeps its status; its page
+	// is the status's own for a 4xx, and one that blames the service
+	// behind the gateway for a 5xx (an upstream's 500 is not the
+	// gateway's failure).
 	// If nil, 502, 503 and 504 are intercepted. An empty, non-nil slice
 	// intercepts nothing.
 	Intercept []int

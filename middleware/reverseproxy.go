@@ -205,12 +205,19 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	case *transportError:
 		e, elapsed = v.e, v.elapsed
 	case *interceptedError:
-		p.serveIntercepted(w, r, v.status)
+		p.serveIntercepted(w, r, v)
 		return
 	case nil:
 		e = &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError}
 	default:
+		// ReverseProxy's own failures, such as http_upgrade_failed, and
+		// the errors of another Transport.
 		e = gatewayerr.Classify(err)
+		if e.Upstream == "" && r.URL != nil && r.URL.Host != "" {
+			c := *e
+			c.Upstream = r.URL.Host
+			e = &c
+		}
 	}
 	if e.Kind != gatewayerr.ClientClosedRequest && errors.Is(r.Context().Err(), context.Canceled) {
 		// Whatever failed, the client is gone: that is the story.
@@ -376,20 +383,24 @@ func redactProxyStatusField(h http.Header) {
 
 // serveIntercepted replaces an upstream response whose status is not a
 // gateway failure but is intercepted.
-func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, status int) {
+func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, ie *interceptedError) {
 	ensureRequestID(r)
-	if p.onError != nil || p.logger != nil {
-		e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: status, Err: errInterceptedStatus}
-		if r.URL != nil {
-			e.Upstream = r.URL.Host
-		}
-		if p.onError != nil {
-			p.onError(r, e)
-		}
-		logFailure(p.logger, r, e, -1)
+	e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: ie.status, Attempts: ie.attempts, Err: errInterceptedStatus}
+	e.SetRequestSent(true)
+	if r.URL != nil {
+		e.Upstream = r.URL.Host
 	}
-	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: status})
-	p.pages.ServeStatus(w, r, status)
+	if p.onError != nil {
+		p.onError(r, e)
+	}
+	logFailure(p.logger, r, e, ie.elapsed)
+	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: ie.status})
+	if ie.status >= 500 {
+		// The page blames the service, whose status it keeps.
+		p.pages.ServeError(w, r, e)
+		return
+	}
+	p.pages.ServeStatus(w, r, ie.status)
 }
 
 var errInterceptedStatus = errors.New("middleware: upstream error response replaced")
@@ -397,7 +408,11 @@ var errInterceptedStatus = errors.New("middleware: upstream error response repla
 // interceptedError is the error ModifyResponse returns to have an upstream
 // response whose status is intercepted, but that gatewayerr does not count
 // as a gateway failure, replaced.
-type interceptedError struct{ status int }
+type interceptedError struct {
+	status   int
+	attempts int
+	elapsed  time.Duration // -1 when not known
+}
 
 func (e *interceptedError) Error() string {
 	return "middleware: upstream responded " + strconv.Itoa(e.status)
@@ -456,19 +471,22 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		// ReverseProxy closes the body and calls the ErrorHandler, which
 		// reports the replaced response; a failure to read its first
 		// bytes (see sniff) is not reported apart.
+		attempts, elapsed := 1, time.Duration(-1)
 		if rb := transportBody(resp.Body); rb != nil {
 			rb.dropHeld()
+			attempts, elapsed = rb.attempts, time.Since(rb.start)
 		}
 		e := gatewayerr.ClassifyResponse(resp)
 		if e == nil {
 			// A status the operator intercepts that is not a gateway
 			// failure, such as a 500.
-			return &interceptedError{status: resp.StatusCode}
+			return &interceptedError{status: resp.StatusCode, attempts: attempts, elapsed: elapsed}
 		}
 		if e.Upstream == "" && resp.Request != nil && resp.Request.URL != nil {
 			e.Upstream = resp.Request.URL.Host
 		}
-		return e
+		e.Attempts = attempts
+		return &transportError{e: e, elapsed: elapsed}
 	}
 	if len(resp.Header["Proxy-Status"]) > 0 && !p.showDetails(resp.Request) {
 		redactProxyStatusField(resp.Header)

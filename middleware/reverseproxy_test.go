@@ -1209,3 +1209,90 @@ func TestReverseProxyBreakerOpenedByOwnRetries(t *testing.T) {
 		})
 	}
 }
+
+func TestReverseProxyReportsAttemptsAndUpstream(t *testing.T) {
+	type report struct {
+		Kind     string
+		Upstream string
+		Attempts int
+		Status   int
+	}
+	tests := []struct {
+		name    string
+		start   func(testing.TB) *faultserver.Server
+		retry   *RetryPolicy
+		upgrade bool
+		want    report // Upstream "" stands for the server's host
+	}{
+		{"replaced 502", func(t testing.TB) *faultserver.Server { return faultserver.Status(t, 502, nil, "") }, nil, false,
+			report{Kind: "unknown", Attempts: 1, Status: 502}},
+		{"replaced 503 after retries", func(t testing.TB) *faultserver.Server { return faultserver.Status(t, 503, nil, "") },
+			&RetryPolicy{Attempts: 3, BaseDelay: time.Millisecond}, false,
+			report{Kind: "destination_unavailable", Attempts: 3, Status: 503}},
+		{"replaced text 502 after retries", func(t testing.TB) *faultserver.Server {
+			return faultserver.Status(t, 502, http.Header{"Content-Type": {"text/plain"}}, "dial tcp 10.0.0.7:80: refused")
+		}, &RetryPolicy{Attempts: 2, BaseDelay: time.Millisecond}, false,
+			report{Kind: "unknown", Attempts: 2, Status: 502}},
+		{"intercepted 500", func(t testing.TB) *faultserver.Server { return faultserver.Status(t, 500, nil, "boom") }, nil, false,
+			report{Kind: "unknown", Attempts: 1, Status: 500}},
+		{"bad upgrade", faultserver.BadUpgrade, nil, true,
+			report{Kind: "http_upgrade_failed", Status: 502}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.start(t)
+			var log capturedLog
+			var reported []report
+			gw := gateway(t, s.URL, Options{
+				Transport: s.Transport(),
+				Logger:    log.logger(),
+				Retry:     tt.retry,
+				Intercept: []int{500, 502, 503, 504},
+				OnError: func(r *http.Request, e *gatewayerr.Error) {
+					reported = append(reported, report{e.Kind.String(), e.Upstream, e.Attempts, e.StatusCode()})
+				},
+			})
+			req := newRequest(t, http.MethodGet, gw.URL, nil)
+			if tt.upgrade {
+				req.Header.Set("Connection", "Upgrade")
+				req.Header.Set("Upgrade", "websocket")
+			}
+			resp, err := client(t).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			want := tt.want
+			want.Upstream = mustParse(t, s.URL).Host
+			if diff := cmp.Diff([]report{want}, reported); diff != "" {
+				t.Errorf("OnError (-want +got):\n%s", diff)
+			}
+			var logged []report
+			for _, r := range log.records(t, "gatehouse: upstream failure") {
+				attempts, _ := r["attempts"].(float64)
+				status, _ := r["status"].(float64)
+				logged = append(logged, report{fmt.Sprint(r["kind"]), fmt.Sprint(r["upstream"]), int(attempts), int(status)})
+			}
+			if diff := cmp.Diff([]report{want}, logged); diff != "" {
+				t.Errorf("logged (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReverseProxyIntercepted500BlamesService(t *testing.T) {
+	s := faultserver.Status(t, http.StatusInternalServerError, nil, "panic: runtime error at /srv/app.go:12")
+	gw := gateway(t, s.URL, Options{Transport: s.Transport(), Intercept: []int{500}})
+	resp, body := get(t, nil, gw.URL, "text/plain")
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", resp.StatusCode)
+	}
+	if ps := lastProxyStatus(t, resp.Header); ps.ReceivedStatus != 500 || ps.Error != "" {
+		t.Errorf("Proxy-Status %q, want received-status=500 and no error of the gateway's", resp.Header.Get("Proxy-Status"))
+	}
+	if strings.Contains(body, "on our side") || strings.Contains(body, "app.go") ||
+		!strings.Contains(body, "The service is having trouble") || !strings.Contains(body, "Gateway [OK] -> Service [X]") {
+		t.Errorf("page %q, want the copy that blames the service, without the upstream's body", body)
+	}
+}

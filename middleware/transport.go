@@ -425,12 +425,18 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 				resp.Body = &upgradeBody{ReadWriteCloser: rwc, cancel: cancel}
 			}
 		}
-	case resp.Body == nil || resp.Body == http.NoBody:
+	case (resp.Body == nil || resp.Body == http.NoBody) && (n == 1 || !t.proxy):
 		t.putTracker(tr)
 		if cancel != nil {
 			cancel(nil)
 		}
 	default:
+		// In a NewReverseProxy, an empty body after a retry is wrapped
+		// too: the body carries the number of attempts to the proxy's
+		// reports.
+		if resp.Body == nil {
+			resp.Body = http.NoBody
+		}
 		b := t.responseBody()
 		b.rc, b.t, b.req, b.tr, b.cancel = resp.Body, t, req, tr, cancel
 		b.start, b.attempts, b.status, b.limit = start, n, resp.StatusCode, t.MaxResponseBodyBytes

@@ -93,7 +93,11 @@
 // responses whose status is in [Options.Intercept], as [Options.Replace]
 // decides ([ReplacePolicy]). Each failure is logged once and reported to
 // [Options.OnError]; a client that went away gets no page and is reported
-// as client_closed_request.
+// as client_closed_request. The Proxy-Status members that upstreams send
+// reach visitors redacted, without addresses, unless
+// [Options.ProxyStatusDetails] allows them. The X-Forwarded headers are
+// set afresh, replacing the client's (see [NewReverseProxy] to keep a
+// trusted X-Forwarded-For chain); responses get no Via entry.
 //
 //	target, _ := url.Parse("http://127.0.0.1:9000")
 //	proxy := middleware.NewReverseProxy(target, middleware.Options{

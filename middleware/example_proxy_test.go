@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
@@ -58,6 +59,39 @@ func ExampleNewReverseProxy() {
 	// Output:
 	// 200 hello from upstream, via "1.1 edge"
 	// 502 edge;error=connection_refused
+}
+
+// NewReverseProxy replaces a client's X-Forwarded-For; behind a trusted load
+// balancer, wrap its Rewrite to keep the chain.
+func ExampleNewReverseProxy_keepXForwardedFor() {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "X-Forwarded-For: %s", r.Header.Get("X-Forwarded-For"))
+	}))
+	defer upstream.Close()
+
+	target, _ := url.Parse(upstream.URL)
+	proxy := middleware.NewReverseProxy(target, middleware.Options{})
+	rewrite := proxy.Rewrite
+	proxy.Rewrite = func(pr *httputil.ProxyRequest) {
+		rewrite(pr) // URL, X-Forwarded-*, Via and loop detection
+		if prior := pr.In.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+			pr.Out.Header.Set("X-Forwarded-For", strings.Join(prior, ", ")+", "+pr.Out.Header.Get("X-Forwarded-For"))
+		}
+	}
+	gateway := httptest.NewServer(proxy)
+	defer gateway.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, gateway.URL, nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(string(body))
+	// Output:
+	// X-Forwarded-For: 203.0.113.7, 127.0.0.1
 }
 
 func ExampleErrorHandler() {

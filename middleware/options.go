@@ -89,6 +89,16 @@ type Options struct {
 	// If nil, there are no circuit breakers.
 	Breaker *BreakerPolicy
 
+	// MaxResponseBodyBytes, if positive, limits the size of an upstream's
+	// response body in NewReverseProxy's [Transport]; see
+	// [Transport.MaxResponseBodyBytes]. A response that declares a longer
+	// Content-Length is answered with the http_response_body_size page
+	// (502); a body that runs longer ends as a failure of that kind, the
+	// response aborted or ended with a Proxy-Status trailer (see
+	// [Options.ProxyStatusTrailer]).
+	// Zero means no limit.
+	MaxResponseBodyBytes int64
+
 	// ResponseBodyReadTimeout, if non-zero, is the longest a single read of
 	// an upstream's response body by NewReverseProxy may wait for data; see
 	// [Transport.ResponseBodyReadTimeout]. A body that stalls for longer

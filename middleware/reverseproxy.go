@@ -108,9 +108,19 @@ func isTokenChar(c byte) bool {
 //     a Via entry naming the proxy ([Options.ProxyName], or a name drawn
 //     for this proxy). A request whose Via already names it is answered
 //     proxy_loop_detected (502) instead of being forwarded again.
+//     SetXForwarded replaces the X-Forwarded-For, X-Forwarded-Host and
+//     X-Forwarded-Proto headers the client sent: the upstream sees only the
+//     address of the peer that connected to this proxy, so behind another
+//     proxy the original client's address is lost. To keep a chain you
+//     trust, wrap the returned ReverseProxy's Rewrite: call it, then put
+//     pr.In's X-Forwarded-For values in front of pr.Out's (see the example
+//     of NewReverseProxy with a kept X-Forwarded-For); loop detection stays.
+//     A ReverseProxy of your own with a custom Rewrite and [ErrorHandler]
+//     works too, without Via entries and loop detection unless its Rewrite
+//     adds them. No Via entry is added to responses.
 //   - Transport is a [Transport] over [Options.Transport], with the
-//     options' Retry, Breaker, ResponseBodyReadTimeout, Logger, OnError and
-//     OnStateChange.
+//     options' Retry, Breaker, MaxResponseBodyBytes,
+//     ResponseBodyReadTimeout, Logger, OnError and OnStateChange.
 //     Options.Transport should be the transport to the upstream itself,
 //     such as an [*http.Transport], not a Transport of this package, which
 //     would classify and report each failure a second time.
@@ -133,6 +143,15 @@ func isTokenChar(c byte) bool {
 // ignore it. Streaming responses, WebSocket upgrades and HTTP/2 work as with
 // a plain ReverseProxy.
 //
+// A response whose body fails after its headers arrived, even at the first
+// read, is aborted (or, with [Options.ProxyStatusTrailer], ended with a
+// trailer), not replaced with a page: ReverseProxy writes the upstream's
+// status before it reads the body, and ModifyResponse, the last hook
+// before, could only find out by waiting for the body's first bytes, which
+// would hold back the headers of every streamed response (Server-Sent
+// Events, long polling) and cost a buffer per response. The failure is
+// logged and reported all the same.
+//
 // The returned ReverseProxy may be changed before use, like any other; its
 // fields are not read again by this package. Its Transport is made for it:
 // it recycles response bodies once closed and follows each request's
@@ -144,6 +163,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		Base:                    opts.Transport,
 		Retry:                   opts.Retry,
 		Breaker:                 opts.Breaker,
+		MaxResponseBodyBytes:    opts.MaxResponseBodyBytes,
 		ResponseBodyReadTimeout: opts.ResponseBodyReadTimeout,
 		Logger:                  opts.Logger,
 		OnError:                 opts.OnError,

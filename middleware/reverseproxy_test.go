@@ -1296,3 +1296,37 @@ func TestReverseProxyIntercepted500BlamesService(t *testing.T) {
 		t.Errorf("page %q, want the copy that blames the service, without the upstream's body", body)
 	}
 }
+
+func TestReverseProxyMaxResponseBodyBytes(t *testing.T) {
+	s := faultserver.Status(t, http.StatusOK, nil, strings.Repeat("x", 100))
+	gw := gateway(t, s.URL, Options{Transport: s.Transport(), MaxResponseBodyBytes: 10})
+	resp, body := get(t, nil, gw.URL, "text/plain")
+	if resp.StatusCode != http.StatusBadGateway || lastProxyStatus(t, resp.Header).Kind != gatewayerr.HTTPResponseBodySize {
+		t.Errorf("status %d, Proxy-Status %q, body %q; want 502 http_response_body_size", resp.StatusCode, resp.Header.Get("Proxy-Status"), body)
+	}
+}
+
+func TestReverseProxyReplacesXForwardedFor(t *testing.T) {
+	var xff, via string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		xff, via = r.Header.Get("X-Forwarded-For"), r.Header.Get("Via")
+	}))
+	defer up.Close()
+	gw := gateway(t, up.URL, Options{})
+	req := newRequest(t, http.MethodGet, gw.URL, nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	resp, err := client(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if xff != "127.0.0.1" {
+		t.Errorf("upstream's X-Forwarded-For %q, want the client's chain replaced by 127.0.0.1", xff)
+	}
+	if !strings.HasPrefix(via, "1.1 gatehouse-") || len(via) != len("1.1 gatehouse-")+8 {
+		t.Errorf("upstream's Via %q, want 1.1 gatehouse- and 8 hex digits", via)
+	}
+	if v := resp.Header.Values("Via"); v != nil {
+		t.Errorf("response Via %q, want none", v)
+	}
+}

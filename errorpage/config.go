@@ -65,8 +65,9 @@ type Config struct {
 	// on the page, such as "X-Correlation-ID". It must be a valid header
 	// field name (RFC 9110 token characters: no spaces, colons or control
 	// characters); [New] rejects any other. A value is used only if it is 1
-	// to 128 characters of letters, digits and "-._:"; otherwise a random
-	// ID is generated. If empty, "X-Request-ID" is used.
+	// to 128 characters of letters, digits and "-._:" (see
+	// [ValidRequestID] and [Pages.RequestID]); otherwise a random ID is
+	// generated. If empty, "X-Request-ID" is used.
 	RequestIDHeader string
 
 	// Now returns the current time, shown (in UTC) on the page. If nil,

@@ -21,6 +21,16 @@
 // retry (from Retry-After), and a reference to quote to support: the
 // request ID from X-Request-ID (or a generated one) and the time in UTC.
 //
+// # Request IDs
+//
+// The ID a page quotes is the one [Pages.RequestID] returns for the
+// request: its Config.RequestIDHeader ("X-Request-ID" by default) when
+// [ValidRequestID] accepts it (1 to 128 ASCII letters, digits and "-._:"),
+// else a random one. A middleware that logs a failure logs the same ID: it
+// calls [Pages.RequestID], and when that is "" gives the request one of its
+// own ([NewRequestID], or one it already has) with [Pages.WithRequestID]
+// before serving the page.
+//
 // What the gateway found and what the upstream said are told apart: an
 // upstream's own 503 (ReceivedStatus 503) says the service reports itself
 // unavailable, where a destination_unavailable without a response (an open
@@ -139,11 +149,12 @@
 // # Response hygiene
 //
 // The page sets Content-Type with a charset, Content-Length,
-// Content-Language, Cache-Control: no-store, Vary: Accept, Accept-Language,
-// X-Content-Type-Options: nosniff and, on HTML, a Content-Security-Policy
-// that forbids scripts and external loads; it sets Retry-After when the
-// error knows it and X-Request-ID when absent, and keeps every other
-// header already set. HEAD gets no body. Everything reflected is escaped
+// Content-Language, Cache-Control: no-store, X-Content-Type-Options:
+// nosniff and, on HTML, a Content-Security-Policy that forbids scripts and
+// external loads; it adds Accept and Accept-Language to the Vary field
+// already set, keeping its tokens ("Vary: Accept, Accept-Language" when
+// there is none); it sets Retry-After when the error knows it and
+// X-Request-ID when absent, and keeps every other header already set. HEAD gets no body. Everything reflected is escaped
 // for its format, and no header value carries CR or LF from input.
 //
 // # Galleries and tests

@@ -153,3 +153,30 @@ func ExampleNegotiate() {
 	// problem+json
 	// text
 }
+
+// A middleware that logs a failure logs the request ID its page quotes: the
+// request's own when valid, else one it gives the request.
+func ExamplePages_RequestID() {
+	pages := errorpage.Default()
+	serve := func(w http.ResponseWriter, r *http.Request, err error) {
+		id := pages.RequestID(r)
+		if id == "" {
+			id = "gw-1" // or errorpage.NewRequestID()
+			r = pages.WithRequestID(r, id)
+		}
+		fmt.Println("log: request_id =", id)
+		pages.ServeError(w, r, err)
+	}
+	for _, rid := range []string{"req-42", "not a valid ID"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Request-ID", rid)
+		rec := httptest.NewRecorder()
+		serve(rec, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
+		fmt.Println("page: X-Request-Id =", rec.Header().Get("X-Request-Id"))
+	}
+	// Output:
+	// log: request_id = req-42
+	// page: X-Request-Id = req-42
+	// log: request_id = gw-1
+	// page: X-Request-Id = gw-1
+}

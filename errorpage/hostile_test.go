@@ -45,7 +45,7 @@ func TestHostileInput(t *testing.T) {
 			if rec.Header().Get("Set-Cookie") != "" {
 				t.Error("a header was injected")
 			}
-			if rid := rec.Header().Get("X-Request-Id"); !validRequestID(rid) || strings.Contains(rid, "Set-Cookie") {
+			if rid := rec.Header().Get("X-Request-Id"); !ValidRequestID(rid) || strings.Contains(rid, "Set-Cookie") {
 				t.Errorf("X-Request-ID = %q: the invalid one was not replaced", rid)
 			}
 			if strings.Contains(body, "evil=1") {
@@ -114,7 +114,7 @@ func TestRequestID(t *testing.T) {
 		{"a\nb", false},
 	} {
 		got := requestID(tt.in)
-		if (got == tt.in) != tt.keep || !validRequestID(got) {
+		if (got == tt.in) != tt.keep || !ValidRequestID(got) {
 			t.Errorf("requestID(%q) = %q; keep %v", tt.in, got, tt.keep)
 		}
 	}

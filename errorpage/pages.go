@@ -61,6 +61,8 @@ func New(cfg Config) (*Pages, error) {
 	} else if !httpguts.ValidHeaderFieldName(p.ridHeader) {
 		return nil, fmt.Errorf("errorpage: RequestIDHeader %q is not a valid header field name (RFC 9110 token characters only)", p.ridHeader)
 	}
+	// Canonical, so that looking it up costs no allocation.
+	p.ridHeader = http.CanonicalHeaderKey(p.ridHeader)
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -112,12 +114,16 @@ func Default() *Pages { return defaultPages() }
 // The page is rendered into a buffer before any header is written. Headers
 // already set on w are kept (such as Retry-After, Proxy-Status or Via set
 // by a middleware), except those the page owns, which are replaced:
-// Content-Type, Content-Length, Content-Language, Cache-Control, Vary,
+// Content-Type, Content-Length, Content-Language, Cache-Control,
 // X-Content-Type-Options and, for HTML, Content-Security-Policy.
 // Content-Encoding and Content-Range, which would misdescribe the page, are
-// removed. Retry-After is set from the error's RetryAfter when known and not
-// already set; X-Request-ID is set to the page's request ID when not
-// already set. A HEAD request gets the headers and no body.
+// removed. The Vary field is merged: its tokens, from all its lines, are
+// kept, each once, and Accept and Accept-Language added unless listed (field
+// names are case-insensitive), in one line; a "*" stays "*". Retry-After is
+// set from the error's RetryAfter when known and not already set;
+// X-Request-ID is set to the page's request ID ([Pages.RequestID], or a
+// random one) when not already set. A HEAD request gets the headers and no
+// body.
 //
 // For a nil err, ServeError serves a 500 page. For an error of kind
 // gatewayerr.ClientClosedRequest it writes nothing at all, not even a
@@ -173,6 +179,7 @@ var (
 	hdrNoStore = []string{"no-store"}
 	hdrNosniff = []string{"nosniff"}
 	hdrVary    = []string{"Accept, Accept-Language"}
+	hdrVaryAll = []string{"*"}
 	hdrCSP     = []string{"default-src 'none';style-src 'unsafe-inline';img-src data:;base-uri 'none';form-action 'none';frame-ancestors 'none'"}
 	hdrType    = [numFormats][]string{{HTML.ContentType()}, {ProblemJSON.ContentType()}, {JSON.ContentType()}, {Text.ContentType()}}
 )
@@ -210,9 +217,12 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 		status: status,
 		ge:     ge,
 		debug:  p.debug != nil && p.debug(r),
-		rid:    requestID(r.Header.Get(p.ridHeader)),
+		rid:    p.RequestID(r),
 		now:    p.now(),
 		host:   r.Host,
+	}
+	if j.rid == "" {
+		j.rid = NewRequestID()
 	}
 	if r.URL != nil {
 		j.path = r.URL.EscapedPath()
@@ -233,7 +243,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	h["Content-Language"] = p.locales[j.loc].contentLanguage
 	h["Cache-Control"] = hdrNoStore
-	h["Vary"] = hdrVary
+	h["Vary"] = vary(h["Vary"])
 	h["X-Content-Type-Options"] = hdrNosniff
 	if j.format == HTML {
 		h["Content-Security-Policy"] = hdrCSP
@@ -250,6 +260,43 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	if r.Method != http.MethodHead {
 		w.Write(buf.Bytes()) //nolint:errcheck // the client may be gone; nothing to do
 	}
+}
+
+// vary returns the page's Vary field, given the lines of the one already
+// set: the tokens of those lines, each once (field names are
+// case-insensitive), followed by Accept and Accept-Language unless they are
+// among them, in one line; "*" if any token is "*". Without lines it is the
+// shared hdrVary, at no allocation.
+func vary(lines []string) []string {
+	if len(lines) == 0 || (len(lines) == 1 && lines[0] == hdrVary[0]) {
+		return hdrVary
+	}
+	var b strings.Builder
+	add := func(tok string) {
+		for t := range strings.SplitSeq(b.String(), ", ") {
+			if strings.EqualFold(t, tok) {
+				return
+			}
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tok)
+	}
+	for _, line := range lines {
+		for tok := range strings.SplitSeq(line, ",") {
+			switch tok = strings.Trim(tok, " \t"); tok {
+			case "":
+			case "*":
+				return hdrVaryAll
+			default:
+				add(tok)
+			}
+		}
+	}
+	add("Accept")
+	add("Accept-Language")
+	return []string{b.String()}
 }
 
 // headerValue returns the value of the header field name, its lines joined

@@ -1,0 +1,166 @@
+package errorpage
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+)
+
+func TestValidRequestID(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"abc-123", true},
+		{"01HZX3:trace.span_1", true},
+		{"Z", true},
+		{strings.Repeat("a", 128), true},
+		{strings.Repeat("a", 129), false},
+		{"", false},
+		{"a b", false},
+		{"a,b", false},
+		{"a/b", false},
+		{"<x>", false},
+		{"é", false},
+		{"a\r\nSet-Cookie: x", false},
+	}
+	for _, tt := range tests {
+		if got := ValidRequestID(tt.id); got != tt.want {
+			t.Errorf("ValidRequestID(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
+
+func TestNewRequestID(t *testing.T) {
+	a, b := NewRequestID(), NewRequestID()
+	if a == b || len(a) != 24 || !ValidRequestID(a) || !ValidRequestID(b) {
+		t.Errorf("NewRequestID() = %q, %q; want two different valid 24-digit IDs", a, b)
+	}
+}
+
+// TestPagesRequestIDIsTheQuotedOne checks that RequestID returns what the
+// page quotes and sets, for the default and a custom header, and that a
+// request given an ID with WithRequestID gets a page quoting it.
+func TestPagesRequestIDIsTheQuotedOne(t *testing.T) {
+	custom := newPages(t, Config{RequestIDHeader: "x-correlation-id"})
+	tests := []struct {
+		name   string
+		p      *Pages
+		hdr    []string
+		want   string // RequestID's answer
+		supply string // an ID given with WithRequestID, if any
+	}{
+		{name: "default header", p: Default(), hdr: []string{"X-Request-ID", "req-1"}, want: "req-1"},
+		{name: "nil pages", hdr: []string{"X-Request-ID", "req-2"}, want: "req-2"},
+		{name: "absent", p: Default()},
+		{name: "invalid", p: Default(), hdr: []string{"X-Request-ID", "bad id<b>"}},
+		{name: "too long", p: Default(), hdr: []string{"X-Request-ID", strings.Repeat("7", 129)}},
+		{name: "custom header", p: custom, hdr: []string{"X-Correlation-ID", "corr-3", "X-Request-ID", "req-3"}, want: "corr-3"},
+		{name: "custom header ignores X-Request-ID", p: custom, hdr: []string{"X-Request-ID", "req-4"}},
+		{name: "supplied", p: Default(), supply: "sup-5"},
+		{name: "supplied over invalid", p: Default(), hdr: []string{"X-Request-ID", "bad id"}, supply: "sup-6"},
+		{name: "supplied custom", p: custom, hdr: []string{"X-Request-ID", "req-7"}, supply: "sup-7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := request(http.MethodGet, "/", append([]string{"Accept", "text/plain"}, tt.hdr...)...)
+			before := r.Header.Clone()
+			if got := tt.p.RequestID(r); got != tt.want {
+				t.Fatalf("RequestID = %q, want %q", got, tt.want)
+			}
+			want := tt.want
+			if tt.supply != "" {
+				r2 := tt.p.WithRequestID(r, tt.supply)
+				if diff := cmp.Diff(before, r.Header); diff != "" {
+					t.Errorf("WithRequestID changed the original request's header (-want +got):\n%s", diff)
+				}
+				r, want = r2, tt.supply
+				if got := tt.p.RequestID(r); got != want {
+					t.Fatalf("RequestID after WithRequestID = %q, want %q", got, want)
+				}
+			}
+			rec := httptest.NewRecorder()
+			tt.p.ServeError(rec, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
+			quoted := rec.Header().Get("X-Request-Id")
+			if want != "" && quoted != want {
+				t.Errorf("X-Request-Id = %q, want %q", quoted, want)
+			}
+			if want == "" && (!ValidRequestID(quoted) || len(quoted) != 24) {
+				t.Errorf("X-Request-Id = %q, want a random ID", quoted)
+			}
+			if !strings.Contains(rec.Body.String(), "Request ID: "+quoted+"\n") {
+				t.Errorf("the page does not quote %q:\n%s", quoted, rec.Body)
+			}
+		})
+	}
+}
+
+func TestWithRequestIDKeepsACarryingRequest(t *testing.T) {
+	r := request(http.MethodGet, "/", "X-Request-ID", "req-1")
+	if got := Default().WithRequestID(r, "req-1"); got != r {
+		t.Error("WithRequestID copied a request that carries the ID already")
+	}
+	r = httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header = nil
+	r2 := Default().WithRequestID(r, "req-2")
+	if r.Header != nil || r2.Header.Get("X-Request-ID") != "req-2" {
+		t.Errorf("headers: original %v, copy %v; want nil and X-Request-Id req-2", r.Header, r2.Header)
+	}
+}
+
+// varyTokens returns the tokens of every Vary line of h, in order.
+func varyTokens(h http.Header) []string {
+	var ts []string
+	for _, v := range h.Values("Vary") {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				ts = append(ts, t)
+			}
+		}
+	}
+	return ts
+}
+
+func TestServeMergesVary(t *testing.T) {
+	tests := []struct {
+		name string
+		vary []string // the Vary lines already set
+		want []string
+	}{
+		{name: "none", want: []string{"Accept", "Accept-Language"}},
+		{name: "empty line", vary: []string{""}, want: []string{"Accept", "Accept-Language"}},
+		{name: "kept and extended", vary: []string{"Origin, Accept-Encoding"}, want: []string{"Origin", "Accept-Encoding", "Accept", "Accept-Language"}},
+		{name: "every line", vary: []string{"Origin", "Accept-Encoding,\tCookie"}, want: []string{"Origin", "Accept-Encoding", "Cookie", "Accept", "Accept-Language"}},
+		{name: "no duplicates", vary: []string{"accept-language", "Origin,accept", "ORIGIN"}, want: []string{"accept-language", "Origin", "accept"}},
+		{name: "the page's own", vary: []string{"Accept, Accept-Language"}, want: []string{"Accept", "Accept-Language"}},
+		{name: "prefix is not the token", vary: []string{"Accept-Encoding"}, want: []string{"Accept-Encoding", "Accept", "Accept-Language"}},
+		{name: "star", vary: []string{"*"}, want: []string{"*"}},
+		{name: "star among others", vary: []string{"Origin", "Cookie, *"}, want: []string{"*"}},
+	}
+	p := newPages(t, Config{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, method := range []string{http.MethodGet, http.MethodHead} {
+				rec := httptest.NewRecorder()
+				for _, v := range tt.vary {
+					rec.Header().Add("Vary", v)
+				}
+				p.ServeError(rec, request(method, "/"), &gatewayerr.Error{Kind: gatewayerr.ConnectionTimeout})
+				if rec.Code != http.StatusGatewayTimeout {
+					t.Fatalf("%s: status = %d, want 504", method, rec.Code)
+				}
+				if n := len(rec.Header().Values("Vary")); n != 1 {
+					t.Errorf("%s: %d Vary lines, want one", method, n)
+				}
+				if diff := cmp.Diff(tt.want, varyTokens(rec.Header())); diff != "" {
+					t.Errorf("%s: Vary (-want +got):\n%s", method, diff)
+				}
+			}
+		})
+	}
+}

@@ -2,15 +2,11 @@ package middleware
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
@@ -49,14 +45,14 @@ import (
 // tokens followed by Accept and Accept-Language.
 //
 // Every page, log record and report carries one request ID: the request's
-// X-Request-ID when it is a valid one (1 to 128 ASCII letters, digits and
-// "-._:"), else the X-Request-Id the application set on its response,
-// else a random one. The page quotes it and sets it as the response's
-// X-Request-Id, the log records have it as request_id, and the request
-// passed to opts.OnError (and to opts.Pages) carries it in its
-// X-Request-ID header, a copy of the request being made when the original
-// did not. This holds for Pages whose errorpage.Config.RequestIDHeader is
-// left empty; others quote the ID of the header they name.
+// own, as opts.Pages quotes it (errorpage.Pages.RequestID: the header its
+// Config.RequestIDHeader names, X-Request-ID by default, when it is a
+// valid ID), else the X-Request-Id the application set on its response
+// when valid (errorpage.ValidRequestID), else a random one. The page
+// quotes it and sets it as the response's X-Request-Id, the log records
+// have it as request_id, and the request passed to opts.OnError (and to
+// opts.Pages) carries it in that request header, a copy of the request
+// being made (errorpage.Pages.WithRequestID) when the original did not.
 //
 // The ResponseWriter the next handler gets has exactly the optional
 // interfaces of the one Handler gets (http.Flusher, http.Hijacker,
@@ -120,11 +116,11 @@ func (h *handler) release(rw *respwriter.Writer) {
 func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	if v == http.ErrAbortHandler {
 		if err := rw.Err(); err != nil {
-			r, id := withRequestID(r, rw.Header())
+			r, id := h.withRequestID(r, rw.Header())
 			ge := gatewayerr.Classify(err)
 			h.report(r, id, ge, slog.LevelWarn, "gatehouse: response aborted")
 		} else if h.logger != nil {
-			_, id := withRequestID(r, rw.Header())
+			_, id := h.withRequestID(r, rw.Header())
 			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "gatehouse: response aborted",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("request_id", id))
@@ -136,7 +132,7 @@ func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 		Kind: gatewayerr.ProxyInternalError,
 		Err:  &PanicError{Value: v, Stack: debug.Stack()},
 	}
-	r, id := withRequestID(r, rw.Header())
+	r, id := h.withRequestID(r, rw.Header())
 	h.report(r, id, ge, slog.LevelError, "gatehouse: panic recovered")
 	if rw.Committed() {
 		h.release(rw)
@@ -149,24 +145,24 @@ func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 // replace writes the page for status and err (which may be nil) in place
 // of the response held in rw.
 func (h *handler) replace(rw *respwriter.Writer, r *http.Request, status int, err error) {
-	r, id := withRequestID(r, rw.Header())
+	r, id := h.withRequestID(r, rw.Header())
 	h.serve(rw, r, id, status, err)
 }
 
 // serve writes the page for status and err (which may be nil) in place of
-// the response held in rw, quoting the request ID id, which r carries in
-// its X-Request-ID header. The page's Vary field keeps the tokens of the
-// application's.
+// the response held in rw, quoting the request ID id, which r carries as
+// h.pages reads it. The application's Vary field is kept for the page to
+// add its own tokens to.
 func (h *handler) serve(rw *respwriter.Writer, r *http.Request, id string, status int, err error) {
-	var w http.ResponseWriter = rw.Unwrap()
+	w := rw.Unwrap()
 	hdr := w.Header()
 	vary := hdr["Vary"]
 	respwriter.RemoveBodyHeaders(hdr)
+	if len(vary) > 0 {
+		hdr["Vary"] = vary
+	}
 	hdr[requestIDField] = []string{id}
 	respwriter.PassNext(w) // an enclosing Handler lets the page through
-	if len(vary) > 0 {
-		w = &varyWriter{ResponseWriter: w, vary: vary}
-	}
 	if err != nil {
 		h.pages.ServeError(w, r, err)
 	} else {
@@ -174,99 +170,26 @@ func (h *handler) serve(rw *respwriter.Writer, r *http.Request, id string, statu
 	}
 }
 
-// varyWriter merges the application's Vary field into the one the page
-// sets, as the status is written.
-type varyWriter struct {
-	http.ResponseWriter
-	vary []string // the application's Vary field lines
-}
-
-func (w *varyWriter) WriteHeader(code int) {
-	h := w.Header()
-	h["Vary"] = mergeVary(w.vary, h["Vary"])
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// mergeVary returns the Vary field lines of app followed by the tokens of
-// page that app does not already list (field names are case-insensitive),
-// or "*" when either has it.
-func mergeVary(app, page []string) []string {
-	var b strings.Builder
-	seen := make(map[string]bool)
-	for _, lines := range [2][]string{app, page} {
-		for _, line := range lines {
-			for tok := range strings.SplitSeq(line, ",") {
-				tok = strings.TrimSpace(tok)
-				if tok == "*" {
-					return []string{"*"}
-				}
-				if tok == "" || seen[strings.ToLower(tok)] {
-					continue
-				}
-				seen[strings.ToLower(tok)] = true
-				if b.Len() > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(tok)
-			}
-		}
-	}
-	if b.Len() == 0 {
-		return nil
-	}
-	return []string{b.String()}
-}
-
-// requestIDField is the header field, in canonical form, that carries a
-// request ID: the one errorpage reads from the request (with a Config's
-// RequestIDHeader left empty) and sets on the page.
+// requestIDField is the response header field, in canonical form, that
+// carries the page's request ID, as errorpage sets it.
 const requestIDField = "X-Request-Id"
 
 // withRequestID returns the request ID of r for the page, the logs and
-// Options.OnError, and r carrying it in its X-Request-ID header: r's own
-// ID when it is one that errorpage quotes, else the one the application
-// set on its response header h, else a random one. When r does not carry
-// the ID already, it is a shallow copy of r with its own header map, so
-// that the request the application saw (and may still read from a
-// goroutine) is left alone. It runs only on the error path.
-func withRequestID(r *http.Request, h http.Header) (*http.Request, string) {
-	id := r.Header.Get(requestIDField)
-	if isRequestID(id) {
+// Options.OnError, and r carrying it as h.pages reads it: r's own ID when
+// h.pages quotes it, else the one the application set on its response
+// header hdr when valid, else a random one. When r does not carry the ID
+// already, it is a copy of r (errorpage.Pages.WithRequestID), so that the
+// request the application saw (and may still read from a goroutine) is
+// left alone. It runs only on the error path.
+func (h *handler) withRequestID(r *http.Request, hdr http.Header) (*http.Request, string) {
+	if id := h.pages.RequestID(r); id != "" {
 		return r, id
 	}
-	if id = h.Get(requestIDField); !isRequestID(id) {
-		// An ID is a reference, not a secret: math/rand/v2's generator
-		// spares a system call per failure.
-		var b [12]byte
-		binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-		binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
-		id = hex.EncodeToString(b[:])
+	id := hdr.Get(requestIDField)
+	if !errorpage.ValidRequestID(id) {
+		id = errorpage.NewRequestID()
 	}
-	r2 := new(http.Request)
-	*r2 = *r
-	r2.Header = r.Header.Clone()
-	if r2.Header == nil {
-		r2.Header = make(http.Header, 1)
-	}
-	r2.Header[requestIDField] = []string{id}
-	return r2, id
-}
-
-// isRequestID reports whether id is a request ID that errorpage quotes as
-// it is: 1 to 128 ASCII letters, digits and "-._:".
-func isRequestID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '.', c == '_', c == ':':
-		default:
-			return false
-		}
-	}
-	return true
+	return h.pages.WithRequestID(r, id), id
 }
 
 // cause returns the error that decides the copy of the page replacing a

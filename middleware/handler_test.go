@@ -31,6 +31,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 	"golang.org/x/net/websocket"
 
+	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
@@ -1123,6 +1124,80 @@ func TestHandlerLogsThePageRequestID(t *testing.T) {
 			}
 			if resp.StatusCode != http.StatusInternalServerError {
 				t.Errorf("status = %d, want 500", resp.StatusCode)
+			}
+			if got := resp.Header.Get("X-Request-Id"); got != logged {
+				t.Errorf("response X-Request-Id = %q, want the logged %q", got, logged)
+			}
+			if !bodyQuotes(string(body), logged) {
+				t.Errorf("the page does not quote the logged request_id %q:\n%s", logged, body)
+			}
+		})
+	}
+}
+
+// TestHandlerFollowsPagesRequestIDHeader checks that with Pages reading
+// their request ID from another header, the log, the hook, the response
+// header and the page agree on the ID of that header.
+func TestHandlerFollowsPagesRequestIDHeader(t *testing.T) {
+	pages, err := errorpage.New(errorpage.Config{RequestIDHeader: "X-Correlation-ID"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		hdr    map[string]string // the request's headers
+		appID  string            // the X-Request-Id the application sets on its response, if any
+		wantID string            // "" for a generated one
+	}{
+		{name: "its header", hdr: map[string]string{"X-Correlation-ID": "corr-1", "X-Request-ID": "req-1"}, wantID: "corr-1"},
+		{name: "X-Request-ID is not its header", hdr: map[string]string{"X-Request-ID": "req-2"}},
+		{name: "invalid", hdr: map[string]string{"X-Correlation-ID": "bad id"}},
+		{name: "application's response ID", hdr: map[string]string{"X-Request-ID": "req-3"}, appID: "app-3", wantID: "app-3"},
+		{name: "invalid application's response ID", appID: "app 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, logs := newLogger()
+			hookIDs := make(chan string, 1)
+			onError := func(r *http.Request, err *gatewayerr.Error) { hookIDs <- r.Header.Get("X-Correlation-ID") }
+			h := Handler(Options{Pages: pages, Logger: logger, OnError: onError})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.appID != "" {
+					w.Header().Set("X-Request-Id", tt.appID)
+				}
+				panic("boom")
+			}))
+			url, c := serve(t, http1, h)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			for k, v := range tt.hdr {
+				req.Header.Set(k, v)
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+
+			rs := records(t, logs)
+			if len(rs) != 1 {
+				t.Fatalf("log records = %+v, want one", rs)
+			}
+			logged := rs[0].RequestID
+			if !errorpage.ValidRequestID(logged) {
+				t.Fatalf("request_id = %q, want a valid ID", logged)
+			}
+			if tt.wantID != "" && logged != tt.wantID {
+				t.Errorf("request_id = %q, want %q", logged, tt.wantID)
+			}
+			for _, v := range tt.hdr {
+				if tt.wantID == "" && logged == v {
+					t.Errorf("request_id = %q, a header the Pages do not quote", logged)
+				}
+			}
+			if got := <-hookIDs; got != logged {
+				t.Errorf("OnError's request has X-Correlation-ID %q, want the logged %q", got, logged)
 			}
 			if got := resp.Header.Get("X-Request-Id"); got != logged {
 				t.Errorf("response X-Request-Id = %q, want the logged %q", got, logged)

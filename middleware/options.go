@@ -207,8 +207,8 @@ func (o *Options) intercepted() respwriter.Statuses {
 // Content-Type alone decides, and a response without one is replaced.
 //
 // To decide, [Handler] holds back an intercepted status until the first
-// non-empty write or flush (a flush lets the response through when its type
-// is not yet known), and [NewReverseProxy] reads the first bytes of an
+// non-empty write; a flush before it decides by the Content-Type alone, as
+// for HEAD (a response without one is replaced). And [NewReverseProxy] reads the first bytes of an
 // upstream body that has no Content-Type; other responses are neither
 // buffered nor delayed.
 type ReplacePolicy uint8

@@ -204,9 +204,10 @@ type loopKey struct{}
 // response carried, when the failure is an intercepted response), the
 // failure is logged and reported to [Options.OnError].
 //
-// A request without an X-Request-ID header is given a random one first, so
-// that the reference quoted on the page is the request_id logged (with
-// Pages whose errorpage.Config.RequestIDHeader is left empty).
+// A request without a valid ID in the header its Pages read
+// (errorpage.Config.RequestIDHeader, X-Request-ID by default) is given a
+// random one first, so that the reference quoted on the page is the
+// request_id logged and the one the OnError hook's request carries.
 //
 // A client that went away gets no page: the failure is logged at debug level
 // as client_closed_request. Use it on an existing ReverseProxy; see
@@ -245,13 +246,14 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		c.Kind, c.Err = gatewayerr.ClientClosedRequest, err
 		e = &c
 	}
+	id := ""
 	if e.Kind != gatewayerr.ClientClosedRequest {
-		ensureRequestID(r)
+		r, id = p.withRequestID(r)
 	}
 	if p.onError != nil {
 		p.onError(r, e)
 	}
-	logFailure(p.logger, r, e, elapsed)
+	logFailureID(p.logger, r, id, e, elapsed)
 	if e.Kind == gatewayerr.ClientClosedRequest {
 		return
 	}
@@ -265,26 +267,16 @@ func (p *proxy) showDetails(r *http.Request) bool {
 	return p.details != nil && r != nil && p.details(r)
 }
 
-// requestIDHeader is the request header that carries a request's ID, as
-// errorpage reads it by default.
-const requestIDHeader = "X-Request-Id"
-
-// ensureRequestID gives r, the outgoing request that ErrorHandler receives,
-// a random request ID when it has none, so that the page quotes the ID that
-// is logged.
-func ensureRequestID(r *http.Request) {
-	if r.Header.Get(requestIDHeader) != "" {
-		return
+// withRequestID returns r carrying a valid request ID in the header its
+// Pages read (errorpage.Config.RequestIDHeader, X-Request-ID by default),
+// and that ID: r itself when it has one, else a copy with a new one, so
+// that the page quotes the ID that is logged and reported.
+func (p *proxy) withRequestID(r *http.Request) (*http.Request, string) {
+	if id := p.pages.RequestID(r); id != "" {
+		return r, id
 	}
-	// An ID is a reference, not a secret: math/rand/v2's generator
-	// (ChaCha8, seeded by the runtime) spares a system call per failure.
-	var b [12]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
-	if r.Header == nil {
-		r.Header = make(http.Header)
-	}
-	r.Header[requestIDHeader] = []string{hex.EncodeToString(b[:])}
+	id := errorpage.NewRequestID()
+	return p.pages.WithRequestID(r, id), id
 }
 
 // appendProxyStatus appends to h the Proxy-Status members of e's chain,
@@ -404,7 +396,7 @@ func redactProxyStatusField(h http.Header) {
 // serveIntercepted replaces an upstream response whose status is not a
 // gateway failure but is intercepted.
 func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, ie *interceptedError) {
-	ensureRequestID(r)
+	r, id := p.withRequestID(r)
 	e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: ie.status, Attempts: ie.attempts, Err: errInterceptedStatus}
 	e.SetRequestSent(true)
 	if r.URL != nil {
@@ -413,7 +405,7 @@ func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, ie *int
 	if p.onError != nil {
 		p.onError(r, e)
 	}
-	logFailure(p.logger, r, e, ie.elapsed)
+	logFailureID(p.logger, r, id, e, ie.elapsed)
 	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: ie.status})
 	if ie.status >= 500 {
 		// The page blames the service, whose status it keeps.

@@ -1330,3 +1330,73 @@ func TestReverseProxyReplacesXForwardedFor(t *testing.T) {
 		t.Errorf("response Via %q, want none", v)
 	}
 }
+
+// TestReverseProxyRequestIDFollowsPages checks that the ID a proxy's page
+// quotes is the one logged and the one the OnError hook's request carries,
+// whatever header the Pages read and whether the client's ID is valid.
+func TestReverseProxyRequestIDFollowsPages(t *testing.T) {
+	refused := faultserver.Refused(t)
+	for _, tt := range []struct {
+		name   string
+		header string // errorpage.Config.RequestIDHeader
+		sent   string // the client's value of that header
+		keep   bool   // whether the client's value is the ID
+	}{
+		{"default header, none sent", "", "", false},
+		{"default header, valid ID kept", "", "abc-123", true},
+		{"default header, invalid ID replaced", "", "has space", false},
+		{"custom header, valid ID kept", "X-Correlation-ID", "corr.42", true},
+		{"custom header, none sent", "X-Correlation-ID", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pages, err := errorpage.New(errorpage.Config{RequestIDHeader: tt.header})
+			if err != nil {
+				t.Fatal(err)
+			}
+			header := tt.header
+			if header == "" {
+				header = "X-Request-ID"
+			}
+			var log capturedLog
+			var hooked string
+			gw := gateway(t, refused.URL, Options{
+				Pages:  pages,
+				Logger: log.logger(),
+				OnError: func(r *http.Request, e *gatewayerr.Error) {
+					hooked = r.Header.Get(header)
+				},
+			})
+			req := newRequest(t, http.MethodGet, gw.URL+"/", nil)
+			req.Header.Set("Accept", "text/plain")
+			if tt.sent != "" {
+				req.Header.Set(header, tt.sent)
+			}
+			c := &http.Client{Transport: &http.Transport{Proxy: nil}}
+			defer c.CloseIdleConnections()
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+
+			records := log.records(t, "gatehouse: upstream failure")
+			if len(records) != 1 {
+				t.Fatalf("%d failure records, want 1", len(records))
+			}
+			id, _ := records[0]["request_id"].(string)
+			if !errorpage.ValidRequestID(id) {
+				t.Fatalf("logged request_id %q is not a valid ID", id)
+			}
+			if tt.keep && id != tt.sent {
+				t.Errorf("logged request_id %q, want the client's %q", id, tt.sent)
+			}
+			if !strings.Contains(string(body), "Request ID: "+id) {
+				t.Errorf("the page does not quote the logged ID %q:\n%s", id, body)
+			}
+			if hooked != id {
+				t.Errorf("OnError's request carries %q in %s, want %q", hooked, header, id)
+			}
+		})
+	}
+}

@@ -490,6 +490,12 @@ func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phas
 // point at the gateway's configuration, debug for a client's cancellation,
 // warn for the others. A nil logger logs nothing.
 func logFailure(logger *slog.Logger, req *http.Request, e *gatewayerr.Error, d time.Duration) {
+	logFailureID(logger, req, req.Header.Get("X-Request-Id"), e, d)
+}
+
+// logFailureID is logFailure with the request ID given: the one the page
+// quotes, read from the header its Pages are configured with.
+func logFailureID(logger *slog.Logger, req *http.Request, id string, e *gatewayerr.Error, d time.Duration) {
 	if logger == nil {
 		return
 	}
@@ -520,7 +526,7 @@ func logFailure(logger *slog.Logger, req *http.Request, e *gatewayerr.Error, d t
 	if e.ReceivedStatus != 0 {
 		attrs = append(attrs, slog.Int("received_status", e.ReceivedStatus))
 	}
-	if id := req.Header.Get("X-Request-Id"); id != "" {
+	if id != "" {
 		attrs = append(attrs, slog.String("request_id", id))
 	}
 	attrs = append(attrs, slog.String("error", e.Error()))

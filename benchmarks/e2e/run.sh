@@ -182,7 +182,7 @@ for name in "${names[@]}"; do
 	done
 done
 
-declare -A rps status
+declare -A rps p99 status
 accept='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
 for name in "${names[@]}"; do
 	status[$name]=-
@@ -190,9 +190,10 @@ for name in "${names[@]}"; do
 		status[$name]=$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: $accept" "${url[$name]}" || echo "?")
 	fi
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "Accept: $accept" "${url[$name]}" >/dev/null # warm-up
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Accept: $accept" "${url[$name]}")
+	out=$(wrk --latency -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Accept: $accept" "${url[$name]}")
 	rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-	printf '%-18s %s  %10s req/s\n' "$name" "${status[$name]}" "${rps[$name]}" >&2
+	p99[$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+	printf '%-18s %s  %10s req/s  p99 %s\n' "$name" "${status[$name]}" "${rps[$name]}" "${p99[$name]}" >&2
 done
 
 ratio() { # a, b: a/b when both were measured
@@ -205,9 +206,9 @@ ratio() { # a, b: a/b when both were measured
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback, $(nproc) cores shared by client and servers"
-printf '%-18s %6s %12s\n' server status req/s
+printf '%-18s %6s %12s %10s\n' server status req/s p99
 for name in "${names[@]}"; do
-	printf '%-18s %6s %12s\n' "$name" "${status[$name]}" "${rps[$name]:-n/a}"
+	printf '%-18s %6s %12s %10s\n' "$name" "${status[$name]}" "${rps[$name]:-n/a}" "${p99[$name]:-n/a}"
 done
 echo
 echo "ratios (higher is better for gatehouse):"

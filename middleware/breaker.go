@@ -60,33 +60,13 @@ func (p *BreakerPolicy) consecutive() int {
 	return p.ConsecutiveFailures
 }
 
-func (p *BreakerPolicy) minRequests() int {
-	if p.MinRequests <= 0 {
-		return 20
-	}
-	return p.MinRequests
-}
+func (p *BreakerPolicy) minRequests() int { return positiveOr(p.MinRequests, 20) }
 
-func (p *BreakerPolicy) window() time.Duration {
-	if p.Window <= 0 {
-		return 10 * time.Second
-	}
-	return p.Window
-}
+func (p *BreakerPolicy) window() time.Duration { return positiveOr(p.Window, 10*time.Second) }
 
-func (p *BreakerPolicy) openFor() time.Duration {
-	if p.OpenFor <= 0 {
-		return 5 * time.Second
-	}
-	return p.OpenFor
-}
+func (p *BreakerPolicy) openFor() time.Duration { return positiveOr(p.OpenFor, 5*time.Second) }
 
-func (p *BreakerPolicy) probes() int {
-	if p.Probes <= 0 {
-		return 1
-	}
-	return p.Probes
-}
+func (p *BreakerPolicy) probes() int { return positiveOr(p.Probes, 1) }
 
 // BreakerState is the state of one upstream's circuit breaker. The zero
 // BreakerState is [BreakerClosed].

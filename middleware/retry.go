@@ -81,39 +81,16 @@ type RetryPolicy struct {
 	BudgetWindow time.Duration
 }
 
-func (p *RetryPolicy) attempts() int {
-	if p.Attempts <= 0 {
-		return 3
-	}
-	return p.Attempts
-}
+func (p *RetryPolicy) attempts() int { return positiveOr(p.Attempts, 3) }
 
-func (p *RetryPolicy) maxElapsed() time.Duration {
-	if p.MaxElapsed <= 0 {
-		return 10 * time.Second
-	}
-	return p.MaxElapsed
-}
+func (p *RetryPolicy) maxElapsed() time.Duration { return positiveOr(p.MaxElapsed, 10*time.Second) }
 
-func (p *RetryPolicy) baseDelay() time.Duration {
-	if p.BaseDelay <= 0 {
-		return 50 * time.Millisecond
-	}
-	return p.BaseDelay
-}
+func (p *RetryPolicy) baseDelay() time.Duration { return positiveOr(p.BaseDelay, 50*time.Millisecond) }
 
-func (p *RetryPolicy) maxDelay() time.Duration {
-	if p.MaxDelay <= 0 {
-		return time.Second
-	}
-	return p.MaxDelay
-}
+func (p *RetryPolicy) maxDelay() time.Duration { return positiveOr(p.MaxDelay, time.Second) }
 
 func (p *RetryPolicy) maxRetryAfter() time.Duration {
-	if p.MaxRetryAfter <= 0 {
-		return 5 * time.Second
-	}
-	return p.MaxRetryAfter
+	return positiveOr(p.MaxRetryAfter, 5*time.Second)
 }
 
 func (p *RetryPolicy) retryStatus(code int) bool {
@@ -130,19 +107,9 @@ func (p *RetryPolicy) budgetRatio() float64 {
 	return p.BudgetRatio
 }
 
-func (p *RetryPolicy) budgetMin() int {
-	if p.BudgetMin <= 0 {
-		return 10
-	}
-	return p.BudgetMin
-}
+func (p *RetryPolicy) budgetMin() int { return positiveOr(p.BudgetMin, 10) }
 
-func (p *RetryPolicy) budgetWindow() time.Duration {
-	if p.BudgetWindow <= 0 {
-		return 10 * time.Second
-	}
-	return p.BudgetWindow
-}
+func (p *RetryPolicy) budgetWindow() time.Duration { return positiveOr(p.BudgetWindow, 10*time.Second) }
 
 // backoff returns the wait before retry n (1 for the first retry): full
 // jitter over an exponential cap.
@@ -250,4 +217,13 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, true
+}
+
+// positiveOr returns v, or def when v is zero or negative: the default
+// behind a policy field whose zero value means "the default".
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

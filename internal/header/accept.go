@@ -36,7 +36,7 @@ func ParseAccept(dst []MediaRange, s string) []MediaRange {
 	n := 0
 	for s != "" && n < MaxEntries {
 		var elem string
-		elem, s = nextElement(s)
+		elem, s = cutUnquoted(s, ',')
 		mr, ok := parseMediaRange(elem)
 		if !ok {
 			continue
@@ -47,9 +47,10 @@ func ParseAccept(dst []MediaRange, s string) []MediaRange {
 	return dst
 }
 
-// nextElement returns the first comma-separated element of s, respecting
-// quoted strings, and the remainder after the comma.
-func nextElement(s string) (elem, rest string) {
+// cutUnquoted returns the part of s before the first sep that is outside a
+// quoted string (where a backslash escapes the next byte), and the remainder
+// after it; s and "" when there is none.
+func cutUnquoted(s string, sep byte) (before, after string) {
 	inQuote := false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -57,7 +58,7 @@ func nextElement(s string) (elem, rest string) {
 			i++
 		case c == '"':
 			inQuote = !inQuote
-		case c == ',' && !inQuote:
+		case c == sep && !inQuote:
 			return s[:i], s[i+1:]
 		}
 	}
@@ -80,7 +81,7 @@ func parseMediaRange(elem string) (MediaRange, bool) {
 	var extra []byte // rarely used: only for ranges with parameters
 	for params != "" {
 		var p string
-		p, params = nextParam(params)
+		p, params = cutUnquoted(params, ';')
 		p = trimOWS(p)
 		if p == "" {
 			continue
@@ -118,23 +119,6 @@ func parseMediaRange(elem string) (MediaRange, bool) {
 		mr.Params = string(extra)
 	}
 	return mr, true
-}
-
-// nextParam returns the first semicolon-separated parameter of s, respecting
-// quoted strings, and the remainder.
-func nextParam(s string) (param, rest string) {
-	inQuote := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case inQuote && c == '\\':
-			i++
-		case c == '"':
-			inQuote = !inQuote
-		case c == ';' && !inQuote:
-			return s[:i], s[i+1:]
-		}
-	}
-	return s, ""
 }
 
 // parseQ parses a qvalue (RFC 9110, Section 12.4.2) into thousandths.

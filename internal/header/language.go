@@ -32,7 +32,7 @@ func ParseAcceptLanguage(dst []LanguageRange, s string) []LanguageRange {
 	start, n := len(dst), 0
 	for s != "" && n < MaxEntries {
 		var elem string
-		elem, s = nextElement(s)
+		elem, s = cutUnquoted(s, ',')
 		lr, ok := parseLanguageRange(elem)
 		if !ok {
 			continue

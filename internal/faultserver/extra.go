@@ -69,13 +69,5 @@ func CloseOnReuse(t testing.TB) *Server {
 // requested` (it answers 502 by default).
 func BadUpgrade(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if !s.readRequest(bufio.NewReader(c)) {
-			return
-		}
-		c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: not-websocket\r\n\r\n"))
-		stall(c)
-	})
-	return s
+	return answer(t, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: not-websocket\r\n\r\n", stall)
 }

@@ -1,7 +1,6 @@
 package faultserver
 
 import (
-	"bufio"
 	"net"
 	"strconv"
 	"strings"
@@ -46,11 +45,7 @@ func AcceptClose(t testing.TB) *Server {
 // does not retry it, as it would on a reused one for an idempotent request).
 func CloseBeforeHeaders(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		s.readRequest(bufio.NewReader(c))
-	})
-	return s
+	return answer(t, "", nil)
 }
 
 // ResetBeforeHeaders reads each request in full, then resets the TCP
@@ -60,13 +55,7 @@ func CloseBeforeHeaders(t testing.TB) *Server {
 // syscall.ECONNRESET.
 func ResetBeforeHeaders(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			reset(c)
-		}
-	})
-	return s
+	return answer(t, "", reset)
 }
 
 // ResetDuringHeaders reads each request, writes a status line and part of a
@@ -79,14 +68,7 @@ func ResetBeforeHeaders(t testing.TB) *Server {
 // *net.OpError (Op "read") wrapping syscall.ECONNRESET.
 func ResetDuringHeaders(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/pl"))
-			reset(c)
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/pl", reset)
 }
 
 // ResetDuringBody reads each request, writes complete headers with
@@ -97,14 +79,7 @@ func ResetDuringHeaders(t testing.TB) *Server {
 // syscall.ECONNRESET.
 func ResetDuringBody(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 100)))
-			reset(c)
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+strings.Repeat("x", 100), reset)
 }
 
 // StallHeaders reads each request and never answers, until Close.
@@ -115,13 +90,7 @@ func ResetDuringBody(t testing.TB) *Server {
 // ("net/http: timeout awaiting response headers").
 func StallHeaders(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			stall(c)
-		}
-	})
-	return s
+	return answer(t, "", stall)
 }
 
 // StallAfterStatusLine reads each request, writes "HTTP/1.1 200 OK\r\n" and
@@ -133,14 +102,7 @@ func StallHeaders(t testing.TB) *Server {
 // section that started but did not end.
 func StallAfterStatusLine(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\n"))
-			stall(c)
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\n", stall)
 }
 
 // StallBody reads each request, writes headers with Content-Length: 1000
@@ -152,14 +114,7 @@ func StallAfterStatusLine(t testing.TB) *Server {
 // body read timeout of its own.
 func StallBody(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 100)))
-			stall(c)
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+strings.Repeat("x", 100), stall)
 }
 
 // StallRead accepts each connection and never reads from it, until Close, so
@@ -186,13 +141,7 @@ func StallRead(t testing.TB) *Server {
 // errors.As target matches it.
 func GarbageStatus(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
-		}
-	})
-	return s
+	return answer(t, "SSH-2.0-OpenSSH_9.6\r\n", nil)
 }
 
 // OversizedHeaders reads each request and answers with a header section
@@ -204,14 +153,7 @@ func GarbageStatus(t testing.TB) *Server {
 // where N is the limit; Go does not say which field was too large.
 func OversizedHeaders(t testing.TB, n int) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nX-Filler: " + strings.Repeat("a", n) + "\r\nContent-Length: 0\r\n\r\n"))
-			stall(c)
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nX-Filler: "+strings.Repeat("a", n)+"\r\nContent-Length: 0\r\n\r\n", stall)
 }
 
 // ShortBody reads each request, writes headers with Content-Length: 1000
@@ -221,13 +163,7 @@ func OversizedHeaders(t testing.TB, n int) *Server {
 // 100 bytes, then io.ErrUnexpectedEOF.
 func ShortBody(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 100)))
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+strings.Repeat("x", 100), nil)
 }
 
 // BrokenChunking reads each request and answers with a chunked body whose
@@ -238,13 +174,7 @@ func ShortBody(t testing.TB) *Server {
 // in chunk length".
 func BrokenChunking(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"))
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", nil)
 }
 
 // BrokenGzip reads each request and answers with Content-Encoding: gzip and
@@ -260,15 +190,8 @@ func BrokenChunking(t testing.TB) *Server {
 func BrokenGzip(t testing.TB) *Server {
 	t.Helper()
 	const body = "this body claims to be gzip but is plain text"
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: " +
-				strconv.Itoa(len(body)) + "\r\n\r\n" + body))
-			stall(c)
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: "+
+		strconv.Itoa(len(body))+"\r\n\r\n"+body, stall)
 }
 
 // BadContentLength reads each request and answers with two conflicting
@@ -279,12 +202,5 @@ func BrokenGzip(t testing.TB) *Server {
 // got ["5" "7"]`.
 func BadContentLength(t testing.TB) *Server {
 	t.Helper()
-	s := newServer(t, "http")
-	s.serveConns(func(c net.Conn) {
-		if s.readRequest(bufio.NewReader(c)) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello"))
-			stall(c)
-		}
-	})
-	return s
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello", stall)
 }

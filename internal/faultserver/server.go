@@ -257,6 +257,27 @@ func (s *Server) readRequest(br *bufio.Reader) bool {
 	return true
 }
 
+// answer starts a server that reads each HTTP/1 request in full, writes raw
+// (if not empty) to the connection, then calls then (if not nil), and closes
+// the connection cleanly when then returns: stall keeps it open until the
+// client or Close ends it, reset ends it with a TCP RST.
+func answer(t testing.TB, raw string, then func(c net.Conn)) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		if !s.readRequest(bufio.NewReader(c)) {
+			return
+		}
+		if raw != "" {
+			c.Write([]byte(raw))
+		}
+		if then != nil {
+			then(c)
+		}
+	})
+	return s
+}
+
 // stall blocks until the peer closes c or the server closes, reading and
 // discarding whatever the peer sends.
 func stall(c net.Conn) {

@@ -115,12 +115,15 @@ func okHandler() http.Handler {
 	})
 }
 
-// newTLSServer starts a net/http server over TLS with cert, answering 200
-// "ok", with RootCAs set to roots. cfg, if not nil, is the base TLS config.
-func newTLSServer(t testing.TB, scheme string, cert tls.Certificate, roots *x509.CertPool, cfg *tls.Config) *Server {
+// newTLSServer starts a net/http server over TLS, answering 200 "ok", with a
+// certificate described by leaf and signed by a new CA that RootCAs holds
+// (or by itself, as leaf says). cfg, if not nil, is the base TLS config.
+func newTLSServer(t testing.TB, scheme string, leaf leafSpec, cfg *tls.Config) *Server {
 	t.Helper()
+	ca := newAuthority(t, "faultserver CA")
+	cert := ca.issue(t, leaf)
 	s := newServer(t, scheme)
-	s.RootCAs = roots
+	s.RootCAs = ca.pool
 	if cfg == nil {
 		cfg = &tls.Config{}
 	}
@@ -137,8 +140,7 @@ func newTLSServer(t testing.TB, scheme string, cert tls.Certificate, roots *x509
 // A transport from [Server.Transport] gets the response and no error.
 func TLS(t testing.TB) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
-	return newTLSServer(t, "https", ca.issue(t, leafSpec{ips: loopbackIP}), ca.pool, nil)
+	return newTLSServer(t, "https", leafSpec{ips: loopbackIP}, nil)
 }
 
 // TLSSelfSigned returns an HTTPS server whose certificate, for 127.0.0.1,
@@ -150,9 +152,7 @@ func TLS(t testing.TB) *Server {
 // whose Err is an x509.UnknownAuthorityError.
 func TLSSelfSigned(t testing.TB) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
-	cert := ca.issue(t, leafSpec{ips: loopbackIP, selfSigned: true})
-	return newTLSServer(t, "https", cert, ca.pool, nil)
+	return newTLSServer(t, "https", leafSpec{ips: loopbackIP, selfSigned: true}, nil)
 }
 
 // TLSExpired returns an HTTPS server whose certificate, for 127.0.0.1 and
@@ -162,10 +162,8 @@ func TLSSelfSigned(t testing.TB) *Server {
 // whose Err is an x509.CertificateInvalidError with Reason x509.Expired.
 func TLSExpired(t testing.TB) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
 	now := time.Now()
-	cert := ca.issue(t, leafSpec{ips: loopbackIP, notBefore: now.Add(-48 * time.Hour), notAfter: now.Add(-24 * time.Hour)})
-	return newTLSServer(t, "https", cert, ca.pool, nil)
+	return newTLSServer(t, "https", leafSpec{ips: loopbackIP, notBefore: now.Add(-48 * time.Hour), notAfter: now.Add(-24 * time.Hour)}, nil)
 }
 
 // TLSWrongHost returns an HTTPS server whose certificate is signed by the
@@ -175,9 +173,7 @@ func TLSExpired(t testing.TB) *Server {
 // whose Err is an x509.HostnameError.
 func TLSWrongHost(t testing.TB) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
-	cert := ca.issue(t, leafSpec{dnsNames: []string{"wrong-host.test"}})
-	return newTLSServer(t, "https", cert, ca.pool, nil)
+	return newTLSServer(t, "https", leafSpec{dnsNames: []string{"wrong-host.test"}}, nil)
 }
 
 // TLSToPlain returns a plain HTTP server with an https:// URL, as when a
@@ -204,8 +200,7 @@ func TLSToPlain(t testing.TB) *Server {
 // alert that the client reads as a malformed HTTP response.
 func PlainToTLS(t testing.TB) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
-	return newTLSServer(t, "http", ca.issue(t, leafSpec{ips: loopbackIP}), ca.pool, nil)
+	return newTLSServer(t, "http", leafSpec{ips: loopbackIP}, nil)
 }
 
 // TLSClientCertRequired returns an HTTPS server, trusted through RootCAs,
@@ -224,9 +219,7 @@ func PlainToTLS(t testing.TB) *Server {
 // "tls: handshake failure".
 func TLSClientCertRequired(t testing.TB) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
-	cert := ca.issue(t, leafSpec{ips: loopbackIP})
-	return newTLSServer(t, "https", cert, ca.pool, &tls.Config{ClientAuth: tls.RequireAnyClientCert})
+	return newTLSServer(t, "https", leafSpec{ips: loopbackIP}, &tls.Config{ClientAuth: tls.RequireAnyClientCert})
 }
 
 // TLSHandshakeStall returns a server with an https:// URL that accepts each

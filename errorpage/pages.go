@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
@@ -34,6 +35,10 @@ type Pages struct {
 	problemBase string
 
 	bufs sync.Pool // *bytes.Buffer
+
+	// length is the Content-Length header value of the page served last,
+	// shared by every response of that length (see contentLength).
+	length atomic.Pointer[contentLength]
 
 	mu    sync.RWMutex
 	cache map[pageKey]*segments // rendered pages, by what they depend on
@@ -240,7 +245,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	p.render(buf, &j)
 
 	h["Content-Type"] = hdrType[j.format]
-	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
+	h["Content-Length"] = p.contentLength(buf.Len())
 	h["Content-Language"] = p.locales[j.loc].contentLanguage
 	h["Cache-Control"] = hdrNoStore
 	h["Vary"] = vary(h["Vary"])
@@ -260,6 +265,27 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	if r.Method != http.MethodHead {
 		w.Write(buf.Bytes()) //nolint:errcheck // the client may be gone; nothing to do
 	}
+}
+
+// A contentLength is a Content-Length header value and the length it states.
+type contentLength struct {
+	n int
+	v []string
+}
+
+// contentLength returns the Content-Length header value for a page of n
+// bytes. The pages of one kind and format all have the same length (the
+// request ID and the time shown have fixed widths), so the value of the
+// last length served is kept and shared by the responses of that length,
+// which saves two allocations each; like the other owned header values, it
+// must never be modified in place.
+func (p *Pages) contentLength(n int) []string {
+	if c := p.length.Load(); c != nil && c.n == n {
+		return c.v
+	}
+	c := &contentLength{n: n, v: []string{strconv.Itoa(n)}}
+	p.length.Store(c)
+	return c.v
 }
 
 // vary returns the page's Vary field, given the lines of the one already

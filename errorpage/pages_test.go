@@ -563,3 +563,23 @@ func TestPageSize(t *testing.T) {
 		}
 	}
 }
+
+// TestServeContentLengthAlternating serves pages of different lengths in
+// turn, so that the Content-Length value kept for the last length is
+// replaced and reused: each response must state its own body's length.
+func TestServeContentLengthAlternating(t *testing.T) {
+	p := Default()
+	reqs := []*http.Request{
+		request(http.MethodGet, "/", "Accept", "text/html"),
+		request(http.MethodGet, "/", "Accept", "text/plain"),
+		request(http.MethodGet, "/", "Accept", "application/problem+json"),
+	}
+	for i := range 9 {
+		r := reqs[i%len(reqs)]
+		rec := httptest.NewRecorder()
+		p.ServeStatus(rec, r, http.StatusBadGateway)
+		if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+			t.Fatalf("response %d (Accept %s): Content-Length %s, want %s", i, r.Header.Get("Accept"), got, want)
+		}
+	}
+}

@@ -82,12 +82,38 @@ func (p *Pages) WithRequestID(r *http.Request, id string) *http.Request {
 	}
 	r2 := new(http.Request)
 	*r2 = *r
-	r2.Header = r.Header.Clone()
-	if r2.Header == nil {
-		r2.Header = make(http.Header, 1)
-	}
-	r2.Header[p.ridHeader] = []string{id}
+	r2.Header = cloneHeaderWith(r.Header, p.ridHeader, id)
 	return r2
+}
+
+// cloneHeaderWith returns a copy of h, as [http.Header.Clone] makes it, in
+// which the field key (canonical) holds the single value id. The map is
+// sized for the new field and all the values, id included, share one
+// backing array, each slice capped at its own length, so that the copy
+// costs two allocations whatever h holds.
+func cloneHeaderWith(h http.Header, key, id string) http.Header {
+	nv := 1
+	for _, vv := range h {
+		nv += len(vv)
+	}
+	sv := make([]string, nv)
+	h2 := make(http.Header, len(h)+1)
+	for k, vv := range h {
+		if k == key {
+			continue
+		}
+		if vv == nil {
+			// Preserve nil values, as Header.Clone does.
+			h2[k] = nil
+			continue
+		}
+		n := copy(sv, vv)
+		h2[k] = sv[:n:n]
+		sv = sv[n:]
+	}
+	sv[0] = id
+	h2[key] = sv[:1:1]
+	return h2
 }
 
 // requestID returns v if it is a valid request ID, or a new random one.

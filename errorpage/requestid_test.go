@@ -164,3 +164,40 @@ func TestServeMergesVary(t *testing.T) {
 		})
 	}
 }
+
+// TestWithRequestIDCopiesHeader checks that the copy holds every field of
+// the original, nil values included, with the ID replacing any earlier
+// value, and that neither header can change the other through a shared
+// slice.
+func TestWithRequestIDCopiesHeader(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header = http.Header{
+		"Accept":       {"text/html", "*/*"},
+		"Cookie":       {"a=1"},
+		"X-Nil":        nil,
+		"X-Request-Id": {"bad id", "second"},
+	}
+	orig := r.Header.Clone()
+	r2 := Default().WithRequestID(r, "req-3")
+	want := http.Header{
+		"Accept":       {"text/html", "*/*"},
+		"Cookie":       {"a=1"},
+		"X-Nil":        nil,
+		"X-Request-Id": {"req-3"},
+	}
+	if diff := cmp.Diff(want, r2.Header); diff != "" {
+		t.Errorf("copy's header (-want +got):\n%s", diff)
+	}
+	if v, ok := r2.Header["X-Nil"]; !ok || v != nil {
+		t.Errorf("copy's X-Nil = %#v, %v; want a nil value, present", v, ok)
+	}
+	r2.Header.Add("Accept", "text/plain")
+	r2.Header.Add("Cookie", "b=2")
+	r2.Header["Accept"][0] = "changed"
+	if diff := cmp.Diff(orig, r.Header); diff != "" {
+		t.Errorf("original header changed through the copy (-want +got):\n%s", diff)
+	}
+	if got := r2.Header.Values("Cookie"); !cmp.Equal(got, []string{"a=1", "b=2"}) {
+		t.Errorf("copy's Cookie after Add = %q, want [a=1 b=2]: an append overwrote a neighbour", got)
+	}
+}

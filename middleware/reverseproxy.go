@@ -40,7 +40,11 @@ type proxy struct {
 	name      string
 	pseudonym string      // the Via received-by naming this proxy alone
 	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
-	members   []string    // by kind: the Proxy-Status member "name;error=kind"
+	// members holds, by kind, the Proxy-Status field of a response with
+	// only the proxy's own member, "name;error=kind", as a header value
+	// shared by every response: it must never be modified in place
+	// (net/http does not; appending to it copies it, its capacity being 1).
+	members   [][]string
 	details   func(*http.Request) bool
 	trailer   bool
 	intercept respwriter.Statuses
@@ -70,10 +74,11 @@ func newProxy(opts *Options) *proxy {
 		replace:   opts.Replace,
 	}
 	kinds := gatewayerr.Kinds()
-	p.members = make([]string, len(kinds))
+	p.members = make([][]string, len(kinds))
 	for _, k := range kinds {
 		if k.Registered() {
-			p.members[k] = gatewayerr.ProxyStatus{Proxy: name, Kind: k, Error: k.String()}.String()
+			m := gatewayerr.ProxyStatus{Proxy: name, Kind: k, Error: k.String()}.String()
+			p.members[k] = []string{m}
 		}
 	}
 	p.pseudonym = pseudonym
@@ -293,7 +298,7 @@ func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bo
 		ps.Error == ps.Kind.String() && ps.ReceivedStatus == 0 && ps.NextHop == "" &&
 		ps.NextProtocol == "" && ps.Details == "" && len(ps.Params) == 0 {
 		// The common case, formatted once in newProxy.
-		h["Proxy-Status"] = []string{p.members[ps.Kind]}
+		h["Proxy-Status"] = p.members[ps.Kind]
 		return
 	}
 	gatewayerr.AppendProxyStatus(h, ps)

@@ -37,10 +37,16 @@ func FuzzServe(f *testing.F) {
 		rec := httptest.NewRecorder()
 		wantStatus := status
 		if kind%3 == 0 {
+			p.ServeStatus(rec, r, status)
+			if status == gatewayerr.StatusClientClosedRequest {
+				if rec.Body.Len() != 0 || len(rec.Header()) != 0 || rec.Code != http.StatusOK {
+					t.Fatal("wrote a page for a closed client")
+				}
+				return
+			}
 			if status < 400 || status > 599 {
 				wantStatus = 500
 			}
-			p.ServeStatus(rec, r, status)
 		} else {
 			ge := &gatewayerr.Error{Kind: gatewayerr.Kind(kind), Err: errors.New(cause), Upstream: cause, ReceivedStatus: status,
 				Chain: []gatewayerr.ProxyStatus{{Proxy: proxy, Error: cause, Kind: gatewayerr.Kind(kind / 2)}}}

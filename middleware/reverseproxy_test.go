@@ -612,18 +612,7 @@ func mustParse(t *testing.T, s string) *url.URL {
 
 func TestReverseProxyStreaming(t *testing.T) {
 	next := make(chan struct{})
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		fmt.Fprint(w, "data: one\n\n")
-		w.(http.Flusher).Flush()
-		select {
-		case <-next:
-		case <-r.Context().Done():
-			return
-		}
-		fmt.Fprint(w, "data: two\n\n")
-	}))
-	defer up.Close()
+	up := twoEventStream(t, next)
 	gw := gateway(t, up.URL, Options{ProxyStatusTrailer: true})
 	resp, err := client(t).Do(newRequest(t, http.MethodGet, gw.URL, nil))
 	if err != nil {

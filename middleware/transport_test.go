@@ -854,15 +854,11 @@ func TestTransportResponseBodyReadTimeoutPerRead(t *testing.T) {
 	}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
-// TestTransportResponseBodyReadTimeoutStream checks that a Server-Sent
-// Events stream that is merely quiet is cut only when the timeout is set,
-// and runs as long as it takes when it is zero.
-func TestTransportResponseBodyReadTimeoutStream(t *testing.T) {
-	release := make(chan struct{})
+// twoEventStream starts a loopback Server-Sent Events upstream that sends
+// "data: one", flushes, and sends "data: two" only once release is closed
+// (or gives up when the client goes away). It is closed at the test's end.
+func twoEventStream(t *testing.T, release <-chan struct{}) *httptest.Server {
+	t.Helper()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: one\n\n")
@@ -874,7 +870,20 @@ func TestTransportResponseBodyReadTimeoutStream(t *testing.T) {
 		}
 		fmt.Fprint(w, "data: two\n\n")
 	}))
-	defer up.Close()
+	t.Cleanup(up.Close)
+	return up
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestTransportResponseBodyReadTimeoutStream checks that a Server-Sent
+// Events stream that is merely quiet is cut only when the timeout is set,
+// and runs as long as it takes when it is zero.
+func TestTransportResponseBodyReadTimeoutStream(t *testing.T) {
+	release := make(chan struct{})
+	up := twoEventStream(t, release)
 	open := func(timeout time.Duration) (*http.Response, *bufio.Reader) {
 		t.Helper()
 		c := &http.Client{Transport: &Transport{Base: &http.Transport{Proxy: nil}, ResponseBodyReadTimeout: timeout}}

@@ -61,8 +61,9 @@ type Config struct {
 	// any other. If empty, type is "about:blank".
 	ProblemTypeBase string
 
-	// RequestIDHeader is the request header carrying a request ID to quote
-	// on the page, such as "X-Correlation-ID". It must be a valid header
+	// RequestIDHeader is the header field carrying the request ID a page
+	// quotes, such as "X-Correlation-ID": read from the request, and set on
+	// the page's response (see [Pages.SetRequestID]). It must be a valid header
 	// field name (RFC 9110 token characters: no spaces, colons or control
 	// characters); [New] rejects any other. A value is used only if it is 1
 	// to 128 characters of letters, digits and "-._:" (see

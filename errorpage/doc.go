@@ -23,13 +23,13 @@
 //
 // # Request IDs
 //
-// The ID a page quotes is the one [Pages.RequestID] returns for the
-// request: its Config.RequestIDHeader ("X-Request-ID" by default) when
-// [ValidRequestID] accepts it (1 to 128 ASCII letters, digits and "-._:"),
-// else a random one. A middleware that logs a failure logs the same ID: it
-// calls [Pages.RequestID], and when that is "" gives the request one of its
-// own ([NewRequestID], or one it already has) with [Pages.WithRequestID]
-// before serving the page.
+// The ID a page quotes is set on its response, in the header field named
+// by Config.RequestIDHeader ("X-Request-ID" by default): the ID that field
+// of the response holds already when valid, else the request's own in that
+// field when valid ([ValidRequestID] accepts 1 to 128 ASCII letters, digits
+// and "-._:"), else a random one. A middleware that logs a failure calls
+// [Pages.SetRequestID] before serving the page, and logs the ID it returns:
+// the one the page quotes.
 //
 // What the gateway found and what the upstream said are told apart: an
 // upstream's own 503 (ReceivedStatus 503) says the service reports itself
@@ -153,9 +153,9 @@
 // nosniff and, on HTML, a Content-Security-Policy that forbids scripts and
 // external loads; it adds Accept and Accept-Language to the Vary field
 // already set, keeping its tokens ("Vary: Accept, Accept-Language" when
-// there is none); it sets Retry-After when the error knows it and
-// X-Request-ID when absent, and keeps every other header already set. HEAD gets no body. Everything reflected is escaped
-// for its format, and no header value carries CR or LF from input.
+// there is none); it sets Retry-After when the error knows it and its
+// request ID (see above), and keeps every other header already set. HEAD
+// gets no body. Everything reflected is escaped for its format, and no header value carries CR or LF from input.
 //
 // # Galleries and tests
 //

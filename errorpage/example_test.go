@@ -155,28 +155,30 @@ func ExampleNegotiate() {
 }
 
 // A middleware that logs a failure logs the request ID its page quotes: the
-// request's own when valid, else one it gives the request.
-func ExamplePages_RequestID() {
+// request's own when valid, else a random one, which SetRequestID sets on
+// the response for the page to quote.
+func ExamplePages_SetRequestID() {
 	pages := errorpage.Default()
 	serve := func(w http.ResponseWriter, r *http.Request, err error) {
-		id := pages.RequestID(r)
-		if id == "" {
-			id = "gw-1" // or errorpage.NewRequestID()
-			r = pages.WithRequestID(r, id)
+		id := pages.SetRequestID(w, r)
+		if id == pages.RequestID(r) {
+			fmt.Println("log: request_id =", id)
+		} else {
+			fmt.Println("log: request_id = (a new random ID)")
 		}
-		fmt.Println("log: request_id =", id)
 		pages.ServeError(w, r, err)
+		if quoted := w.Header().Get("X-Request-Id"); quoted == id {
+			fmt.Println("page: X-Request-Id = the logged ID")
+		}
 	}
 	for _, rid := range []string{"req-42", "not a valid ID"} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("X-Request-ID", rid)
-		rec := httptest.NewRecorder()
-		serve(rec, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
-		fmt.Println("page: X-Request-Id =", rec.Header().Get("X-Request-Id"))
+		serve(httptest.NewRecorder(), r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
 	}
 	// Output:
 	// log: request_id = req-42
-	// page: X-Request-Id = req-42
-	// log: request_id = gw-1
-	// page: X-Request-Id = gw-1
+	// page: X-Request-Id = the logged ID
+	// log: request_id = (a new random ID)
+	// page: X-Request-Id = the logged ID
 }

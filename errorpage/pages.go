@@ -125,10 +125,11 @@ func Default() *Pages { return defaultPages() }
 // removed. The Vary field is merged: its tokens, from all its lines, are
 // kept, each once, and Accept and Accept-Language added unless listed (field
 // names are case-insensitive), in one line; a "*" stays "*". Retry-After is
-// set from the error's RetryAfter when known and not already set;
-// X-Request-ID is set to the page's request ID ([Pages.RequestID], or a
-// random one) when not already set. A HEAD request gets the headers and no
-// body.
+// set from the error's RetryAfter when known and not already set. The
+// request ID the page quotes is set in the field named by
+// Config.RequestIDHeader (see [Pages.SetRequestID]: the response's own ID
+// when valid, else the request's, else a random one). A HEAD request gets
+// the headers and no body.
 //
 // For a nil err, ServeError serves a 500 page. For an error of kind
 // gatewayerr.ClientClosedRequest it writes nothing at all, not even a
@@ -222,12 +223,9 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 		status: status,
 		ge:     ge,
 		debug:  p.debug != nil && p.debug(r),
-		rid:    p.RequestID(r),
+		rid:    p.setRequestID(h, r),
 		now:    p.now(),
 		host:   r.Host,
-	}
-	if j.rid == "" {
-		j.rid = NewRequestID()
 	}
 	if r.URL != nil {
 		j.path = r.URL.EscapedPath()
@@ -257,9 +255,6 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	delete(h, "Content-Range")
 	if setRetry {
 		h["Retry-After"] = []string{strconv.FormatInt(int64((j.retry+time.Second-1)/time.Second), 10)}
-	}
-	if len(h["X-Request-Id"]) == 0 {
-		h["X-Request-Id"] = []string{j.rid}
 	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {

@@ -1,8 +1,9 @@
 package errorpage
 
 import (
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
 )
 
@@ -28,21 +29,22 @@ func ValidRequestID(id string) bool {
 	return true
 }
 
-// NewRequestID returns a new random request ID, 24 hexadecimal digits, as
-// the pages quote for a request without a valid one of its own.
+// NewRequestID returns a new random request ID, 24 hexadecimal digits (96
+// bits), as the pages quote for a request without a valid one of its own.
+// The bits come from math/rand/v2's generator, which the runtime seeds from
+// the operating system: unique in practice and cheap (no system call), but
+// not meant to be a secret.
 func NewRequestID() string {
 	var b [12]byte
-	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24 and later)
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
 	return hex.EncodeToString(b[:])
 }
 
-// RequestID returns the request ID that [Pages.ServeError] and
-// [Pages.ServeStatus] quote for r: the value of r's header named by
-// Config.RequestIDHeader ("X-Request-ID" by default), its first line, when
-// [ValidRequestID] accepts it. It returns "" when r has none or an invalid
-// one; the page then quotes a random ID, unless the caller gives r one with
-// [Pages.WithRequestID]. A middleware that logs a failure calls it to log
-// the ID the visitor sees.
+// RequestID returns the valid request ID that r carries: the value of r's
+// header named by Config.RequestIDHeader ("X-Request-ID" by default), its
+// first line, when [ValidRequestID] accepts it, else "". A page quotes it
+// unless its response already carries a valid ID (see [Pages.SetRequestID]).
 func (p *Pages) RequestID(r *http.Request) string {
 	if p == nil {
 		p = Default()
@@ -53,26 +55,48 @@ func (p *Pages) RequestID(r *http.Request) string {
 	return ""
 }
 
-// WithRequestID returns r carrying id as its request ID, in the header named
-// by Config.RequestIDHeader, so that the page served for it quotes id and
-// [Pages.RequestID] returns it. It returns r itself when r carries id
-// already, and otherwise a shallow copy of r with a copy of its header, so
-// that r, which the application may still be reading, is left alone.
+// SetRequestID returns the request ID that a page served on w for r
+// quotes, and sets it on w's header, in the field named by
+// Config.RequestIDHeader: the ID w's header holds already when it is valid
+// (one the application chose and logged), else r's own ([Pages.RequestID]),
+// else a new random one ([NewRequestID]). [Pages.ServeError] and
+// [Pages.ServeStatus] call it; a middleware that logs a failure calls it
+// first, so that its log and the page agree:
 //
-// id must be valid (see [ValidRequestID], and [NewRequestID] for a new one):
-// the page quotes a random ID in place of an invalid one.
-//
-// A middleware that logs a failure and then serves its page calls
-// [Pages.RequestID], and, when that is "", gives the request an ID of its
-// choosing before serving the page, so that the log and the page agree:
-//
-//	id := pages.RequestID(r)
-//	if id == "" {
-//		id = errorpage.NewRequestID()
-//		r = pages.WithRequestID(r, id)
-//	}
+//	id := pages.SetRequestID(w, r)
 //	logger.Error("upstream failed", "request_id", id, "error", err)
 //	pages.ServeError(w, r, err)
+func (p *Pages) SetRequestID(w http.ResponseWriter, r *http.Request) string {
+	if p == nil {
+		p = Default()
+	}
+	return p.setRequestID(w.Header(), r)
+}
+
+// setRequestID is SetRequestID on the response header h.
+func (p *Pages) setRequestID(h http.Header, r *http.Request) string {
+	if vs := h[p.ridHeader]; len(vs) == 1 && ValidRequestID(vs[0]) {
+		return vs[0]
+	}
+	id := p.RequestID(r)
+	if id == "" {
+		id = NewRequestID()
+	}
+	h[p.ridHeader] = []string{id}
+	return id
+}
+
+// WithRequestID returns r carrying id as its request ID, in the header named
+// by Config.RequestIDHeader, so that [Pages.RequestID] returns it and a
+// page served for it quotes it (unless the response carries an ID of its
+// own). It returns r itself when r carries id already, and otherwise a
+// shallow copy of r with a copy of its header, so that r, which the
+// application may still be reading, is left alone. It suits code that
+// hands the request on, such as a hook that reads the ID from it; to make
+// a page and a log agree, [Pages.SetRequestID] costs less.
+//
+// id must be valid (see [ValidRequestID], and [NewRequestID] for a new one):
+// an invalid one is never quoted.
 func (p *Pages) WithRequestID(r *http.Request, id string) *http.Request {
 	if p == nil {
 		p = Default()

@@ -86,7 +86,14 @@ func TestPagesRequestIDIsTheQuotedOne(t *testing.T) {
 			}
 			rec := httptest.NewRecorder()
 			tt.p.ServeError(rec, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
-			quoted := rec.Header().Get("X-Request-Id")
+			field := "X-Request-Id"
+			if tt.p == custom {
+				field = "X-Correlation-Id"
+				if got := rec.Header().Get("X-Request-Id"); got != "" {
+					t.Errorf("X-Request-Id = %q, want none beside %s", got, field)
+				}
+			}
+			quoted := rec.Header().Get(field)
 			if want != "" && quoted != want {
 				t.Errorf("X-Request-Id = %q, want %q", quoted, want)
 			}
@@ -95,6 +102,57 @@ func TestPagesRequestIDIsTheQuotedOne(t *testing.T) {
 			}
 			if !strings.Contains(rec.Body.String(), "Request ID: "+quoted+"\n") {
 				t.Errorf("the page does not quote %q:\n%s", quoted, rec.Body)
+			}
+		})
+	}
+}
+
+// TestSetRequestID checks the precedence of the response's own ID over the
+// request's over a random one, and that the page quotes what SetRequestID
+// returned and left on the response.
+func TestSetRequestID(t *testing.T) {
+	custom := newPages(t, Config{RequestIDHeader: "X-Correlation-ID"})
+	tests := []struct {
+		name     string
+		p        *Pages
+		field    string   // the response field the ID goes in
+		req, res []string // request and response header fields
+		want     string   // "" for a random one
+	}{
+		{name: "response's own", p: Default(), field: "X-Request-Id", req: []string{"X-Request-ID", "req-1"}, res: []string{"X-Request-ID", "app-1"}, want: "app-1"},
+		{name: "request's", p: Default(), field: "X-Request-Id", req: []string{"X-Request-ID", "req-2"}, want: "req-2"},
+		{name: "invalid response ID replaced", p: Default(), field: "X-Request-Id", req: []string{"X-Request-ID", "req-3"}, res: []string{"X-Request-ID", "<b>app</b>"}, want: "req-3"},
+		{name: "two response IDs replaced", p: Default(), field: "X-Request-Id", res: []string{"X-Request-ID", "app-4", "X-Request-ID", "app-5"}},
+		{name: "random", p: Default(), field: "X-Request-Id", req: []string{"X-Request-ID", "bad id"}},
+		{name: "custom field", p: custom, field: "X-Correlation-Id", req: []string{"X-Correlation-ID", "corr-6"}, res: []string{"X-Request-ID", "app-6"}, want: "corr-6"},
+		{name: "custom field's response ID", p: custom, field: "X-Correlation-Id", res: []string{"X-Correlation-ID", "app-7"}, want: "app-7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := request(http.MethodGet, "/", append([]string{"Accept", "text/plain"}, tt.req...)...)
+			rec := httptest.NewRecorder()
+			for i := 0; i < len(tt.res); i += 2 {
+				rec.Header().Add(tt.res[i], tt.res[i+1])
+			}
+			id := tt.p.SetRequestID(rec, r)
+			if tt.want != "" && id != tt.want {
+				t.Fatalf("SetRequestID = %q, want %q", id, tt.want)
+			}
+			if tt.want == "" && (len(id) != 24 || !ValidRequestID(id)) {
+				t.Fatalf("SetRequestID = %q, want a random ID", id)
+			}
+			if got := rec.Header().Values(tt.field); len(got) != 1 || got[0] != id {
+				t.Fatalf("%s after SetRequestID = %q, want [%q]", tt.field, got, id)
+			}
+			if again := tt.p.SetRequestID(rec, r); again != id {
+				t.Errorf("a second SetRequestID = %q, want %q", again, id)
+			}
+			tt.p.ServeError(rec, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
+			if got := rec.Header().Values(tt.field); len(got) != 1 || got[0] != id {
+				t.Errorf("%s after ServeError = %q, want [%q]", tt.field, got, id)
+			}
+			if !strings.Contains(rec.Body.String(), "Request ID: "+id+"\n") {
+				t.Errorf("the page does not quote %q:\n%s", id, rec.Body)
 			}
 		})
 	}

@@ -44,15 +44,16 @@ import (
 // describe the discarded body; its Vary field lists the application's
 // tokens followed by Accept and Accept-Language.
 //
-// Every page, log record and report carries one request ID: the request's
-// own, as opts.Pages quotes it (errorpage.Pages.RequestID: the header its
-// Config.RequestIDHeader names, X-Request-ID by default, when it is a
-// valid ID), else the X-Request-Id the application set on its response
-// when valid (errorpage.ValidRequestID), else a random one. The page
-// quotes it and sets it as the response's X-Request-Id, the log records
-// have it as request_id, and the request passed to opts.OnError (and to
-// opts.Pages) carries it in that request header, a copy of the request
-// being made (errorpage.Pages.WithRequestID) when the original did not.
+// Every page, log record and report carries one request ID, as opts.Pages
+// choose it (errorpage.Pages.SetRequestID), in the header field their
+// Config.RequestIDHeader names (X-Request-ID by default): the one the
+// application set on its response in that field when valid
+// (errorpage.ValidRequestID), else the request's own in that field when
+// valid, else a random one. The page quotes it and the response carries
+// it in that field, the log records have it as request_id, and the
+// request passed to opts.OnError carries it in that request header, a
+// copy of the request being made (errorpage.Pages.WithRequestID) when the
+// original did not.
 //
 // The ResponseWriter the next handler gets has exactly the optional
 // interfaces of the one Handler gets (http.Flusher, http.Hijacker,
@@ -102,7 +103,7 @@ func (h *handler) finish(rw *respwriter.Writer, r *http.Request) {
 		return
 	}
 	if status, ok := rw.Held(); ok {
-		h.replace(rw, r, status, h.cause(rw, r, status))
+		h.serve(rw, r, status, h.cause(rw, r, status))
 	}
 	h.release(rw)
 }
@@ -116,11 +117,11 @@ func (h *handler) release(rw *respwriter.Writer) {
 func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	if v == http.ErrAbortHandler {
 		if err := rw.Err(); err != nil {
-			r, id := h.withRequestID(r, rw.Header())
+			id := h.pages.SetRequestID(rw, r)
 			ge := gatewayerr.Classify(err)
 			h.report(r, id, ge, slog.LevelWarn, "gatehouse: response aborted")
 		} else if h.logger != nil {
-			_, id := h.withRequestID(r, rw.Header())
+			id := h.pages.SetRequestID(rw, r)
 			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "gatehouse: response aborted",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("request_id", id))
@@ -132,28 +133,20 @@ func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 		Kind: gatewayerr.ProxyInternalError,
 		Err:  &PanicError{Value: v, Stack: debug.Stack()},
 	}
-	r, id := h.withRequestID(r, rw.Header())
+	id := h.pages.SetRequestID(rw, r)
 	h.report(r, id, ge, slog.LevelError, "gatehouse: panic recovered")
 	if rw.Committed() {
 		h.release(rw)
 		panic(http.ErrAbortHandler)
 	}
-	h.serve(rw, r, id, http.StatusInternalServerError, ge)
+	h.serve(rw, r, http.StatusInternalServerError, ge)
 	h.release(rw)
 }
 
-// replace writes the page for status and err (which may be nil) in place
-// of the response held in rw.
-func (h *handler) replace(rw *respwriter.Writer, r *http.Request, status int, err error) {
-	r, id := h.withRequestID(r, rw.Header())
-	h.serve(rw, r, id, status, err)
-}
-
 // serve writes the page for status and err (which may be nil) in place of
-// the response held in rw, quoting the request ID id, which r carries as
-// h.pages reads it. The application's Vary field is kept for the page to
-// add its own tokens to.
-func (h *handler) serve(rw *respwriter.Writer, r *http.Request, id string, status int, err error) {
+// the response held in rw, quoting the request ID set on rw's header. The
+// application's Vary field is kept for the page to add its own tokens to.
+func (h *handler) serve(rw *respwriter.Writer, r *http.Request, status int, err error) {
 	w := rw.Unwrap()
 	hdr := w.Header()
 	vary := hdr["Vary"]
@@ -161,35 +154,12 @@ func (h *handler) serve(rw *respwriter.Writer, r *http.Request, id string, statu
 	if len(vary) > 0 {
 		hdr["Vary"] = vary
 	}
-	hdr[requestIDField] = []string{id}
 	respwriter.PassNext(w) // an enclosing Handler lets the page through
 	if err != nil {
 		h.pages.ServeError(w, r, err)
 	} else {
 		h.pages.ServeStatus(w, r, status)
 	}
-}
-
-// requestIDField is the response header field, in canonical form, that
-// carries the page's request ID, as errorpage sets it.
-const requestIDField = "X-Request-Id"
-
-// withRequestID returns the request ID of r for the page, the logs and
-// Options.OnError, and r carrying it as h.pages reads it: r's own ID when
-// h.pages quotes it, else the one the application set on its response
-// header hdr when valid, else a random one. When r does not carry the ID
-// already, it is a copy of r (errorpage.Pages.WithRequestID), so that the
-// request the application saw (and may still read from a goroutine) is
-// left alone. It runs only on the error path.
-func (h *handler) withRequestID(r *http.Request, hdr http.Header) (*http.Request, string) {
-	if id := h.pages.RequestID(r); id != "" {
-		return r, id
-	}
-	id := hdr.Get(requestIDField)
-	if !errorpage.ValidRequestID(id) {
-		id = errorpage.NewRequestID()
-	}
-	return h.pages.WithRequestID(r, id), id
 }
 
 // cause returns the error that decides the copy of the page replacing a
@@ -212,7 +182,7 @@ func (h *handler) cause(rw *respwriter.Writer, r *http.Request, status int) erro
 }
 
 // report logs ge at level, with the request ID id, when there is a logger,
-// and calls the hook with r, which carries id in its X-Request-ID header.
+// and calls the hook with r carrying id (see reportError).
 func (h *handler) report(r *http.Request, id string, ge *gatewayerr.Error, level slog.Level, msg string) {
 	if h.logger != nil {
 		attrs := []slog.Attr{
@@ -228,9 +198,7 @@ func (h *handler) report(r *http.Request, id string, ge *gatewayerr.Error, level
 		}
 		h.logger.LogAttrs(r.Context(), level, msg, attrs...)
 	}
-	if h.onError != nil {
-		h.onError(r, ge)
-	}
+	reportError(h.onError, h.pages, r, id, ge)
 }
 
 // SetError records err as the cause of the error response being written to

@@ -1052,7 +1052,7 @@ func TestHandlerLogsThePageRequestID(t *testing.T) {
 		{name: "generated ID", wantPage: true},
 		{name: "invalid ID replaced", reqID: "bad id<script>", wantPage: true},
 		{name: "application's response ID", appID: "app.456", wantID: "app.456", wantPage: true},
-		{name: "request's ID over application's", reqID: "req-789", appID: "app.456", wantID: "req-789", wantPage: true},
+		{name: "application's ID over request's", reqID: "req-789", appID: "app.456", wantID: "app.456", wantPage: true},
 		{name: "aborted response", reqID: "req-abc", late: true, wantID: "req-abc"},
 		{name: "aborted response generated ID", late: true},
 		{name: "ErrAbortHandler with a cause", reqID: "req-def", late: true, abort: true, cause: true, wantID: "req-def"},
@@ -1137,7 +1137,7 @@ func TestHandlerLogsThePageRequestID(t *testing.T) {
 
 // TestHandlerFollowsPagesRequestIDHeader checks that with Pages reading
 // their request ID from another header, the log, the hook, the response
-// header and the page agree on the ID of that header.
+// header of that name and the page agree on its ID.
 func TestHandlerFollowsPagesRequestIDHeader(t *testing.T) {
 	pages, err := errorpage.New(errorpage.Config{RequestIDHeader: "X-Correlation-ID"})
 	if err != nil {
@@ -1146,14 +1146,15 @@ func TestHandlerFollowsPagesRequestIDHeader(t *testing.T) {
 	tests := []struct {
 		name   string
 		hdr    map[string]string // the request's headers
-		appID  string            // the X-Request-Id the application sets on its response, if any
+		app    map[string]string // the headers the application sets on its response
 		wantID string            // "" for a generated one
 	}{
 		{name: "its header", hdr: map[string]string{"X-Correlation-ID": "corr-1", "X-Request-ID": "req-1"}, wantID: "corr-1"},
 		{name: "X-Request-ID is not its header", hdr: map[string]string{"X-Request-ID": "req-2"}},
 		{name: "invalid", hdr: map[string]string{"X-Correlation-ID": "bad id"}},
-		{name: "application's response ID", hdr: map[string]string{"X-Request-ID": "req-3"}, appID: "app-3", wantID: "app-3"},
-		{name: "invalid application's response ID", appID: "app 4"},
+		{name: "application's response ID", hdr: map[string]string{"X-Correlation-ID": "corr-3"}, app: map[string]string{"X-Correlation-ID": "app-3"}, wantID: "app-3"},
+		{name: "invalid application's response ID", app: map[string]string{"X-Correlation-ID": "app 4"}},
+		{name: "application's X-Request-Id is not its header", hdr: map[string]string{"X-Correlation-ID": "corr-5"}, app: map[string]string{"X-Request-ID": "app-5"}, wantID: "corr-5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1161,8 +1162,8 @@ func TestHandlerFollowsPagesRequestIDHeader(t *testing.T) {
 			hookIDs := make(chan string, 1)
 			onError := func(r *http.Request, err *gatewayerr.Error) { hookIDs <- r.Header.Get("X-Correlation-ID") }
 			h := Handler(Options{Pages: pages, Logger: logger, OnError: onError})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if tt.appID != "" {
-					w.Header().Set("X-Request-Id", tt.appID)
+				for k, v := range tt.app {
+					w.Header().Set(k, v)
 				}
 				panic("boom")
 			}))
@@ -1199,8 +1200,11 @@ func TestHandlerFollowsPagesRequestIDHeader(t *testing.T) {
 			if got := <-hookIDs; got != logged {
 				t.Errorf("OnError's request has X-Correlation-ID %q, want the logged %q", got, logged)
 			}
-			if got := resp.Header.Get("X-Request-Id"); got != logged {
-				t.Errorf("response X-Request-Id = %q, want the logged %q", got, logged)
+			if got := resp.Header.Get("X-Correlation-ID"); got != logged {
+				t.Errorf("response X-Correlation-ID = %q, want the logged %q", got, logged)
+			}
+			if got, want := resp.Header.Get("X-Request-Id"), tt.app["X-Request-ID"]; got != want {
+				t.Errorf("response X-Request-Id = %q, want %q: not the Pages' field, left alone", got, want)
 			}
 			if !bodyQuotes(string(body), logged) {
 				t.Errorf("the page does not quote the logged request_id %q:\n%s", logged, body)

@@ -209,10 +209,11 @@ type loopKey struct{}
 // response carried, when the failure is an intercepted response), the
 // failure is logged and reported to [Options.OnError].
 //
-// A request without a valid ID in the header its Pages read
-// (errorpage.Config.RequestIDHeader, X-Request-ID by default) is given a
-// random one first, so that the reference quoted on the page is the
-// request_id logged and the one the OnError hook's request carries.
+// The request ID is chosen first (errorpage.Pages.SetRequestID: the
+// request's own in the header its Pages read, errorpage.Config.RequestIDHeader,
+// X-Request-ID by default, when valid, else a random one) and set on the
+// response, so that the reference quoted on the page is the request_id
+// logged and the one the OnError hook's request carries in that header.
 //
 // A client that went away gets no page: the failure is logged at debug level
 // as client_closed_request. Use it on an existing ReverseProxy; see
@@ -253,11 +254,9 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	id := ""
 	if e.Kind != gatewayerr.ClientClosedRequest {
-		r, id = p.withRequestID(r)
+		id = p.pages.SetRequestID(w, r)
 	}
-	if p.onError != nil {
-		p.onError(r, e)
-	}
+	reportError(p.onError, p.pages, r, id, e)
 	logFailureID(p.logger, r, id, e, elapsed)
 	if e.Kind == gatewayerr.ClientClosedRequest {
 		return
@@ -272,16 +271,17 @@ func (p *proxy) showDetails(r *http.Request) bool {
 	return p.details != nil && r != nil && p.details(r)
 }
 
-// withRequestID returns r carrying a valid request ID in the header its
-// Pages read (errorpage.Config.RequestIDHeader, X-Request-ID by default),
-// and that ID: r itself when it has one, else a copy with a new one, so
-// that the page quotes the ID that is logged and reported.
-func (p *proxy) withRequestID(r *http.Request) (*http.Request, string) {
-	if id := p.pages.RequestID(r); id != "" {
-		return r, id
+// reportError passes e to onError, if not nil, with r carrying the request
+// ID id, if not "", in the header pages read (see errorpage.Pages.RequestID),
+// a copy of r being made when it does not (errorpage.Pages.WithRequestID).
+func reportError(onError func(*http.Request, *gatewayerr.Error), pages *errorpage.Pages, r *http.Request, id string, e *gatewayerr.Error) {
+	if onError == nil {
+		return
 	}
-	id := errorpage.NewRequestID()
-	return p.pages.WithRequestID(r, id), id
+	if id != "" {
+		r = pages.WithRequestID(r, id)
+	}
+	onError(r, e)
 }
 
 // appendProxyStatus appends to h the Proxy-Status members of e's chain,
@@ -401,15 +401,13 @@ func redactProxyStatusField(h http.Header) {
 // serveIntercepted replaces an upstream response whose status is not a
 // gateway failure but is intercepted.
 func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, ie *interceptedError) {
-	r, id := p.withRequestID(r)
+	id := p.pages.SetRequestID(w, r)
 	e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: ie.status, Attempts: ie.attempts, Err: errInterceptedStatus}
 	e.SetRequestSent(true)
 	if r.URL != nil {
 		e.Upstream = r.URL.Host
 	}
-	if p.onError != nil {
-		p.onError(r, e)
-	}
+	reportError(p.onError, p.pages, r, id, e)
 	logFailureID(p.logger, r, id, e, ie.elapsed)
 	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: ie.status})
 	if ie.status >= 500 {

@@ -1,5 +1,3 @@
-// Package benchmarks compares Gatehouse's middleware with its peers. It is a
-// separate module so that the peers never enter the library's go.mod.
 package benchmarks
 
 import (

@@ -70,6 +70,14 @@ func plainProxy(target *url.URL, tr http.RoundTripper, via bool) *httputil.Rever
 	}
 }
 
+// plainPage is plainProxy answering each failure with a constant copy of
+// Gatehouse's page (ConstantPage): the floor for any branded page.
+func plainPage(target *url.URL, tr http.RoundTripper) *httputil.ReverseProxy {
+	rp := plainProxy(target, tr, false)
+	rp.ErrorHandler = ConstantPage()
+	return rp
+}
+
 // benchRequest returns a GET for the proxies, with a cancellable context as
 // a server gives, and a browser's Accept.
 func benchRequest(b *testing.B) *http.Request {
@@ -84,7 +92,8 @@ func benchRequest(b *testing.B) *http.Request {
 // BenchmarkProxy compares NewReverseProxy with a plain ReverseProxy, on the
 // success path (a loopback upstream answering 200 with a small body) and on
 // the error path (a refused connection: the plain proxy's bare 502, against
-// the branded 502 page with Proxy-Status).
+// the branded 502 page with Proxy-Status, and plain-page, a plain proxy
+// writing a constant copy of that page, the floor for any branded page).
 //
 // plain-via adds a Via entry like NewReverseProxy does: the in-process
 // upstream server parses it, which costs one allocation in both.
@@ -120,6 +129,7 @@ func BenchmarkProxy(b *testing.B) {
 		{"success/plain-via", plainProxy(target, tr, true), http.StatusOK},
 		{"success/gatehouse", middleware.NewReverseProxy(target, middleware.Options{Transport: tr}), http.StatusOK},
 		{"error/plain", plainProxy(dead, tr, false), http.StatusBadGateway},
+		{"error/plain-page", plainPage(dead, tr), http.StatusBadGateway},
 		{"error/gatehouse", middleware.NewReverseProxy(dead, middleware.Options{Transport: tr}), http.StatusBadGateway},
 	}
 	for _, p := range proxies {

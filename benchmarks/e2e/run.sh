@@ -99,6 +99,9 @@ start plain-ok "$work/e2eserver" -mode plain -listen "127.0.0.1:$((BASE_PORT + 1
 start plain-502 "$work/e2eserver" -mode plain -listen "127.0.0.1:$((BASE_PORT + 11))" -target "http://$DEAD"
 start gatehouse-ok "$work/e2eserver" -mode gatehouse -listen "127.0.0.1:$((BASE_PORT + 12))" -target "http://$UPSTREAM"
 start gatehouse-502 "$work/e2eserver" -mode gatehouse -listen "127.0.0.1:$((BASE_PORT + 13))" -target "http://$DEAD"
+# The floor for any branded page: a plain proxy writing a constant copy of
+# Gatehouse's page, headers and all, with nothing computed per request.
+start plain-page-502 "$work/e2eserver" -mode plain-page -listen "127.0.0.1:$((BASE_PORT + 16))" -target "http://$DEAD"
 # The same error path with each failure logged, to a file: the plain proxy
 # as httputil.ReverseProxy does by default, Gatehouse with its slog record.
 start plain-log-502 "$work/e2eserver" -mode plain -log -listen "127.0.0.1:$((BASE_PORT + 14))" -target "http://$DEAD"
@@ -106,6 +109,7 @@ start gatehouse-log-502 "$work/e2eserver" -mode gatehouse -log -listen "127.0.0.
 add plain-ok $((BASE_PORT + 10))
 add gatehouse-ok $((BASE_PORT + 12))
 add plain-502 $((BASE_PORT + 11))
+add plain-page-502 $((BASE_PORT + 16))
 add gatehouse-502 $((BASE_PORT + 13))
 add plain-log-502 $((BASE_PORT + 14))
 add gatehouse-log-502 $((BASE_PORT + 15))
@@ -215,5 +219,7 @@ echo "ratios (higher is better for gatehouse):"
 echo "  success: gatehouse / plain ReverseProxy = $(ratio gatehouse-ok plain-ok)"
 echo "  error:   gatehouse / plain ReverseProxy = $(ratio gatehouse-502 plain-502)  (branded page vs bare 502, neither logging)"
 echo "  error:   gatehouse / plain ReverseProxy = $(ratio gatehouse-log-502 plain-log-502)  (each logging every failure to a file)"
+echo "  error:   constant page / plain ReverseProxy = $(ratio plain-page-502 plain-502)  (the same bytes as gatehouse's page, nothing computed: the floor)"
+echo "  error:   gatehouse / constant page = $(ratio gatehouse-502 plain-page-502)  (what computing the page costs)"
 echo "  success: gatehouse / nginx = $(ratio gatehouse-ok nginx-ok), gatehouse / caddy = $(ratio gatehouse-ok caddy-ok)"
 echo "  error:   gatehouse / nginx = $(ratio gatehouse-502 nginx-502), gatehouse / caddy = $(ratio gatehouse-502 caddy-502)"

@@ -4,12 +4,18 @@
 //	e2eserver -mode upstream  -listen ADDR             a 200 with a small HTML page
 //	e2eserver -mode plain     -listen ADDR -target URL an httputil.ReverseProxy
 //	e2eserver -mode gatehouse -listen ADDR -target URL middleware.NewReverseProxy
+//	e2eserver -mode plain-page -listen ADDR -target URL an httputil.ReverseProxy whose
+//	                                                   ErrorHandler writes a constant copy
+//	                                                   of Gatehouse's 502 page, headers and all
 //
 // Both proxies use the same http.Transport, with enough idle connections per
 // host for the load (http.DefaultTransport keeps only 2), and log nothing,
 // unless -log is given: then the plain proxy logs each failure to standard
 // error as an httputil.ReverseProxy does by default, and Gatehouse logs its
 // structured record there through a slog.TextHandler.
+// plain-page (benchmarks.ConstantPage) is the floor for any branded page:
+// the cost of sending the bytes of Gatehouse's page, with nothing computed
+// per request.
 // With -cpuprofile FILE, the server writes a CPU profile when it receives
 // SIGINT or SIGTERM.
 package main
@@ -30,6 +36,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/benchmarks"
 	"github.com/gatehouse-go/gatehouse/middleware"
 )
 
@@ -48,7 +55,7 @@ func main() {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			io.WriteString(w, "<!doctype html><title>ok</title><p>hello from the upstream</p>\n")
 		})
-	case "plain", "gatehouse":
+	case "plain", "plain-page", "gatehouse":
 		u, err := url.Parse(*target)
 		if err != nil || u.Host == "" {
 			log.Fatalf("e2eserver: -target %q: want an absolute URL", *target)
@@ -59,7 +66,7 @@ func main() {
 			MaxIdleConnsPerHost: 1024,
 			IdleConnTimeout:     90 * time.Second,
 		}
-		if *mode == "plain" {
+		if *mode != "gatehouse" {
 			rp := &httputil.ReverseProxy{
 				Rewrite: func(pr *httputil.ProxyRequest) {
 					pr.SetURL(u)
@@ -70,6 +77,9 @@ func main() {
 			}
 			if *logErrors {
 				rp.ErrorLog = nil // the log package's standard logger
+			}
+			if *mode == "plain-page" {
+				rp.ErrorHandler = benchmarks.ConstantPage()
 			}
 			h = rp
 		} else {

@@ -384,8 +384,8 @@ func plainName(s string) bool {
 }
 
 // redactProxyStatusField redacts, in place, the Proxy-Status field of an
-// upstream response that is let through, as redactMember does; a field
-// that does not parse is removed.
+// upstream response that is let through, or of its trailer, as
+// redactMember does; a field that does not parse is removed.
 func redactProxyStatusField(h http.Header) {
 	members, err := gatewayerr.ParseProxyStatusHeader(h)
 	if err != nil || len(members) == 0 {
@@ -503,8 +503,13 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		e.Attempts = attempts
 		return &transportError{e: e, elapsed: elapsed}
 	}
-	if len(resp.Header["Proxy-Status"]) > 0 && !p.showDetails(resp.Request) {
-		redactProxyStatusField(resp.Header)
+	if !p.showDetails(resp.Request) {
+		if len(resp.Header["Proxy-Status"]) > 0 {
+			redactProxyStatusField(resp.Header)
+		}
+		if rb := transportBody(resp.Body); rb != nil {
+			rb.redact = resp // for a Proxy-Status trailer
+		}
 	}
 	if p.trailer && resp.ContentLength < 0 && resp.StatusCode != http.StatusSwitchingProtocols &&
 		resp.Body != nil && resp.Body != http.NoBody {

@@ -1389,3 +1389,62 @@ func TestReverseProxyRequestIDFollowsPages(t *testing.T) {
 		})
 	}
 }
+
+// TestReverseProxyRedactsUpstreamProxyStatusTrailer checks that a
+// Proxy-Status trailer of a streamed upstream response, announced or not,
+// reaches the client redacted, and whole with details.
+func TestReverseProxyRedactsUpstreamProxyStatusTrailer(t *testing.T) {
+	const upstreamField = `"10.0.0.5:8443";error=http_response_incomplete;details="read tcp 10.0.0.5:8443: reset"`
+	const redacted = `upstream-proxy;error=http_response_incomplete`
+	tests := []struct {
+		name     string
+		announce bool
+		details  bool
+		want     string
+	}{
+		{"announced", true, false, redacted},
+		{"announced, details", true, true, upstreamField},
+		{"not announced", false, false, redacted},
+		{"not announced, details", false, true, upstreamField},
+	}
+	for _, tt := range tests {
+		for _, h2 := range []bool{false, true} {
+			name := tt.name + ", HTTP/1.1"
+			if h2 {
+				name = tt.name + ", HTTP/2"
+			}
+			t.Run(name, func(t *testing.T) {
+				up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if tt.announce {
+						w.Header().Set("Trailer", "Proxy-Status")
+					}
+					io.WriteString(w, "partial answer")
+					w.(http.Flusher).Flush() // chunked: the trailer can follow
+					if tt.announce {
+						w.Header().Set("Proxy-Status", upstreamField)
+					} else {
+						w.Header().Set(http.TrailerPrefix+"Proxy-Status", upstreamField)
+					}
+				}))
+				if h2 {
+					up.EnableHTTP2 = true
+					up.StartTLS()
+				} else {
+					up.Start()
+				}
+				t.Cleanup(up.Close)
+				gw := gateway(t, up.URL, Options{
+					Transport:          up.Client().Transport,
+					ProxyStatusDetails: func(*http.Request) bool { return tt.details },
+				})
+				resp, body := get(t, nil, gw.URL, "")
+				if resp.StatusCode != http.StatusOK || body != "partial answer" {
+					t.Fatalf("status %d, body %q; want 200 and the upstream's body", resp.StatusCode, body)
+				}
+				if diff := cmp.Diff([]string{tt.want}, resp.Trailer.Values("Proxy-Status")); diff != "" {
+					t.Errorf("Proxy-Status trailer (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}

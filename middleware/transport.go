@@ -752,6 +752,12 @@ type responseBody struct {
 	// by Close unless dropHeld drops it.
 	hold bool
 	held *gatewayerr.Error
+
+	// redact, set by NewReverseProxy for a response let through without
+	// details, is that response: the Proxy-Status trailer it has at the
+	// end of its body, filled in by then, is redacted before ReverseProxy
+	// copies it (see redactProxyStatusField).
+	redact *http.Response
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
@@ -788,6 +794,9 @@ func (b *responseBody) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	if err == io.EOF {
+		if b.redact != nil && len(b.redact.Trailer["Proxy-Status"]) > 0 {
+			redactProxyStatusField(b.redact.Trailer)
+		}
 		b.finish()
 		return n, err
 	}

@@ -64,6 +64,30 @@ func H2GoAway(t testing.TB, code http2.ErrCode) *Server {
 	})
 }
 
+// H2BadFrame returns an HTTP/2 server (TLS with ALPN "h2"; its CA in
+// RootCAs) that answers the first HEADERS frame of each connection with a
+// frame the client must treat as a connection error of type PROTOCOL_ERROR
+// (RFC 9113, section 6.1): a DATA frame on stream 0. The client detects the
+// error itself, sends GOAWAY and closes the connection. Reach it as
+// [H2RSTStream].
+//
+// RoundTrip fails with http2.ConnectionError(http2.ErrCodeProtocol) through
+// x/net/http2, and with net/http's unexported copy of that type through
+// http.Transport, which no errors.As target matches: both have the text
+// "connection error: PROTOCOL_ERROR".
+func H2BadFrame(t testing.TB) *Server {
+	t.Helper()
+	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
+		fr.AllowIllegalWrites = true
+		if fr.WriteData(0, false, []byte("faultserver")) != nil {
+			return true
+		}
+		// Read until the client closes: it sends GOAWAY and hangs up.
+		io.Copy(io.Discard, tc)
+		return true
+	})
+}
+
 // newH2Server starts a TLS server that speaks just enough HTTP/2 to read
 // requests: it answers SETTINGS and PING, ignores other frames, and calls
 // onHeaders for each HEADERS frame; the connection is closed when onHeaders

@@ -61,6 +61,26 @@ func TestHTTP2Faults(t *testing.T) {
 				}
 			},
 		},
+		{
+			name:  "H2BadFrame",
+			start: func(t testing.TB) *Server { return H2BadFrame(t) },
+			check: func(t *testing.T, transport string, s *Server, r result) {
+				if r.rtErr == nil || r.rtErr.Error() != "connection error: PROTOCOL_ERROR" {
+					t.Fatalf("RoundTrip error = %v, want connection error: PROTOCOL_ERROR", r.rtErr)
+				}
+				var ce http2.ConnectionError
+				gotAs := errors.As(r.rtErr, &ce)
+				if wantAs := transport == "x/net/http2"; gotAs != wantAs {
+					t.Errorf("errors.As(ConnectionError) = %v, want %v", gotAs, wantAs)
+				}
+				if gotAs && http2.ErrCode(ce) != http2.ErrCodeProtocol {
+					t.Errorf("ConnectionError = %v, want PROTOCOL_ERROR", ce)
+				}
+				if got := s.Requests(); got != 1 {
+					t.Errorf("Requests() = %d, want 1", got)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		for _, tr := range transports {

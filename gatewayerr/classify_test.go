@@ -161,6 +161,8 @@ func TestClassifyFaults(t *testing.T) {
 			bare: out(gatewayerr.HTTPResponseIncomplete, true), phased: out(gatewayerr.HTTPResponseIncomplete, true)},
 		{name: "broken chunking", start: server(faultserver.BrokenChunking), inBody: true,
 			bare: out(gatewayerr.HTTPResponseTransferCoding, true), phased: out(gatewayerr.HTTPResponseTransferCoding, true)},
+		{name: "trailer section too long", start: server(faultserver.LongTrailer), inBody: true,
+			bare: out(gatewayerr.HTTPResponseTrailerSectionSize, true), phased: out(gatewayerr.HTTPResponseTrailerSectionSize, true)},
 		{name: "broken gzip", start: server(faultserver.BrokenGzip), inBody: true,
 			bare: out(gatewayerr.HTTPResponseContentCoding, true), phased: out(gatewayerr.HTTPResponseContentCoding, true)},
 		{name: "conflicting Content-Length", start: server(faultserver.BadContentLength),

@@ -186,6 +186,7 @@ func TestHTTP1Faults(t *testing.T) {
 		},
 		{name: "ShortBody", start: ShortBody, check: wantBodyErr(200, x100, io.ErrUnexpectedEOF)},
 		{name: "BrokenChunking", start: BrokenChunking, check: wantBodyText(200, "hello", "invalid byte in chunk length")},
+		{name: "LongTrailer", start: LongTrailer, check: wantBodyText(200, "hello", "http: suspiciously long trailer after chunked body")},
 		{name: "BrokenGzip", start: BrokenGzip, check: wantBodyErr(200, "", gzip.ErrHeader)},
 		{name: "BadContentLength", start: BadContentLength, check: wantRoundTripText("multiple Content-Length headers")},
 	}

@@ -177,6 +177,19 @@ func BrokenChunking(t testing.TB) *Server {
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", nil)
 }
 
+// LongTrailer reads each request and answers with a chunked body, "hello",
+// followed by a trailer section of about 8 KB (one field), then stalls.
+//
+// A plain http.Transport returns a 200 response; reading its body yields
+// "hello", then an error whose text is "http: suspiciously long trailer
+// after chunked body": the client reads a trailer only if it ends within
+// its 4 KB read buffer.
+func LongTrailer(t testing.TB) *Server {
+	t.Helper()
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"+
+		"5\r\nhello\r\n0\r\nX-Checksum: "+strings.Repeat("f", 8<<10)+"\r\n\r\n", stall)
+}
+
 // BrokenGzip reads each request and answers with Content-Encoding: gzip and
 // a body that is not gzip at all.
 //

@@ -67,9 +67,11 @@ func TestDNS(t *testing.T) {
 		{"udp", d.Resolver()},
 		{"tcp", tcpResolver(d)},
 	}
+	ran := false // some subtests may be filtered out with -run
 	for _, res := range resolvers {
 		for _, tt := range tests {
 			t.Run(res.name+"/"+tt.name, func(t *testing.T) {
+				ran = true
 				timeout := tt.timeout
 				if timeout == 0 {
 					timeout = 3 * time.Second
@@ -97,7 +99,7 @@ func TestDNS(t *testing.T) {
 			})
 		}
 	}
-	if d.Queries() == 0 {
+	if ran && d.Queries() == 0 {
 		t.Error("Queries() = 0 after the lookups")
 	}
 }

@@ -444,12 +444,17 @@ func FormatProxyStatus(members ...ProxyStatus) string {
 	return b.String()
 }
 
-// AppendProxyStatus appends p to the Proxy-Status field of h, as RFC 9209
-// asks each intermediary to do, and leaves the field on one line. An existing
-// field that is not a valid list is replaced by p alone: a recipient would
-// discard the combined field anyway (RFC 9651, Section 4.2).
-func AppendProxyStatus(h http.Header, p ProxyStatus) {
-	member := p.String()
+// AppendProxyStatus appends members, in order, to the Proxy-Status field of
+// h, as RFC 9209 asks each intermediary to do, and leaves the field on one
+// line. An existing field that is not a valid list is replaced by members
+// alone: a recipient would discard the combined field anyway (RFC 9651,
+// Section 4.2). The existing field is parsed once, however many members
+// are appended.
+func AppendProxyStatus(h http.Header, members ...ProxyStatus) {
+	if len(members) == 0 {
+		return
+	}
+	member := FormatProxyStatus(members...)
 	var lines []string
 	for _, v := range h.Values("Proxy-Status") {
 		if strings.TrimSpace(v) != "" {

@@ -202,16 +202,20 @@ func TestFormatProxyStatus(t *testing.T) {
 
 func TestAppendProxyStatus(t *testing.T) {
 	own := ProxyStatus{Proxy: "gw", Kind: ConnectionRefused}
+	hop := ProxyStatus{Proxy: "edge", ReceivedStatus: 502}
 	tests := []struct {
 		name     string
 		existing []string
+		members  []ProxyStatus // own alone if nil
 		want     string
 	}{
-		{"no field", nil, "gw;error=connection_refused"},
-		{"one member", []string{"origin;received-status=503"}, "origin;received-status=503, gw;error=connection_refused"},
-		{"two lines joined", []string{"a", "b;error=dns_error"}, "a, b;error=dns_error, gw;error=connection_refused"},
-		{"empty line ignored", []string{"", "a"}, "a, gw;error=connection_refused"},
-		{"invalid field replaced", []string{"a,,b"}, "gw;error=connection_refused"},
+		{"no field", nil, nil, "gw;error=connection_refused"},
+		{"no members", []string{"a"}, []ProxyStatus{}, "a"},
+		{"several members, in order", []string{"a"}, []ProxyStatus{hop, own}, "a, edge;received-status=502, gw;error=connection_refused"},
+		{"one member", []string{"origin;received-status=503"}, nil, "origin;received-status=503, gw;error=connection_refused"},
+		{"two lines joined", []string{"a", "b;error=dns_error"}, nil, "a, b;error=dns_error, gw;error=connection_refused"},
+		{"empty line ignored", []string{"", "a"}, nil, "a, gw;error=connection_refused"},
+		{"invalid field replaced", []string{"a,,b"}, nil, "gw;error=connection_refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,7 +223,11 @@ func TestAppendProxyStatus(t *testing.T) {
 			for _, v := range tt.existing {
 				h.Add("Proxy-Status", v)
 			}
-			AppendProxyStatus(h, own)
+			members := tt.members
+			if members == nil {
+				members = []ProxyStatus{own}
+			}
+			AppendProxyStatus(h, members...)
 			if diff := cmp.Diff([]string{tt.want}, h.Values("Proxy-Status")); diff != "" {
 				t.Errorf("Proxy-Status mismatch (-want +got):\n%s", diff)
 			}

@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// MaxProxyStatusMembers bounds the Proxy-Status fields that
+// [ClassifyResponse] believes: a field of more members is ignored, as an
+// invalid one is. No real chain of intermediaries is that long, and a
+// gateway that copies an upstream's members into its own response must not
+// let an upstream make that response arbitrarily large.
+const MaxProxyStatusMembers = 32
+
 // MaxRetryAfter caps the Retry-After that [ClassifyResponse] records: an
 // upstream asking clients to wait longer than an hour is taken to ask for an
 // hour, so that a wrong or hostile value cannot stall retries for days.
@@ -27,7 +34,8 @@ const MaxRetryAfter = time.Hour
 // intermediary, not this gateway's, stays in Chain.
 //
 // The returned Error records ReceivedStatus, the parsed Proxy-Status members
-// in Chain (an invalid field is ignored), and RetryAfter from the
+// in Chain (an invalid field, or one of more than [MaxProxyStatusMembers]
+// members, is ignored), and RetryAfter from the
 // Retry-After field: a number of seconds, or an HTTP date taken relative to
 // the response's Date field (or to the current time without one), capped at
 // [MaxRetryAfter]. Its RequestSent is true: the upstream received the
@@ -40,6 +48,9 @@ func ClassifyResponse(resp *http.Response) *Error {
 		return nil
 	}
 	chain, _ := ParseProxyStatusHeader(resp.Header)
+	if len(chain) > MaxProxyStatusMembers {
+		chain = nil
+	}
 	var culprit *ProxyStatus
 	for i := range chain {
 		if chain[i].Error != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,13 @@ func TestClassifyResponse(t *testing.T) {
 		RequestSent    bool
 	}
 	base := result{DNSInfoCode: -1, TLSAlertID: -1, Size: -1, RequestSent: true, Upstream: "backend:8080"}
+	// longest is the longest Proxy-Status field believed; one member more
+	// and the field is ignored.
+	longest := strings.TrimSuffix(strings.Repeat("p;error=dns_error, ", MaxProxyStatusMembers), ", ")
+	longestChain, err := ParseProxyStatus(longest)
+	if err != nil {
+		t.Fatal(err)
+	}
 	with := func(f func(*result)) *result {
 		r := base
 		f(&r)
@@ -40,6 +48,14 @@ func TestClassifyResponse(t *testing.T) {
 		want   *result // nil: not a gateway failure
 	}{
 		{"200", 200, nil, nil},
+		{
+			"longest Proxy-Status believed", 502, http.Header{"Proxy-Status": {longest}},
+			with(func(r *result) { r.Kind, r.Status, r.ReceivedStatus, r.Chain = DNSError, 502, 502, longestChain }),
+		},
+		{
+			"longer Proxy-Status ignored", 502, http.Header{"Proxy-Status": {longest + ", p;error=dns_error"}},
+			with(func(r *result) { r.Kind, r.Status, r.ReceivedStatus = Unknown, 502, 502 }),
+		},
 		{"500 is the upstream's own failure", 500, nil, nil},
 		{"404", 404, http.Header{"Retry-After": {"5"}}, nil},
 		{"502", 502, nil, with(func(r *result) { r.Kind, r.Status, r.ReceivedStatus = Unknown, 502, 502 })},

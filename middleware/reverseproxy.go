@@ -287,13 +287,18 @@ func reportError(onError func(*http.Request, *gatewayerr.Error), pages *errorpag
 // appendProxyStatus appends to h the Proxy-Status members of e's chain,
 // redacted unless details is true, then the proxy's own.
 func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bool) {
-	for _, m := range e.Chain {
-		if !details {
-			m = redactMember(m)
-		}
-		gatewayerr.AppendProxyStatus(h, m)
-	}
 	ps := e.ProxyStatus(p.name, details)
+	if len(e.Chain) > 0 {
+		members := make([]gatewayerr.ProxyStatus, 0, len(e.Chain)+1)
+		for _, m := range e.Chain {
+			if !details {
+				m = redactMember(m)
+			}
+			members = append(members, m)
+		}
+		gatewayerr.AppendProxyStatus(h, append(members, ps)...)
+		return
+	}
 	if len(h["Proxy-Status"]) == 0 && ps.Kind.Registered() && int(ps.Kind) < len(p.members) &&
 		ps.Error == ps.Kind.String() && ps.ReceivedStatus == 0 && ps.NextHop == "" &&
 		ps.NextProtocol == "" && ps.Details == "" && len(ps.Params) == 0 {
@@ -385,10 +390,11 @@ func plainName(s string) bool {
 
 // redactProxyStatusField redacts, in place, the Proxy-Status field of an
 // upstream response that is let through, or of its trailer, as
-// redactMember does; a field that does not parse is removed.
+// redactMember does; a field that does not parse, or that has more than
+// gatewayerr.MaxProxyStatusMembers members, is removed.
 func redactProxyStatusField(h http.Header) {
 	members, err := gatewayerr.ParseProxyStatusHeader(h)
-	if err != nil || len(members) == 0 {
+	if err != nil || len(members) == 0 || len(members) > gatewayerr.MaxProxyStatusMembers {
 		delete(h, "Proxy-Status")
 		return
 	}

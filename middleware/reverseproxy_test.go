@@ -1448,3 +1448,36 @@ func TestReverseProxyRedactsUpstreamProxyStatusTrailer(t *testing.T) {
 		}
 	}
 }
+
+// TestReverseProxyLongUpstreamProxyStatus checks that an upstream's
+// Proxy-Status is copied into the page's response only up to
+// gatewayerr.MaxProxyStatusMembers members, and that a much longer one
+// costs time in proportion to its size: 50,000 members (1.5 MB), which took
+// minutes when each member was appended on its own, are ignored within the
+// test's deadline.
+func TestReverseProxyLongUpstreamProxyStatus(t *testing.T) {
+	const member = "edge;error=connection_refused"
+	field := func(n int) string { return strings.TrimSuffix(strings.Repeat(member+", ", n), ", ") }
+	tests := []struct {
+		name    string
+		members int
+		want    string
+	}{
+		{"longest kept", gatewayerr.MaxProxyStatusMembers, field(gatewayerr.MaxProxyStatusMembers) + ", gatehouse;received-status=502"},
+		{"one more ignored", gatewayerr.MaxProxyStatusMembers + 1, "gatehouse;received-status=502"},
+		{"far more ignored", 50_000, "gatehouse;received-status=502"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := faultserver.Status(t, http.StatusBadGateway, http.Header{"Proxy-Status": {field(tt.members)}}, "")
+			gw := gateway(t, s.URL, Options{Transport: s.Transport(), ProxyName: "gatehouse"})
+			resp, _ := get(t, nil, gw.URL, "application/problem+json")
+			if resp.StatusCode != http.StatusBadGateway {
+				t.Errorf("status %d, want 502", resp.StatusCode)
+			}
+			if diff := cmp.Diff([]string{tt.want}, resp.Header.Values("Proxy-Status")); diff != "" {
+				t.Errorf("Proxy-Status (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

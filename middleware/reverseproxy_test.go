@@ -159,6 +159,7 @@ var proxyFaults = []fault{
 		tr.ResponseHeaderTimeout = 50 * time.Millisecond
 	}), gatewayerr.HTTPResponseTimeout, 504, "WARN"},
 	{"garbage status", withBase(faultserver.GarbageStatus, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
+	{"status 000", withBase(faultserver.ZeroStatus, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
 	{"oversized headers", withBase(func(t testing.TB) *faultserver.Server { return faultserver.OversizedHeaders(t, 8<<10) }, func(tr *http.Transport) {
 		tr.MaxResponseHeaderBytes = 1 << 10
 	}), gatewayerr.HTTPResponseHeaderSectionSize, 502, "WARN"},

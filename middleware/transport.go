@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -34,7 +35,10 @@ func (attemptTimeoutError) Is(target error) bool { return target == context.Dead
 //
 // It follows the RoundTripper contract: it does not modify the request, it
 // closes the request's body on every path, and a response of any status is a
-// response, not an error. Every error it returns, from RoundTrip and from a
+// response, not an error, except a status below 100, which no HTTP version
+// allows and which net/http's ResponseWriter refuses with a panic: that
+// response is closed, and RoundTrip fails with
+// [gatewayerr.HTTPProtocolError]. Every error it returns, from RoundTrip and from a
 // response body's Read, is a [*gatewayerr.Error] (through [errors.As])
 // carrying the upstream host, the [gatewayerr.Phase] in which the exchange
 // failed (followed with [net/http/httptrace]) and the number of attempts.
@@ -399,6 +403,20 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 	}
 	tr.phase.Store(uint32(gatewayerr.PhaseReadBody))
 	resp.Request = req
+	if resp.StatusCode < 100 {
+		resp.Body.Close()
+		t.putTracker(tr)
+		e := &gatewayerr.Error{
+			Kind:     gatewayerr.HTTPProtocolError,
+			Err:      fmt.Errorf("middleware: invalid response status %q", resp.Status),
+			Phase:    gatewayerr.PhaseReadHeaders,
+			Upstream: req.URL.Host,
+			NextHop:  req.URL.Host,
+			Attempts: n,
+		}
+		e.SetRequestSent(true)
+		return nil, e
+	}
 	if t.MaxResponseBodyBytes > 0 && resp.ContentLength > t.MaxResponseBodyBytes {
 		resp.Body.Close()
 		t.putTracker(tr)

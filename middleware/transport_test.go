@@ -143,6 +143,7 @@ func TestTransportRoundTripErrors(t *testing.T) {
 		{"reset before headers", faultserver.ResetBeforeHeaders, nil, gatewayerr.ConnectionTerminated, gatewayerr.PhaseAwaitHeaders, true},
 		{"close before headers", faultserver.CloseBeforeHeaders, nil, gatewayerr.ConnectionTerminated, gatewayerr.PhaseAwaitHeaders, true},
 		{"garbage status", faultserver.GarbageStatus, nil, gatewayerr.HTTPProtocolError, gatewayerr.PhaseReadHeaders, true},
+		{"status 000", faultserver.ZeroStatus, nil, gatewayerr.HTTPProtocolError, gatewayerr.PhaseReadHeaders, true},
 		{"stall headers", faultserver.StallHeaders, func(s *faultserver.Server) *http.Transport {
 			tr := s.Transport()
 			tr.ResponseHeaderTimeout = 50 * time.Millisecond

@@ -178,6 +178,11 @@ func TestHTTP1Faults(t *testing.T) {
 			check: wantRoundTripErr(context.DeadlineExceeded),
 		},
 		{name: "GarbageStatus", start: GarbageStatus, check: wantRoundTripText(`malformed HTTP response "SSH-2.0-OpenSSH_9.6"`)},
+		{name: "ZeroStatus", start: ZeroStatus, check: func(t *testing.T, r result) {
+			if r.rtErr != nil || r.bodyErr != nil || r.status != 0 || r.body != "ok" {
+				t.Errorf("result = %+v, want status 0 and body \"ok\" without an error", r)
+			}
+		}},
 		{
 			name:  "OversizedHeaders",
 			start: func(t testing.TB) *Server { return OversizedHeaders(t, 4096) },

@@ -144,6 +144,17 @@ func GarbageStatus(t testing.TB) *Server {
 	return answer(t, "SSH-2.0-OpenSSH_9.6\r\n", nil)
 }
 
+// ZeroStatus reads each request and answers "HTTP/1.1 000 Zero" with a
+// 2-byte body, "ok", then stalls. No HTTP version allows a status below 100.
+//
+// A plain http.Transport returns it as a response with StatusCode 0 and
+// Status "000 Zero"; handed to a ResponseWriter, as httputil.ReverseProxy
+// does, that status makes WriteHeader panic.
+func ZeroStatus(t testing.TB) *Server {
+	t.Helper()
+	return answer(t, "HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\nok", stall)
+}
+
 // OversizedHeaders reads each request and answers with a header section
 // larger than n bytes: one X-Filler field of n bytes. The caller sets
 // Transport.MaxResponseHeaderBytes below n.

@@ -208,9 +208,11 @@ func (o *Options) intercepted() respwriter.Statuses {
 //
 // To decide, [Handler] holds back an intercepted status until the first
 // non-empty write; a flush before it decides by the Content-Type alone, as
-// for HEAD (a response without one is replaced). And [NewReverseProxy] reads the first bytes of an
-// upstream body that has no Content-Type; other responses are neither
-// buffered nor delayed.
+// for HEAD (a response without one is replaced). And [NewReverseProxy]
+// reads the first bytes of an upstream body that has no Content-Type,
+// waiting at most one second (or [Options.ResponseBodyReadTimeout], if
+// shorter): a body that sends nothing by then counts as empty, and the
+// response is replaced. Other responses are neither buffered nor delayed.
 type ReplacePolicy uint8
 
 const (

@@ -550,10 +550,15 @@ func (p *proxy) replaces(resp *http.Response) bool {
 	return !p.replace.keeps(respwriter.AudienceOf(ct))
 }
 
+// sniffTimeout bounds sniff's wait for the first bytes of a body (see
+// ReplacePolicy).
+const sniffTimeout = time.Second
+
 // sniff returns the type net/http would give resp's body, which has no
 // Content-Type, from its first bytes, as ReverseProxy would send them; or ""
-// when the body is empty. It waits for one read of the body, and puts the
-// bytes read back in front of it.
+// when the body is empty, or when it sent nothing within sniffTimeout (the
+// Transport's body then fails and is replaced). It waits for one read of
+// the body, and puts the bytes read back in front of it.
 func sniff(resp *http.Response) string {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return ""
@@ -565,11 +570,16 @@ func sniff(resp *http.Response) string {
 	rb, _ := resp.Body.(*responseBody)
 	if rb != nil {
 		rb.holdFailures(true)
+		timeout := rb.timeout
+		if timeout <= 0 || timeout > sniffTimeout {
+			rb.timeout = sniffTimeout
+		}
+		defer func() {
+			rb.timeout = timeout
+			rb.holdFailures(false)
+		}()
 	}
 	n, _ := io.ReadAtLeast(resp.Body, buf, 1)
-	if rb != nil {
-		rb.holdFailures(false)
-	}
 	if n == 0 {
 		return "" // empty, or failed before its first byte
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1478,6 +1479,35 @@ func TestReverseProxyLongUpstreamProxyStatus(t *testing.T) {
 			}
 			if diff := cmp.Diff([]string{tt.want}, resp.Header.Values("Proxy-Status")); diff != "" {
 				t.Errorf("Proxy-Status (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReverseProxyStalledUntypedErrorBody checks that an intercepted error
+// response without Content-Type whose body never comes is replaced once
+// sniffing its first bytes has waited long enough, not held until the
+// client gives up: one second, or ResponseBodyReadTimeout if shorter.
+func TestReverseProxyStalledUntypedErrorBody(t *testing.T) {
+	for _, tt := range []struct {
+		code    int
+		timeout time.Duration
+	}{{502, 0}, {503, 50 * time.Millisecond}, {504, 50 * time.Millisecond}} {
+		t.Run(fmt.Sprintf("%d, ResponseBodyReadTimeout %v", tt.code, tt.timeout), func(t *testing.T) {
+			code := tt.code
+			s := faultserver.StallErrorBody(t, code)
+			logger, logs := newLogger()
+			gw := gateway(t, s.URL, Options{Transport: s.Transport(), Logger: logger, ProxyName: "gatehouse", ResponseBodyReadTimeout: tt.timeout})
+			resp, body := get(t, nil, gw.URL, "application/problem+json")
+			if resp.StatusCode != code || !strings.Contains(body, `"status":`+strconv.Itoa(code)) {
+				t.Fatalf("status %d, body %q; want the %d page", resp.StatusCode, body, code)
+			}
+			if got := resp.Header.Get("Proxy-Status"); got != "gatehouse;received-status="+strconv.Itoa(code) {
+				t.Errorf("Proxy-Status %q", got)
+			}
+			rs := records(t, logs)
+			if len(rs) != 1 || rs[0].Level != "WARN" {
+				t.Errorf("log records %+v, want one warning", rs)
 			}
 		})
 	}

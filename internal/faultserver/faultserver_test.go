@@ -173,6 +173,10 @@ func TestHTTP1Faults(t *testing.T) {
 			check: wantBodyErr(200, x100, context.DeadlineExceeded),
 		},
 		{
+			name: "StallErrorBody", start: func(t testing.TB) *Server { return StallErrorBody(t, 503) }, timeout: 200 * time.Millisecond,
+			check: wantBodyErr(503, "", context.DeadlineExceeded),
+		},
+		{
 			name: "StallRead", start: StallRead, timeout: 300 * time.Millisecond,
 			body:  io.LimitReader(zeros{}, 256<<20),
 			check: wantRoundTripErr(context.DeadlineExceeded),

@@ -2,6 +2,7 @@ package faultserver
 
 import (
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +116,18 @@ func StallAfterStatusLine(t testing.TB) *Server {
 func StallBody(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+strings.Repeat("x", 100), stall)
+}
+
+// StallErrorBody reads each request and answers with status code,
+// Content-Length: 45 and no Content-Type, then sends no body and stalls
+// until Close: an error response whose type can only be sniffed from bytes
+// that never come.
+//
+// A plain http.Transport returns the response; reading its body blocks
+// until the caller's context ends.
+func StallErrorBody(t testing.TB, code int) *Server {
+	t.Helper()
+	return answer(t, "HTTP/1.1 "+strconv.Itoa(code)+" "+http.StatusText(code)+"\r\nContent-Length: 45\r\n\r\n", stall)
 }
 
 // StallRead accepts each connection and never reads from it, until Close, so

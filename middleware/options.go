@@ -134,7 +134,8 @@ type Options struct {
 	// details (the cause's text, which names upstream addresses) in the
 	// gateway's own member, and the members of the upstream's response
 	// (NewReverseProxy's pass-through responses, in their header and
-	// trailer, and the ones it replaces) as the upstream sent them.
+	// trailer, its 1xx responses, and the ones it replaces) as the
+	// upstream sent them.
 	//
 	// Otherwise the upstream's members are redacted: a member keeps its
 	// name only if it is a plain name (a letter, then letters, digits, '-'

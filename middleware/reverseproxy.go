@@ -174,6 +174,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		OnError:                 opts.OnError,
 		OnStateChange:           opts.OnStateChange,
 		proxy:                   true,
+		details:                 opts.ProxyStatusDetails,
 	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {

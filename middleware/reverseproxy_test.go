@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -1508,6 +1510,70 @@ func TestReverseProxyStalledUntypedErrorBody(t *testing.T) {
 			rs := records(t, logs)
 			if len(rs) != 1 || rs[0].Level != "WARN" {
 				t.Errorf("log records %+v, want one warning", rs)
+			}
+		})
+	}
+}
+
+// TestReverseProxyRedactsUpstreamProxyStatus1xx checks that the
+// Proxy-Status of an upstream's 103 Early Hints reaches the client redacted,
+// and whole with details, with and without retries (which trace a request
+// on a copy of its own).
+func TestReverseProxyRedactsUpstreamProxyStatus1xx(t *testing.T) {
+	const upstreamField = `cdn;error=dns_error;next-hop="10.0.0.1:53";details="internal 10.0.0.1"`
+	const redacted = `cdn;error=dns_error`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.Header().Set("Proxy-Status", upstreamField)
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Proxy-Status")
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(up.Close)
+	tests := []struct {
+		name    string
+		details bool
+		retry   *RetryPolicy
+		want    string
+	}{
+		{"redacted", false, nil, redacted},
+		{"redacted, with retries", false, &RetryPolicy{}, redacted},
+		{"details", true, nil, upstreamField},
+		{"details, with retries", true, &RetryPolicy{}, upstreamField},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gw := gateway(t, up.URL, Options{
+				Transport:          up.Client().Transport,
+				Retry:              tt.retry,
+				ProxyStatusDetails: func(*http.Request) bool { return tt.details },
+			})
+			var hints []string
+			ctx := httptrace.WithClientTrace(testContext(t), &httptrace.ClientTrace{
+				Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+					if code == http.StatusEarlyHints {
+						hints = append(hints, h.Values("Proxy-Status")...)
+					}
+					return nil
+				},
+			})
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, gw.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &http.Client{Transport: &http.Transport{Proxy: nil}}
+			defer c.CloseIdleConnections()
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("status %d, want 200", resp.StatusCode)
+			}
+			if diff := cmp.Diff([]string{tt.want}, hints); diff != "" {
+				t.Errorf("the 103's Proxy-Status (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +118,11 @@ type Transport struct {
 	// its RoundTrip failures unreported, as *transportError, for the
 	// ErrorHandler to report.
 	proxy bool
+
+	// details is NewReverseProxy's Options.ProxyStatusDetails: unless it
+	// allows details for a request, the Proxy-Status of the upstream's 1xx
+	// responses is redacted before ReverseProxy passes them on.
+	details func(*http.Request) bool
 
 	// now, if not nil, replaces time.Now for breakers and budgets in tests.
 	now func() time.Time
@@ -371,12 +377,17 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 // attempt, made with req's own context and body.
 func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, only bool) (*http.Response, *gatewayerr.Error) {
 	tr := t.tracker()
+	redact := t.proxy && (t.details == nil || !t.details(req))
 	out := req
 	// In a NewReverseProxy, the context of the only attempt carries the
 	// ClientTrace that ReverseProxy made for this request alone: the
 	// tracker's hooks go into it, sparing a copy of the request and a
-	// context. Otherwise the request is copied with a context of its own.
-	if !only || !t.proxy || !tr.hookInto(httptrace.ContextClientTrace(actx)) {
+	// context. Otherwise the request is copied with a context of its own,
+	// whose trace runs before the one it may carry already.
+	if !only || !t.proxy || !tr.hookInto(httptrace.ContextClientTrace(actx), redact) {
+		if redact {
+			tr.trace.Got1xxResponse = tr.got1xxHook
+		}
 		out = req.WithContext(httptrace.WithClientTrace(actx, &tr.trace))
 		out.Body = body
 	}
@@ -947,6 +958,11 @@ type tracker struct {
 	written atomic.Bool   // the whole request was written (since the last GetConn)
 	hooks   httptrace.ClientTrace
 	trace   httptrace.ClientTrace // hooks, copied for each use: WithClientTrace may change it
+
+	// got1xxHook is got1xx, bound once; next1xx is the Got1xxResponse hook
+	// it replaced in ReverseProxy's trace, if any (see hookInto).
+	got1xxHook func(int, textproto.MIMEHeader) error
+	next1xx    func(int, textproto.MIMEHeader) error
 }
 
 func (t *Transport) tracker() *tracker {
@@ -961,7 +977,9 @@ func (t *Transport) tracker() *tracker {
 			WroteRequest:         tr.wroteRequest,
 			GotFirstResponseByte: tr.gotFirstResponseByte,
 		}
+		tr.got1xxHook = tr.got1xx
 	}
+	tr.next1xx = nil
 	tr.phase.Store(uint32(gatewayerr.PhaseUnknown))
 	tr.wrote.Store(false)
 	tr.written.Store(false)
@@ -981,8 +999,9 @@ func (t *Transport) putTracker(tr *tracker) {
 // hookInto sets the tracker's hooks in ct and reports whether it could: only
 // when ct has the shape of the trace that ReverseProxy.ServeHTTP makes for
 // each outgoing request (Got1xxResponse alone), so that a trace shared
-// between requests is never written to.
-func (tr *tracker) hookInto(ct *httptrace.ClientTrace) bool {
+// between requests is never written to. With redact, ct's Got1xxResponse
+// is wrapped by got1xx.
+func (tr *tracker) hookInto(ct *httptrace.ClientTrace, redact bool) bool {
 	if ct == nil || ct.Got1xxResponse == nil ||
 		ct.GetConn != nil || ct.GotConn != nil || ct.PutIdleConn != nil || ct.GotFirstResponseByte != nil ||
 		ct.Got100Continue != nil || ct.DNSStart != nil || ct.DNSDone != nil || ct.ConnectStart != nil ||
@@ -996,7 +1015,25 @@ func (tr *tracker) hookInto(ct *httptrace.ClientTrace) bool {
 	ct.WroteHeaders = tr.hooks.WroteHeaders
 	ct.WroteRequest = tr.hooks.WroteRequest
 	ct.GotFirstResponseByte = tr.hooks.GotFirstResponseByte
+	if redact {
+		tr.next1xx = ct.Got1xxResponse
+		ct.Got1xxResponse = tr.got1xxHook
+	}
 	return true
+}
+
+// got1xx redacts the Proxy-Status field of a 1xx response, as
+// redactProxyStatusField does for a final one, before the hook it replaced
+// (ReverseProxy's, which passes the 1xx on) sees it. When the tracker's
+// trace is composed with ReverseProxy's instead, got1xx runs first.
+func (tr *tracker) got1xx(code int, h textproto.MIMEHeader) error {
+	if len(h["Proxy-Status"]) > 0 {
+		redactProxyStatusField(http.Header(h))
+	}
+	if tr.next1xx != nil {
+		return tr.next1xx(code, h)
+	}
+	return nil
 }
 
 func (tr *tracker) currentPhase() gatewayerr.Phase { return gatewayerr.Phase(tr.phase.Load()) }

@@ -746,7 +746,7 @@ func TestTrackerHookInto(t *testing.T) {
 	var tr Transport
 	for _, tt := range tests {
 		k := tr.tracker()
-		if got := k.hookInto(tt.trace); got != tt.want {
+		if got := k.hookInto(tt.trace, false); got != tt.want {
 			t.Errorf("%s: hookInto = %v, want %v", tt.name, got, tt.want)
 		}
 		if tt.want && (tt.trace.GetConn == nil || tt.trace.WroteRequest == nil) {

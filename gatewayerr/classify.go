@@ -770,6 +770,7 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 		has("malformed response from server"), // HTTP/2: missing or bad :status
 		has("server replied with more than declared Content-Length"),
 		has("1xx informational response with END_STREAM"),
+		has("http2: frame too large"), // ErrFrameTooLarge, and an HTTP/1.1 answer to h2
 		has("too many 1xx informational responses"),
 		has("protocol error: headers after END_STREAM"),
 		has("cannot contain multiple Content-Length headers"),

@@ -35,6 +35,8 @@ func TestMatchText(t *testing.T) {
 		{"net/http: server replied with more than declared Content-Length; truncated", textProtocol, -1, 0},
 		{"1xx informational response with END_STREAM flag", textProtocol, -1, 0},
 		{"http: too many 1xx informational responses", textProtocol, -1, 0},
+		{"http2: frame too large", textProtocol, -1, 0},
+		{"http2: failed reading the frame payload: http2: frame too large, note that the frame header looked like an HTTP/1.1 header", textProtocol, -1, 0},
 		{"protocol error: headers after END_STREAM", textProtocol, -1, 0},
 		{`http: message cannot contain multiple Content-Length headers; got ["5" "7"]`, textProtocol, -1, 0},
 		{`invalid Content-Length "x"`, textProtocol, -1, 0},

@@ -88,6 +88,43 @@ func H2BadFrame(t testing.TB) *Server {
 	})
 }
 
+// H2SpeaksHTTP1 returns a TLS server (its CA in RootCAs) that negotiates
+// ALPN "h2", reads the client's connection preface, and answers in
+// HTTP/1.1, as a misconfigured upstream does, then stalls. Reach it as
+// [H2RSTStream].
+//
+// The client reads the status line as an HTTP/2 frame header whose length
+// exceeds the frame size limit. RoundTrip fails, through both transports,
+// with an error whose text is "http2: failed reading the frame payload:
+// http2: frame too large, note that the frame header looked like an
+// HTTP/1.1 header" (wrapping http2.ErrFrameTooLarge through x/net/http2,
+// and net/http's unexported copy of it through http.Transport).
+func H2SpeaksHTTP1(t testing.TB) *Server {
+	t.Helper()
+	ca := newAuthority(t, "faultserver CA")
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{ca.issue(t, leafSpec{ips: loopbackIP})},
+		NextProtos:   []string{http2.NextProtoTLS},
+	}
+	s := newServer(t, "https")
+	s.RootCAs = ca.pool
+	s.h2 = true
+	s.serveConns(func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if tc.Handshake() != nil {
+			return
+		}
+		preface := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(tc, preface); err != nil {
+			return
+		}
+		s.countRequest()
+		tc.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"))
+		stall(tc)
+	})
+	return s
+}
+
 // newH2Server starts a TLS server that speaks just enough HTTP/2 to read
 // requests: it answers SETTINGS and PING, ignores other frames, and calls
 // onHeaders for each HEADERS frame; the connection is closed when onHeaders

@@ -62,6 +62,19 @@ func TestHTTP2Faults(t *testing.T) {
 			},
 		},
 		{
+			name:  "H2SpeaksHTTP1",
+			start: func(t testing.TB) *Server { return H2SpeaksHTTP1(t) },
+			check: func(t *testing.T, transport string, s *Server, r result) {
+				const text = "http2: failed reading the frame payload: http2: frame too large, note that the frame header looked like an HTTP/1.1 header"
+				if r.rtErr == nil || r.rtErr.Error() != text {
+					t.Fatalf("RoundTrip error = %v, want %q", r.rtErr, text)
+				}
+				if is, want := errors.Is(r.rtErr, http2.ErrFrameTooLarge), transport == "x/net/http2"; is != want {
+					t.Errorf("errors.Is(ErrFrameTooLarge) = %v, want %v", is, want)
+				}
+			},
+		},
+		{
 			name:  "H2BadFrame",
 			start: func(t testing.TB) *Server { return H2BadFrame(t) },
 			check: func(t *testing.T, transport string, s *Server, r result) {

@@ -209,9 +209,12 @@ func (e *Error) Is(target error) bool {
 // status the upstream sent, whatever the kind, as nginx's
 // proxy_intercept_errors keeps it: the kind then chooses the words, not the
 // status. Otherwise it is the kind's status (see [Kind.StatusCode]), except
-// that an [Unknown] kind with a 5xx ReceivedStatus keeps that status.
+// that an [Unknown] kind with a 5xx ReceivedStatus keeps that status. A
+// [ClientClosedRequest] is always 499, even after an upstream's response
+// was received: the client went away before it could be answered.
 func (e *Error) StatusCode() int {
-	if (e.fromResponse || e.Kind == Unknown) && e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599 {
+	if e.Kind != ClientClosedRequest && (e.fromResponse || e.Kind == Unknown) &&
+		e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599 {
 		return e.ReceivedStatus
 	}
 	return e.Kind.StatusCode()

@@ -256,3 +256,19 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestClientClosedAfterResponseIs499 checks that a client that went away
+// after the upstream's error response arrived is reported with 499, not
+// with the upstream's status.
+func TestClientClosedAfterResponseIs499(t *testing.T) {
+	resp := &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{"Proxy-Status": {"edge;error=connection_refused"}}}
+	e := ClassifyResponse(resp)
+	if got := e.StatusCode(); got != http.StatusBadGateway {
+		t.Fatalf("upstream's 502: StatusCode() = %d, want 502", got)
+	}
+	c := *e
+	c.Kind = ClientClosedRequest
+	if got := c.StatusCode(); got != StatusClientClosedRequest {
+		t.Errorf("client gone after the 502: StatusCode() = %d, want 499", got)
+	}
+}

@@ -597,8 +597,8 @@ func TestReverseProxyClientCancel(t *testing.T) {
 	}
 	gw.Close() // waits for the handler to return
 	records := log.records(t, "gatehouse: upstream failure")
-	if len(records) != 1 || records[0]["level"] != "DEBUG" || records[0]["kind"] != "client_closed_request" {
-		t.Errorf("log records %v, want one debug client_closed_request", records)
+	if len(records) != 1 || records[0]["level"] != "DEBUG" || records[0]["kind"] != "client_closed_request" || records[0]["status"] != 499.0 {
+		t.Errorf("log records %v, want one debug client_closed_request, status 499", records)
 	}
 	if st := rp.Transport.(*Transport).BreakerState(mustParse(t, up.URL).Host); st != BreakerClosed {
 		t.Errorf("breaker %v after a client's cancellation, want closed", st)

@@ -1578,3 +1578,25 @@ func TestReverseProxyRedactsUpstreamProxyStatus1xx(t *testing.T) {
 		})
 	}
 }
+
+// TestReverseProxyUpstreamReportedKindLoggedAsWarning checks that an
+// upstream's own error response is logged at warn level whatever kind its
+// Proxy-Status names: a DNS or TLS failure beyond the gateway is not a
+// matter of the gateway's configuration.
+func TestReverseProxyUpstreamReportedKindLoggedAsWarning(t *testing.T) {
+	for _, member := range []string{`edge;error=dns_error;rcode="NXDOMAIN"`, "edge;error=tls_certificate_error"} {
+		t.Run(member, func(t *testing.T) {
+			s := faultserver.Status(t, http.StatusBadGateway, http.Header{"Proxy-Status": {member}}, "")
+			var log capturedLog
+			gw := gateway(t, s.URL, Options{Transport: s.Transport(), Logger: log.logger()})
+			if resp, _ := get(t, nil, gw.URL, ""); resp.StatusCode != http.StatusBadGateway {
+				t.Fatalf("status %d, want 502", resp.StatusCode)
+			}
+			records := log.records(t, "gatehouse: upstream failure")
+			kind, _, _ := strings.Cut(strings.TrimPrefix(member, "edge;error="), ";")
+			if len(records) != 1 || records[0]["level"] != "WARN" || records[0]["kind"] != kind || records[0]["received_status"] != 502.0 {
+				t.Errorf("log records %v, want one warning of kind %s, received_status 502", records, kind)
+			}
+		})
+	}
+}

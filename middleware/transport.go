@@ -98,7 +98,8 @@ type Transport struct {
 
 	// Logger receives one record per failure: at error level for failures
 	// that point at the gateway's configuration (TLS, DNS), warn for other
-	// upstream failures, debug for a client's cancellation and for each
+	// upstream failures (and for every error response of the upstream's
+	// own, whatever kind its Proxy-Status names), debug for a client's cancellation and for each
 	// retry; and one record per breaker state change.
 	// If nil, nothing is logged.
 	Logger *slog.Logger
@@ -529,7 +530,7 @@ func logFailureID(logger *slog.Logger, req *http.Request, id string, e *gatewaye
 		return
 	}
 	ctx := req.Context()
-	level := failureLevel(e.Kind)
+	level := failureLevel(e)
 	path := ""
 	if req.URL != nil {
 		path = req.URL.Path
@@ -562,9 +563,14 @@ func logFailureID(logger *slog.Logger, req *http.Request, id string, e *gatewaye
 	logger.LogAttrs(ctx, level, "gatehouse: upstream failure", attrs...)
 }
 
-// failureLevel returns the log level for a failure of kind k.
-func failureLevel(k gatewayerr.Kind) slog.Level {
-	switch k {
+// failureLevel returns the log level for the failure e.
+func failureLevel(e *gatewayerr.Error) slog.Level {
+	if e.ReceivedStatus != 0 && e.Kind != gatewayerr.ClientClosedRequest {
+		// An upstream's own response reported it, whatever the kind its
+		// Proxy-Status names: a failure beyond this gateway.
+		return slog.LevelWarn
+	}
+	switch e.Kind {
 	case gatewayerr.ClientClosedRequest:
 		return slog.LevelDebug
 	case gatewayerr.DNSError, gatewayerr.DNSTimeout, gatewayerr.DestinationNotFound,

@@ -1063,9 +1063,12 @@ func (tr *tracker) gotConn(httptrace.GotConnInfo) {
 
 func (tr *tracker) wroteHeaders() { tr.wrote.Store(true) }
 
-func (tr *tracker) wroteRequest(httptrace.WroteRequestInfo) {
+func (tr *tracker) wroteRequest(info httptrace.WroteRequestInfo) {
+	// A request that could not be written in full failed while writing.
 	// The response may already be in: never move the phase back.
-	tr.phase.CompareAndSwap(uint32(gatewayerr.PhaseWriteRequest), uint32(gatewayerr.PhaseAwaitHeaders))
+	if info.Err == nil {
+		tr.phase.CompareAndSwap(uint32(gatewayerr.PhaseWriteRequest), uint32(gatewayerr.PhaseAwaitHeaders))
+	}
 	tr.written.Store(true)
 }
 

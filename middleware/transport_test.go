@@ -944,3 +944,28 @@ func TestTransportBreakerCountsFailedErrorBodyOnce(t *testing.T) {
 		t.Errorf("breaker %v after two failed responses, want open", st)
 	}
 }
+
+// TestTransportResetDuringUpload checks that a connection reset while the
+// request body is being written is a failure of the write phase.
+func TestTransportResetDuringUpload(t *testing.T) {
+	s := faultserver.ResetDuringUpload(t)
+	tr := &Transport{Base: s.Transport()}
+	req := newRequest(t, http.MethodPut, s.URL+"/upload", io.LimitReader(zeros{}, 64<<20))
+	resp, err := tr.RoundTrip(req)
+	if resp != nil {
+		resp.Body.Close()
+		t.Fatalf("RoundTrip returned a response %d, want an error", resp.StatusCode)
+	}
+	e := wantError(t, err, gatewayerr.ConnectionTerminated)
+	if e.Phase != gatewayerr.PhaseWriteRequest || !e.RequestSent() {
+		t.Errorf("phase %v, request sent %v; want write_request, sent (%v)", e.Phase, e.RequestSent(), err)
+	}
+}
+
+// zeros is an endless reader of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

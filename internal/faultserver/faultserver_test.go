@@ -177,6 +177,11 @@ func TestHTTP1Faults(t *testing.T) {
 			check: wantBodyErr(503, "", context.DeadlineExceeded),
 		},
 		{
+			name: "ResetDuringUpload", start: ResetDuringUpload,
+			body:  io.LimitReader(zeros{}, 64<<20),
+			check: wantRoundTripErr(syscall.ECONNRESET, syscall.EPIPE, net.ErrClosed),
+		},
+		{
 			name: "StallRead", start: StallRead, timeout: 300 * time.Millisecond,
 			body:  io.LimitReader(zeros{}, 256<<20),
 			check: wantRoundTripErr(context.DeadlineExceeded),

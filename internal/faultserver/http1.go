@@ -1,6 +1,8 @@
 package faultserver
 
 import (
+	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -128,6 +130,28 @@ func StallBody(t testing.TB) *Server {
 func StallErrorBody(t testing.TB, code int) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 "+strconv.Itoa(code)+" "+http.StatusText(code)+"\r\nContent-Length: 45\r\n\r\n", stall)
+}
+
+// ResetDuringUpload reads each request's headers and the first 64 KiB of
+// its body, then resets the connection: a client still uploading fails to
+// write the rest.
+//
+// A plain http.Transport fails with a write error ("connection reset by
+// peer" or "broken pipe", or "use of closed network connection" once it
+// closed the connection itself), unless it reads the reset first.
+func ResetDuringUpload(t testing.TB) *Server {
+	t.Helper()
+	s := newServer(t, "http")
+	s.serveConns(func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		s.countRequest()
+		io.CopyN(io.Discard, req.Body, 64<<10)
+		reset(c)
+	})
+	return s
 }
 
 // StallRead accepts each connection and never reads from it, until Close, so

@@ -88,10 +88,10 @@ func H2BadFrame(t testing.TB) *Server {
 	})
 }
 
-// H2SpeaksHTTP1 returns a TLS server (its CA in RootCAs) that negotiates
-// ALPN "h2", reads the client's connection preface, and answers in
-// HTTP/1.1, as a misconfigured upstream does, then stalls. Reach it as
-// [H2RSTStream].
+// H2SpeaksHTTP1 returns an HTTP/2 server (TLS with ALPN "h2"; its CA in
+// RootCAs) that answers the first HEADERS frame of each connection in
+// HTTP/1.1, as a server that mixes up its protocols does, then stalls.
+// Reach it as [H2RSTStream].
 //
 // The client reads the status line as an HTTP/2 frame header whose length
 // exceeds the frame size limit. RoundTrip fails, through both transports,
@@ -99,30 +99,20 @@ func H2BadFrame(t testing.TB) *Server {
 // http2: frame too large, note that the frame header looked like an
 // HTTP/1.1 header" (wrapping http2.ErrFrameTooLarge through x/net/http2,
 // and net/http's unexported copy of it through http.Transport).
+//
+// A server that answers the connection preface itself in HTTP/1.1, before
+// any SETTINGS, makes both transports fail either so or, when the
+// connection's failure wins a race with the request, with "http2: client
+// conn could not be established", which hides the cause.
 func H2SpeaksHTTP1(t testing.TB) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
-	cfg := &tls.Config{
-		Certificates: []tls.Certificate{ca.issue(t, leafSpec{ips: loopbackIP})},
-		NextProtos:   []string{http2.NextProtoTLS},
-	}
-	s := newServer(t, "https")
-	s.RootCAs = ca.pool
-	s.h2 = true
-	s.serveConns(func(c net.Conn) {
-		tc := tls.Server(c, cfg)
-		if tc.Handshake() != nil {
-			return
+	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
+		if _, err := tc.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")); err != nil {
+			return true
 		}
-		preface := make([]byte, len(http2.ClientPreface))
-		if _, err := io.ReadFull(tc, preface); err != nil {
-			return
-		}
-		s.countRequest()
-		tc.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"))
 		stall(tc)
+		return true
 	})
-	return s
 }
 
 // newH2Server starts a TLS server that speaks just enough HTTP/2 to read

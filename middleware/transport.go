@@ -39,8 +39,8 @@ func (attemptTimeoutError) Is(target error) bool { return target == context.Dead
 // response, not an error, except a status below 100, which no HTTP version
 // allows and which net/http's ResponseWriter refuses with a panic: that
 // response is closed, and RoundTrip fails with
-// [gatewayerr.HTTPProtocolError]. Every error it returns, from RoundTrip and from a
-// response body's Read, is a [*gatewayerr.Error] (through [errors.As])
+// [gatewayerr.HTTPProtocolError]. Every error it returns, from RoundTrip and
+// from a response body's Read, is a [*gatewayerr.Error] (through [errors.As])
 // carrying the upstream host, the [gatewayerr.Phase] in which the exchange
 // failed (followed with [net/http/httptrace]) and the number of attempts.
 // A request whose context was cancelled fails with
@@ -99,8 +99,9 @@ type Transport struct {
 	// Logger receives one record per failure: at error level for failures
 	// that point at the gateway's configuration (TLS, DNS), warn for other
 	// upstream failures (and for every error response of the upstream's
-	// own, whatever kind its Proxy-Status names), debug for a client's cancellation and for each
-	// retry; and one record per breaker state change.
+	// own, whatever kind its Proxy-Status names), debug for a client's
+	// cancellation and for each retry; and one record per breaker state
+	// change.
 	// If nil, nothing is logged.
 	Logger *slog.Logger
 

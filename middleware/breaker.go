@@ -151,34 +151,37 @@ type breaker struct {
 	state       BreakerState
 	failures    int       // consecutive failures while closed
 	until       time.Time // while open: when probes may start
-	probes      int       // probes in flight while half-open
+	probes      int       // probes of the current half-open period in flight
+	period      uint64    // numbers the half-open periods, from 1
 	window      slidingCounter
 	initialized bool
 }
 
 // allow reports whether a request may go to the upstream. When it may not,
-// wait is the time left before the breaker lets probes through. probe reports
-// that the request is a half-open probe, which done must then be told about.
+// wait is the time left before the breaker lets probes through. A request
+// let through as a half-open probe gets the number of its half-open period
+// in probe (0 for any other request), which done must then be given.
 // changed reports an open breaker turning half-open.
-func (b *breaker) allow(p *BreakerPolicy, now time.Time) (ok, probe bool, wait time.Duration, changed bool) {
+func (b *breaker) allow(p *BreakerPolicy, now time.Time) (ok bool, probe uint64, wait time.Duration, changed bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch b.state {
 	case BreakerClosed:
-		return true, false, 0, false
+		return true, 0, 0, false
 	case BreakerOpen:
 		if now.Before(b.until) {
-			return false, false, b.until.Sub(now), false
+			return false, 0, b.until.Sub(now), false
 		}
 		b.state, b.probes, changed = BreakerHalfOpen, 0, true
+		b.period++
 	}
 	if b.probes >= p.probes() {
 		// The probes in flight decide; fail fast meanwhile, asking for a
 		// short wait since the verdict is near.
-		return false, false, time.Second, changed
+		return false, 0, time.Second, changed
 	}
 	b.probes++
-	return true, true, 0, changed
+	return true, b.period, 0, changed
 }
 
 // admits reports whether allow would let a request through now, without
@@ -197,13 +200,17 @@ func (b *breaker) admits(p *BreakerPolicy, now time.Time) bool {
 	return b.probes < p.probes()
 }
 
-// done records the outcome of a request that allow let through, and returns
-// the breaker's state before and after.
-func (b *breaker) done(p *BreakerPolicy, now time.Time, probe bool, o outcome) (from, to BreakerState) {
+// done records the outcome of a request that allow let through, given the
+// probe number allow returned, and returns the breaker's state before and
+// after. Only a probe of the current half-open period frees a probe slot
+// and decides the period; one of an earlier period (which reopened the
+// breaker, or timed out meanwhile) counts as any other request.
+func (b *breaker) done(p *BreakerPolicy, now time.Time, probe uint64, o outcome) (from, to BreakerState) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	from = b.state
-	if probe && b.state == BreakerHalfOpen {
+	current := probe != 0 && probe == b.period && b.state == BreakerHalfOpen
+	if current {
 		b.probes--
 	}
 	if o == outcomeIgnored {
@@ -219,7 +226,7 @@ func (b *breaker) done(p *BreakerPolicy, now time.Time, probe bool, o outcome) (
 	b.window.add(now, 1, fail)
 	switch b.state {
 	case BreakerHalfOpen:
-		if !probe {
+		if !current {
 			break
 		}
 		if o == outcomeSuccess {

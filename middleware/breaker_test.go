@@ -102,15 +102,19 @@ func TestBreakerHalfOpenProbes(t *testing.T) {
 	var b breaker
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.allow(p, now)
-	b.done(p, now, false, outcomeFailure)
+	b.done(p, now, 0, outcomeFailure)
 	now = now.Add(time.Second)
 
 	var got []bool
 	var probes []bool
+	var period uint64
 	for range 3 {
 		ok, probe, _, _ := b.allow(p, now)
 		got = append(got, ok)
-		probes = append(probes, probe)
+		probes = append(probes, probe != 0)
+		if probe != 0 {
+			period = probe
+		}
 	}
 	if diff := cmp.Diff([]bool{true, true, false}, got); diff != "" {
 		t.Errorf("half-open allow (-want +got):\n%s", diff)
@@ -119,12 +123,41 @@ func TestBreakerHalfOpenProbes(t *testing.T) {
 		t.Errorf("half-open probe (-want +got):\n%s", diff)
 	}
 	// A cancelled probe frees its slot without deciding.
-	b.done(p, now, true, outcomeIgnored)
-	if ok, probe, _, _ := b.allow(p, now); !ok || !probe {
-		t.Fatalf("after a cancelled probe: allow = %v, probe = %v, want a probe", ok, probe)
+	b.done(p, now, period, outcomeIgnored)
+	if ok, probe, _, _ := b.allow(p, now); !ok || probe != period {
+		t.Fatalf("after a cancelled probe: allow = %v, probe = %v, want a probe of period %d", ok, probe, period)
 	}
-	if from, to := b.done(p, now, true, outcomeSuccess); from != BreakerHalfOpen || to != BreakerClosed {
+	if from, to := b.done(p, now, period, outcomeSuccess); from != BreakerHalfOpen || to != BreakerClosed {
 		t.Errorf("successful probe: %v -> %v, want half-open -> closed", from, to)
+	}
+}
+
+// TestBreakerStaleProbe checks that a probe of an earlier half-open period
+// neither frees a slot of the current one nor decides it.
+func TestBreakerStaleProbe(t *testing.T) {
+	p := &BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Second, Probes: 2}
+	var b breaker
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.allow(p, now)
+	b.done(p, now, 0, outcomeFailure) // open
+	now = now.Add(time.Second)
+	_, stale, _, _ := b.allow(p, now) // probe A, still in flight
+	_, b2, _, _ := b.allow(p, now)    // probe B fails: open again
+	b.done(p, now, b2, outcomeFailure)
+	now = now.Add(time.Second)
+	for i := range 2 { // probes C and D, in flight
+		if ok, probe, _, _ := b.allow(p, now); !ok || probe == 0 || probe == stale {
+			t.Fatalf("probe %d of the new period: allow = %v, probe = %d", i, ok, probe)
+		}
+	}
+	// A ends: the client went away, or it succeeded late.
+	for _, o := range []outcome{outcomeIgnored, outcomeSuccess, outcomeFailure} {
+		if from, to := b.done(p, now, stale, o); from != BreakerHalfOpen || to != BreakerHalfOpen {
+			t.Errorf("stale probe with outcome %d: %v -> %v, want half-open to stay", o, from, to)
+		}
+	}
+	if ok, _, _, _ := b.allow(p, now); ok {
+		t.Error("a third probe was let through: the stale probe freed a slot")
 	}
 }
 

@@ -256,7 +256,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 
 	var last *gatewayerr.Error // the previous attempt's failure
 	for attempt := 1; ; attempt++ {
-		probe := false
+		var probe uint64
 		if t.Breaker != nil {
 			ok, p, wait, changed := u.breaker.allow(t.Breaker, t.clock())
 			if changed {
@@ -601,7 +601,7 @@ func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time
 }
 
 // breakerDone records an outcome in u's breaker and reports a state change.
-func (t *Transport) breakerDone(u *upstream, host string, probe bool, o outcome) {
+func (t *Transport) breakerDone(u *upstream, host string, probe uint64, o outcome) {
 	from, to := u.breaker.done(t.Breaker, t.clock(), probe, o)
 	if from != to {
 		t.stateChanged(host, from, to)
@@ -898,7 +898,7 @@ func (b *responseBody) reportFailure(e *gatewayerr.Error) {
 	// its body failing too is the same failure.
 	if t.Breaker != nil && e.Kind != gatewayerr.ClientClosedRequest && e.Kind != gatewayerr.HTTPResponseBodySize &&
 		!failureStatus(b.status) {
-		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, false, outcomeFailure)
+		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, 0, outcomeFailure)
 	}
 	t.report(b.req, e, b.start)
 }

@@ -235,7 +235,8 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 		j.retry = ge.RetryAfter
 		setRetry = len(h["Retry-After"]) == 0
 	} else if v := h.Get("Retry-After"); v != "" {
-		j.retry = parseRetryAfter(v, j.now)
+		j.retry, _ = gatewayerr.ParseRetryAfter(v, j.now)
+		j.retry = min(j.retry, gatewayerr.MaxRetryAfter)
 	}
 
 	buf := p.buffer()
@@ -355,18 +356,6 @@ func (p *Pages) release(b *bytes.Buffer) {
 func (p *Pages) language(acceptLanguage string) int {
 	var buf [header.MaxEntries]header.LanguageRange
 	return p.langs.Match(header.ParseAcceptLanguage(buf[:0], acceptLanguage))
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
-// It returns 0 for anything else, or a time in the past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // Sample describes a page for [Pages.Render]: a way to render any variant

@@ -13,6 +13,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/net/http2"
 )
@@ -151,6 +152,22 @@ func FuzzClassify(f *testing.F) {
 			if _, err := ParseProxyStatus(member); err != nil {
 				t.Fatalf("ProxyStatus member %q does not parse: %v", member, err)
 			}
+		}
+	})
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", "Thu, 01 Jan 2026 12:00:30 GMT", "-1", "1e9"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := ParseRetryAfter(s, now)
+		if d < 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v, negative", s, d)
+		}
+		if !ok && d != 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v, false; want 0 when not ok", s, d)
 		}
 	})
 }

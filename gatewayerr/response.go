@@ -1,6 +1,7 @@
 package gatewayerr
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -132,35 +133,41 @@ func fromParams(e *Error, errType string, params []Param) {
 	}
 }
 
-// retryAfter parses the Retry-After field of h (RFC 9110, Section 10.2.3):
-// delay-seconds or an HTTP date, relative to h's Date field when it has a
-// valid one and to now() otherwise. It returns 0 for an absent, invalid or
-// past value, and at most MaxRetryAfter.
+// retryAfter returns the wait the Retry-After field of h asks for, an HTTP
+// date taken relative to h's Date field (or to now() without a valid one),
+// capped at MaxRetryAfter; 0 when absent or malformed.
 func retryAfter(h http.Header, now func() time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
+	base, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		base = now()
 	}
-	var d time.Duration
+	d, _ := ParseRetryAfter(h.Get("Retry-After"), base)
+	return min(d, MaxRetryAfter)
+}
+
+// ParseRetryAfter returns the wait a Retry-After field value asks for (RFC
+// 9110, Section 10.2.3): a number of seconds, or an HTTP date taken relative
+// to now (a date in the past asks for no wait). It reports false, with 0,
+// for an empty or malformed value. A number of seconds too large for a
+// time.Duration yields the largest one, which exceeds any cap a caller
+// applies: an upstream asking for forever asks for longer than the cap.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
 	if isDigits(v) {
 		secs, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || secs > int64(MaxRetryAfter/time.Second) {
-			// Too large to parse or to hold is longer than the cap.
-			return MaxRetryAfter
+		if err != nil || secs > int64(math.MaxInt64/time.Second) {
+			return math.MaxInt64, true
 		}
-		d = time.Duration(secs) * time.Second
-	} else {
-		at, err := http.ParseTime(v)
-		if err != nil {
-			return 0
-		}
-		base, err := http.ParseTime(h.Get("Date"))
-		if err != nil {
-			base = now()
-		}
-		d = at.Sub(base)
+		return time.Duration(secs) * time.Second, true
 	}
-	return min(max(d, 0), MaxRetryAfter)
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(at.Sub(now), 0), true
 }
 
 func isDigits(s string) bool {

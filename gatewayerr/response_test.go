@@ -2,6 +2,7 @@ package gatewayerr
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -270,5 +271,33 @@ func TestClientClosedAfterResponseIs499(t *testing.T) {
 	c.Kind = ClientClosedRequest
 	if got := c.StatusCode(); got != StatusClientClosedRequest {
 		t.Errorf("client gone after the 502: StatusCode() = %d, want 499", got)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"120", 2 * time.Minute, true},
+		{" 3 ", 3 * time.Second, true},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"99999999999", math.MaxInt64, true}, // longer than any cap
+		{"99999999999999999999", math.MaxInt64, true},
+		{"9223372036", 9223372036 * time.Second, true},
+		{"Thu, 01 Jan 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Thu, 01 Jan 2026 11:00:00 GMT", 0, true},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseRetryAfter(tt.in, now)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("ParseRetryAfter(%q) = %v, %v, want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
 	}
 }

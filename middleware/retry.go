@@ -4,8 +4,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -192,31 +190,6 @@ func retryableKind(k gatewayerr.Kind) bool {
 		return false
 	}
 	return true
-}
-
-// parseRetryAfter returns the wait a Retry-After value asks for (RFC 9110,
-// Section 10.2.3): a number of seconds or an HTTP date. It reports false for
-// an absent or malformed value.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if v[0] >= '0' && v[0] <= '9' {
-		secs, err := strconv.ParseUint(v, 10, 32)
-		if err != nil {
-			return 0, false
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
 }
 
 // positiveOr returns v, or def when v is zero or negative: the default

@@ -312,7 +312,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 		} else if retry {
 			retry = rp.retryStatus(resp.StatusCode) && idempotent(req)
 			if retry {
-				if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+				if d, ok := gatewayerr.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 					retryAfter = d
 					retry = d <= rp.maxRetryAfter()
 				}

@@ -463,20 +463,22 @@ func TestTransportRetry(t *testing.T) {
 		}
 	})
 
-	t.Run("Retry-After over the cap", func(t *testing.T) {
-		s := faultserver.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"3600"}}, "later")
-		p := fast(3)
-		p.MaxRetryAfter = time.Second
-		tr := &Transport{Base: s.Transport(), Retry: p}
-		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, s.URL, nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable || s.Requests() != 1 || resp.Header.Get("Retry-After") != "3600" {
-			t.Errorf("got %d after %d requests, want the 503 with its Retry-After after 1", resp.StatusCode, s.Requests())
-		}
-	})
+	for _, ra := range []string{"3600", "99999999999999999999"} {
+		t.Run("Retry-After "+ra+" over the cap", func(t *testing.T) {
+			s := faultserver.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {ra}}, "later")
+			p := fast(3)
+			p.MaxRetryAfter = time.Second
+			tr := &Transport{Base: s.Transport(), Retry: p}
+			resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, s.URL, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || s.Requests() != 1 || resp.Header.Get("Retry-After") != ra {
+				t.Errorf("got %d after %d requests, want the 503 with its Retry-After after 1", resp.StatusCode, s.Requests())
+			}
+		})
+	}
 
 	t.Run("client cancellation stops retrying", func(t *testing.T) {
 		s := faultserver.ResetBeforeHeaders(t)

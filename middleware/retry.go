@@ -43,8 +43,11 @@ type RetryPolicy struct {
 	// means no bound other than the request's context.
 	AttemptTimeout time.Duration
 
-	// MaxElapsed bounds the time spent on one request, attempts and waits
-	// included: no wait runs past it. Zero means 10 seconds.
+	// MaxElapsed bounds the time spent retrying one request, from the start
+	// of its first attempt: no wait runs past it, and a retry that has not
+	// had its response headers by then fails with a timeout kind. The first
+	// attempt is bounded only by AttemptTimeout and the request's context,
+	// as it would be without retries. Zero means 10 seconds.
 	MaxElapsed time.Duration
 
 	// BaseDelay is the backoff's base: the wait before retry n is a random
@@ -82,6 +85,22 @@ type RetryPolicy struct {
 func (p *RetryPolicy) attempts() int { return positiveOr(p.Attempts, 3) }
 
 func (p *RetryPolicy) maxElapsed() time.Duration { return positiveOr(p.MaxElapsed, 10*time.Second) }
+
+// attemptTimeout returns the bound on attempt number n until its response
+// headers arrive, elapsed after the request's start, or 0 for none:
+// AttemptTimeout, and for a retry no later than MaxElapsed. p may be nil.
+func (p *RetryPolicy) attemptTimeout(n int, elapsed time.Duration) time.Duration {
+	if p == nil {
+		return 0
+	}
+	d := p.AttemptTimeout
+	if n > 1 {
+		if rest := max(p.maxElapsed()-elapsed, time.Nanosecond); d <= 0 || rest < d {
+			d = rest
+		}
+	}
+	return d
+}
 
 func (p *RetryPolicy) baseDelay() time.Duration { return positiveOr(p.BaseDelay, 50*time.Millisecond) }
 

@@ -76,3 +76,27 @@ func TestIdempotent(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryPolicyAttemptTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		p       *RetryPolicy
+		n       int
+		elapsed time.Duration
+		want    time.Duration
+	}{
+		{"no policy", nil, 1, 0, 0},
+		{"first attempt, no bound", &RetryPolicy{MaxElapsed: time.Second}, 1, 0, 0},
+		{"first attempt, AttemptTimeout", &RetryPolicy{AttemptTimeout: 2 * time.Second, MaxElapsed: time.Second}, 1, 0, 2 * time.Second},
+		{"retry, what MaxElapsed leaves", &RetryPolicy{MaxElapsed: time.Second}, 2, 300 * time.Millisecond, 700 * time.Millisecond},
+		{"retry, AttemptTimeout shorter", &RetryPolicy{AttemptTimeout: 100 * time.Millisecond, MaxElapsed: time.Second}, 2, 300 * time.Millisecond, 100 * time.Millisecond},
+		{"retry, MaxElapsed shorter", &RetryPolicy{AttemptTimeout: 500 * time.Millisecond, MaxElapsed: time.Second}, 3, 700 * time.Millisecond, 300 * time.Millisecond},
+		{"retry, default MaxElapsed", &RetryPolicy{}, 2, time.Second, 9 * time.Second},
+		{"retry past MaxElapsed", &RetryPolicy{MaxElapsed: time.Second}, 2, 2 * time.Second, time.Nanosecond},
+	}
+	for _, tt := range tests {
+		if got := tt.p.attemptTimeout(tt.n, tt.elapsed); got != tt.want {
+			t.Errorf("%s: attemptTimeout(%d, %v) = %v, want %v", tt.name, tt.n, tt.elapsed, got, tt.want)
+		}
+	}
+}

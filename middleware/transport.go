@@ -289,9 +289,9 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 		var cancel context.CancelCauseFunc
 		var timer *time.Timer
 		actx := ctx
-		if rp != nil && rp.AttemptTimeout > 0 {
+		if d := rp.attemptTimeout(attempt, time.Since(start)); d > 0 {
 			actx, cancel = context.WithCancelCause(ctx)
-			timer = time.AfterFunc(rp.AttemptTimeout, func() { cancel(errAttemptTimeout) })
+			timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		}
 		resp, e := t.attempt(req, actx, body, cancel, attempt, start, maxAttempts == 1 && cancel == nil)
 		if timer != nil {

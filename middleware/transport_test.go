@@ -480,6 +480,34 @@ func TestTransportRetry(t *testing.T) {
 		})
 	}
 
+	t.Run("MaxElapsed cuts a retry", func(t *testing.T) {
+		// The first attempt gets a 503 at once; the retry would get a 200
+		// after half a second, past MaxElapsed.
+		var n atomic.Int32
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) == 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-r.Context().Done():
+			}
+		}))
+		defer up.Close()
+		p := fast(3)
+		p.MaxElapsed = 200 * time.Millisecond
+		tr := &Transport{Base: up.Client().Transport, Retry: p}
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, up.URL, nil))
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("got %d, want the retry cut short by MaxElapsed", resp.StatusCode)
+		}
+		if e := wantError(t, err, gatewayerr.HTTPResponseTimeout); e.Attempts != 2 {
+			t.Errorf("attempts = %d, want 2", e.Attempts)
+		}
+	})
+
 	t.Run("client cancellation stops retrying", func(t *testing.T) {
 		s := faultserver.ResetBeforeHeaders(t)
 		ctx, cancel := context.WithCancel(testContext(t))

@@ -208,7 +208,12 @@ type loopKey struct{}
 // is), the status follows its kind, a Proxy-Status member naming
 // [Options.ProxyName] is appended (after the members the upstream's own
 // response carried, when the failure is an intercepted response), the
-// failure is logged and reported to [Options.OnError].
+// failure is logged and reported to [Options.OnError]. An error whose cause
+// cannot be identified (gatewayerr.Unknown, without a received status),
+// such as one returned by ModifyResponse or by a RoundTripper of your own,
+// is the gateway's: it is answered and reported as proxy_internal_error
+// (500), in the page, the log, OnError and Proxy-Status alike, and its text
+// reaches only the log.
 //
 // The request ID is chosen first (errorpage.Pages.SetRequestID: the
 // request's own in the header its Pages read, errorpage.Config.RequestIDHeader,
@@ -246,6 +251,14 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 			c.Upstream = r.URL.Host
 			e = &c
 		}
+	}
+	if e.Kind == gatewayerr.Unknown && e.ReceivedStatus == 0 {
+		// Nothing identifies the cause, which is then the gateway's own
+		// (a ModifyResponse error, a custom RoundTripper's): the page,
+		// the log and OnError say so, as Proxy-Status always did.
+		c := *e
+		c.Kind = gatewayerr.ProxyInternalError
+		e = &c
 	}
 	if e.Kind != gatewayerr.ClientClosedRequest && errors.Is(r.Context().Err(), context.Canceled) {
 		// Whatever failed, the client is gone: that is the story.

@@ -1600,3 +1600,57 @@ func TestReverseProxyUpstreamReportedKindLoggedAsWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorHandlerUnidentifiedError checks that an error whose cause
+// nothing identifies, such as one from ModifyResponse, is the gateway's:
+// proxy_internal_error in the page, the log, OnError and Proxy-Status
+// alike, and that its text reaches only the log.
+func TestErrorHandlerUnidentifiedError(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(up.Close)
+	target := mustParse(t, up.URL)
+	var log capturedLog
+	var reported []gatewayerr.Kind
+	var mu sync.Mutex
+	upTransport := &http.Transport{Proxy: nil}
+	t.Cleanup(upTransport.CloseIdleConnections)
+	rp := &httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+		Transport: upTransport,
+		ModifyResponse: func(*http.Response) error {
+			return errors.New("signature check failed for tenant 10.9.8.7")
+		},
+		ErrorHandler: ErrorHandler(Options{Logger: log.logger(), ProxyName: "gw", OnError: func(r *http.Request, e *gatewayerr.Error) {
+			mu.Lock()
+			reported = append(reported, e.Kind)
+			mu.Unlock()
+		}}),
+	}
+	gw := httptest.NewServer(rp)
+	t.Cleanup(gw.Close)
+	resp, body := get(t, nil, gw.URL, "application/problem+json")
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, `"kind":"proxy_internal_error"`) {
+		t.Errorf("got %d %s, want a 500 page of kind proxy_internal_error", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Proxy-Status"); got != "gw;error=proxy_internal_error" {
+		t.Errorf("Proxy-Status %q, want gw;error=proxy_internal_error", got)
+	}
+	for _, secret := range []string{"signature", "10.9.8.7"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("the page shows %q: %s", secret, body)
+		}
+	}
+	gw.Close()
+	records := log.records(t, "gatehouse: upstream failure")
+	if len(records) != 1 || records[0]["kind"] != "proxy_internal_error" || records[0]["status"] != 500.0 ||
+		!strings.Contains(fmt.Sprint(records[0]["error"]), "signature check failed") {
+		t.Errorf("log records %v, want one proxy_internal_error, 500, with the error's text", records)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]gatewayerr.Kind{gatewayerr.ProxyInternalError}, reported); diff != "" {
+		t.Errorf("OnError kinds (-want +got):\n%s", diff)
+	}
+}

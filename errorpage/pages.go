@@ -294,12 +294,13 @@ func vary(lines []string) []string {
 		return hdrVary
 	}
 	var b strings.Builder
+	seen := make(map[string]bool) // lower-cased tokens
 	add := func(tok string) {
-		for t := range strings.SplitSeq(b.String(), ", ") {
-			if strings.EqualFold(t, tok) {
-				return
-			}
+		k := strings.ToLower(tok)
+		if seen[k] {
+			return
 		}
+		seen[k] = true
 		if b.Len() > 0 {
 			b.WriteString(", ")
 		}

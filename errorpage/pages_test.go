@@ -583,3 +583,23 @@ func TestServeContentLengthAlternating(t *testing.T) {
 		}
 	}
 }
+
+// TestVaryManyTokens checks that merging a Vary field of many tokens keeps
+// each once (case-insensitively) and in order. The merge is linear; it once
+// compared each token with all the others, and this test took seconds.
+func TestVaryManyTokens(t *testing.T) {
+	var in, want []string
+	for i := range 20_000 {
+		tok := fmt.Sprintf("X-Token-%d", i)
+		in = append(in, tok, strings.ToLower(tok))
+		want = append(want, tok)
+	}
+	want = append(want, "Accept", "Accept-Language")
+	got := vary([]string{strings.Join(in, ", ")})
+	if len(got) != 1 {
+		t.Fatalf("vary returned %d lines, want 1", len(got))
+	}
+	if diff := cmp.Diff(want, strings.Split(got[0], ", ")); diff != "" {
+		t.Errorf("vary (-want +got):\n%s", diff)
+	}
+}

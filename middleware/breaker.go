@@ -17,7 +17,12 @@ import (
 // status is 502, 503 or 504, or an error while reading a response body (a
 // 502, 503 or 504 whose body then fails counts once). Any other response,
 // 4xx and 500 included, is a success: the upstream answered. Each attempt
-// of a retried request is an outcome of its own.
+// of a retried request is an outcome of its own. A client's cancellation
+// (context.Canceled) says nothing about the upstream, but a deadline of the
+// request's own context that passes before the upstream answers is a
+// timeout like any other, as a gateway's own timeout is: give requests
+// deadlines meant for the upstream (such as a server's or a
+// TimeoutHandler's), not ones that only a single caller cares about.
 //
 // When a request's own attempts open the breaker, it is not retried any
 // more: it ends with its last attempt's failure (its kind and attempts) or

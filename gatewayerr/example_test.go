@@ -132,3 +132,23 @@ func ExampleError_ProxyStatus() {
 	// gatehouse;error=http_response_incomplete;next-hop="10.0.0.7:8080";details="read tcp: connection reset by peer"
 	// origin;received-status=200, gatehouse;error=http_response_incomplete
 }
+
+// ParseRetryAfter reads both forms of Retry-After; a caller caps the wait
+// it accepts, and a value too large to hold exceeds any cap.
+func ExampleParseRetryAfter() {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, v := range []string{"120", "Mon, 23 Nov 2026 12:00:30 GMT", "99999999999999999999", "soon"} {
+		d, ok := gatewayerr.ParseRetryAfter(v, now)
+		fmt.Printf("%q: %v, over an hour: %v\n", v, ok, d > gatewayerr.MaxRetryAfter)
+		if ok && d <= gatewayerr.MaxRetryAfter {
+			fmt.Println("  wait", d)
+		}
+	}
+	// Output:
+	// "120": true, over an hour: false
+	//   wait 2m0s
+	// "Mon, 23 Nov 2026 12:00:30 GMT": true, over an hour: false
+	//   wait 30s
+	// "99999999999999999999": true, over an hour: true
+	// "soon": false, over an hour: false
+}

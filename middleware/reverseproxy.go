@@ -46,6 +46,7 @@ type proxy struct {
 	// (net/http does not; appending to it copies it, its capacity being 1).
 	members   [][]string
 	details   func(*http.Request) bool
+	target    *url.URL // NewReverseProxy's, whose base path SetURL puts in front of the visitor's
 	trailer   bool
 	intercept respwriter.Statuses
 	replace   ReplacePolicy
@@ -164,6 +165,7 @@ func isTokenChar(c byte) bool {
 // used elsewhere.
 func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 	p := newProxy(&opts)
+	p.target = target
 	tr := &Transport{
 		Base:                    opts.Transport,
 		Retry:                   opts.Retry,
@@ -215,6 +217,13 @@ type loopKey struct{}
 // (500), in the page, the log, OnError and Proxy-Status alike, and its text
 // reaches only the log.
 //
+// ReverseProxy hands its ErrorHandler the outgoing request. The page, the
+// log and OnError describe the visitor's instead: a copy with the Host the
+// visitor asked for (from X-Forwarded-Host, when the Rewrite set it with
+// SetXForwarded) and, behind [NewReverseProxy], the path without the
+// target's base path. On a ReverseProxy of your own whose Rewrite or
+// Director changes paths, they show the path as sent upstream.
+//
 // The request ID is chosen first (errorpage.Pages.SetRequestID: the
 // request's own in the header its Pages read, errorpage.Config.RequestIDHeader,
 // X-Request-ID by default, when valid, else a random one) and set on the
@@ -228,8 +237,14 @@ func ErrorHandler(opts Options) func(http.ResponseWriter, *http.Request, error) 
 	return newProxy(&opts).serveError
 }
 
-// serveError is the ErrorHandler.
-func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
+// serveError is the ErrorHandler. ReverseProxy gives it the outgoing
+// request, out.
+func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) {
+	r := p.visitorRequest(out)
+	upstream := ""
+	if out.URL != nil {
+		upstream = out.URL.Host
+	}
 	// ReverseProxy passes on the errors of its Transport and ModifyResponse
 	// as they are.
 	var e *gatewayerr.Error
@@ -238,7 +253,7 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	case *transportError:
 		e, elapsed = v.e, v.elapsed
 	case *interceptedError:
-		p.serveIntercepted(w, r, v)
+		p.serveIntercepted(w, r, upstream, v)
 		return
 	case nil:
 		e = &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError}
@@ -246,9 +261,9 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		// ReverseProxy's own failures, such as http_upgrade_failed, and
 		// the errors of another Transport.
 		e = gatewayerr.Classify(err)
-		if e.Upstream == "" && r.URL != nil && r.URL.Host != "" {
+		if e.Upstream == "" && upstream != "" {
 			c := *e
-			c.Upstream = r.URL.Host
+			c.Upstream = upstream
 			e = &c
 		}
 	}
@@ -277,6 +292,35 @@ func (p *proxy) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	p.appendProxyStatus(w.Header(), e, p.showDetails(r))
 	p.pages.ServeError(w, r, e)
+}
+
+// visitorRequest returns a copy of out, the outgoing request that
+// ReverseProxy hands its ErrorHandler, as the visitor sent it, for the page,
+// the log and OnError: with the Host the visitor asked for (the
+// X-Forwarded-Host that SetXForwarded set, when there is one) and, in a
+// NewReverseProxy, the path without the target's base path that SetURL put
+// in front of it; its URL has no scheme or host, as a server's request.
+func (p *proxy) visitorRequest(out *http.Request) *http.Request {
+	r := new(http.Request)
+	*r = *out
+	if h := out.Header.Get("X-Forwarded-Host"); h != "" {
+		r.Host = h
+	}
+	if out.URL == nil {
+		return r
+	}
+	u := &url.URL{Path: out.URL.Path, RawPath: out.URL.RawPath, RawQuery: out.URL.RawQuery}
+	if p.target != nil {
+		base := strings.TrimSuffix(p.target.EscapedPath(), "/")
+		if ep := out.URL.EscapedPath(); base != "" && strings.HasPrefix(ep, base) &&
+			(len(ep) == len(base) || ep[len(base)] == '/') {
+			if v, err := url.Parse("/" + strings.TrimPrefix(ep[len(base):], "/")); err == nil {
+				u.Path, u.RawPath = v.Path, v.RawPath
+			}
+		}
+	}
+	r.URL = u
+	return r
 }
 
 // showDetails reports whether the response to r may carry Proxy-Status
@@ -420,13 +464,10 @@ func redactProxyStatusField(h http.Header) {
 
 // serveIntercepted replaces an upstream response whose status is not a
 // gateway failure but is intercepted.
-func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, ie *interceptedError) {
+func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, upstream string, ie *interceptedError) {
 	id := p.pages.SetRequestID(w, r)
-	e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: ie.status, Attempts: ie.attempts, Err: errInterceptedStatus}
+	e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: ie.status, Attempts: ie.attempts, Err: errInterceptedStatus, Upstream: upstream}
 	e.SetRequestSent(true)
-	if r.URL != nil {
-		e.Upstream = r.URL.Host
-	}
 	reportError(p.onError, p.pages, r, id, e)
 	logFailureID(p.logger, r, id, e, ie.elapsed)
 	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: ie.status})

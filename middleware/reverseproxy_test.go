@@ -1654,3 +1654,65 @@ func TestErrorHandlerUnidentifiedError(t *testing.T) {
 		t.Errorf("OnError kinds (-want +got):\n%s", diff)
 	}
 }
+
+// TestReverseProxyPageDescribesTheVisitorsRequest checks that the page, the
+// log and OnError describe the request the visitor sent, not the one the
+// proxy sent upstream: ReverseProxy hands its ErrorHandler the outgoing
+// request, whose path has the target's base path in front and whose Host is
+// the upstream's.
+func TestReverseProxyPageDescribesTheVisitorsRequest(t *testing.T) {
+	dead := faultserver.Refused(t)
+	var log capturedLog
+	var hosts, paths []string
+	var mu sync.Mutex
+	gw := gateway(t, dead.URL+"/internal/api/v1", Options{
+		Transport: dead.Transport(),
+		Logger:    log.logger(),
+		OnError: func(r *http.Request, e *gatewayerr.Error) {
+			mu.Lock()
+			hosts, paths = append(hosts, r.Host), append(paths, r.URL.Path)
+			mu.Unlock()
+		},
+	})
+	for _, tt := range []struct {
+		accept, ua string
+		want       string // in the body
+	}{
+		{"application/problem+json", "", `"instance":"/products/42"`},
+		{"*/*", "curl/8.5.0", "502 Bad Gateway"}, // curl gets text, not the JSON an /api/ path would
+	} {
+		req := newRequest(t, http.MethodGet, gw.URL+"/products/42", nil)
+		req.Host = "shop.example"
+		req.Header.Set("Accept", tt.accept)
+		req.Header.Set("User-Agent", tt.ua)
+		c := &http.Client{Transport: &http.Transport{Proxy: nil}}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		c.CloseIdleConnections()
+		body := string(b)
+		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, tt.want) {
+			t.Errorf("Accept %s: got %d %s, want 502 with %s", tt.accept, resp.StatusCode, body, tt.want)
+		}
+		if strings.Contains(body, "internal") {
+			t.Errorf("Accept %s: the page shows the upstream's path: %s", tt.accept, body)
+		}
+	}
+	records := log.records(t, "gatehouse: upstream failure")
+	for _, r := range records {
+		if r["path"] != "/products/42" {
+			t.Errorf("logged path %v, want /products/42", r["path"])
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]string{"shop.example", "shop.example"}, hosts); diff != "" {
+		t.Errorf("OnError's request Host (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"/products/42", "/products/42"}, paths); diff != "" {
+		t.Errorf("OnError's request path (-want +got):\n%s", diff)
+	}
+}

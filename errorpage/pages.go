@@ -133,14 +133,17 @@ func Default() *Pages { return defaultPages() }
 //
 // For a nil err, ServeError serves a 500 page. For an error of kind
 // gatewayerr.ClientClosedRequest it writes nothing at all, not even a
-// status: the client is gone.
+// status, when r's context is done: the client is gone. When the client is
+// still there (something else cancelled the work, such as a context of the
+// application's own), it gets the 499 page rather than the empty 200 that
+// net/http would send for a handler that wrote nothing.
 func (p *Pages) ServeError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		p.ServeStatus(w, r, http.StatusInternalServerError)
 		return
 	}
 	ge := classify(err)
-	if ge.Kind == gatewayerr.ClientClosedRequest {
+	if ge.Kind == gatewayerr.ClientClosedRequest && r.Context().Err() != nil {
 		return
 	}
 	p.serve(w, r, statusOf(ge), ge)
@@ -155,10 +158,11 @@ func (p *Pages) ServeError(w http.ResponseWriter, r *http.Request, err error) {
 // A status outside 400 to 599 (such as 0, 200, 302 or 600) is a mistake of
 // the caller's, not something to tell a visitor: ServeStatus serves the 500
 // page for it, with status 500. For 499 (gatewayerr.StatusClientClosedRequest)
-// it writes nothing at all, not even a status, as ServeError does for
-// gatewayerr.ClientClosedRequest: the client is gone.
+// it writes nothing at all, not even a status, when r's context is done, as
+// ServeError does for gatewayerr.ClientClosedRequest: the client is gone.
+// Otherwise the 499 page is served.
 func (p *Pages) ServeStatus(w http.ResponseWriter, r *http.Request, status int) {
-	if status == gatewayerr.StatusClientClosedRequest {
+	if status == gatewayerr.StatusClientClosedRequest && r.Context().Err() != nil {
 		return
 	}
 	if status < 400 || status > 599 {
@@ -398,7 +402,7 @@ type Sample struct {
 // Render writes the body of the page that s describes to w, exactly as
 // ServeError or ServeStatus would serve it. Its Content-Type is
 // s.Format.ContentType(). A ClientClosedRequest error is rendered as a
-// 499 page, although ServeError would write nothing.
+// 499 page, as ServeError serves it to a client that is still there.
 func (p *Pages) Render(w io.Writer, s Sample) error {
 	if p == nil {
 		p = Default()

@@ -115,6 +115,15 @@ func TestServeHEAD(t *testing.T) {
 	}
 }
 
+// goneRequest returns a GET whose client went away: its context is done.
+func goneRequest(t *testing.T) *http.Request {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	return request("GET", "/").WithContext(ctx)
+}
+
+// TestClientClosedRequestWritesNothing checks that ServeError writes nothing
+// for a client that went away, and the 499 page for one still there.
 func TestClientClosedRequestWritesNothing(t *testing.T) {
 	p := newPages(t, Config{})
 	for _, err := range []error{
@@ -123,9 +132,14 @@ func TestClientClosedRequestWritesNothing(t *testing.T) {
 		fmt.Errorf("read request body: %w", context.Canceled),
 	} {
 		rec := httptest.NewRecorder()
-		p.ServeError(rec, request("GET", "/"), err)
+		p.ServeError(rec, goneRequest(t), err)
 		if rec.Code != 200 || rec.Body.Len() != 0 || len(rec.Header()) != 0 || rec.Flushed {
-			t.Errorf("ServeError(%v) wrote status %d, %d bytes, headers %v; want nothing", err, rec.Code, rec.Body.Len(), rec.Header())
+			t.Errorf("ServeError(%v), client gone: wrote status %d, %d bytes, headers %v; want nothing", err, rec.Code, rec.Body.Len(), rec.Header())
+		}
+		rec = httptest.NewRecorder()
+		p.ServeError(rec, request("GET", "/", "Accept", "text/plain"), err)
+		if rec.Code != gatewayerr.StatusClientClosedRequest || !strings.HasPrefix(rec.Body.String(), "499 ") {
+			t.Errorf("ServeError(%v), client there: %d %q, want the 499 page", err, rec.Code, rec.Body)
 		}
 	}
 }
@@ -159,13 +173,19 @@ func TestServeStatusOutOfRange(t *testing.T) {
 }
 
 // TestServeStatus499WritesNothing checks that ServeStatus, like ServeError
-// for ClientClosedRequest, writes nothing for 499: the client is gone.
+// for ClientClosedRequest, writes nothing for 499 when the client is gone,
+// and the 499 page, not an empty 200, when it is still there.
 func TestServeStatus499WritesNothing(t *testing.T) {
 	p := newPages(t, Config{})
 	rec := httptest.NewRecorder()
-	p.ServeStatus(rec, request("GET", "/"), gatewayerr.StatusClientClosedRequest)
+	p.ServeStatus(rec, goneRequest(t), gatewayerr.StatusClientClosedRequest)
 	if rec.Code != 200 || rec.Body.Len() != 0 || len(rec.Header()) != 0 || rec.Flushed {
-		t.Errorf("ServeStatus(499) wrote status %d, %d bytes, headers %v; want nothing", rec.Code, rec.Body.Len(), rec.Header())
+		t.Errorf("ServeStatus(499), client gone: wrote status %d, %d bytes, headers %v; want nothing", rec.Code, rec.Body.Len(), rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	p.ServeStatus(rec, request("GET", "/", "Accept", "text/plain"), gatewayerr.StatusClientClosedRequest)
+	if rec.Code != gatewayerr.StatusClientClosedRequest || !strings.HasPrefix(rec.Body.String(), "499 ") {
+		t.Errorf("ServeStatus(499), client there: %d %q, want the 499 page", rec.Code, rec.Body)
 	}
 }
 

@@ -1716,3 +1716,15 @@ func TestReverseProxyPageDescribesTheVisitorsRequest(t *testing.T) {
 		t.Errorf("OnError's request path (-want +got):\n%s", diff)
 	}
 }
+
+// TestReverseProxyInterceptedUpstream499 checks that an upstream's own 499,
+// when intercepted, reaches the visitor as the 499 page: the visitor is
+// there, so writing nothing would send an empty 200.
+func TestReverseProxyInterceptedUpstream499(t *testing.T) {
+	s := faultserver.Status(t, gatewayerr.StatusClientClosedRequest, nil, "")
+	gw := gateway(t, s.URL, Options{Transport: s.Transport(), Intercept: []int{gatewayerr.StatusClientClosedRequest}})
+	resp, body := get(t, nil, gw.URL, "text/plain")
+	if resp.StatusCode != gatewayerr.StatusClientClosedRequest || !strings.HasPrefix(body, "499 ") {
+		t.Errorf("got %d %q, want the 499 page", resp.StatusCode, body)
+	}
+}

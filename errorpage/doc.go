@@ -108,9 +108,14 @@
 // one line; the rules of its "style" block for the header and the debug
 // details are included only in pages that have a Brand name or logo, or
 // debug details: a "header" block that shows a header without them brings
-// its own rules. Every page is executed against sample data in New, so
-// that a broken one, or one that renders nothing, fails there with an
-// error naming its file, never while serving.
+// its own rules. Every page is executed in New against sample data (every
+// kind, with and without a received status; samples in every language,
+// with and without debug details), so that a broken one, or one that
+// renders nothing or invalid JSON, fails there with an error naming its
+// file. Should a template still fail while serving, for data no sample
+// foresaw (a value that breaks a hand-written JSON string, say), that
+// response falls back to the built-in JSON document, or to a plain status
+// line in the other formats.
 //
 // Rendered pages are cached per status, kind, language and format, with
 // the request ID and times filled in per request; New verifies, for every

@@ -46,8 +46,8 @@ type Pages struct {
 
 // New returns Pages configured by cfg. It validates the brand, the
 // messages and the problem type base, and parses every template and
-// executes it against sample data, so that a bad value or a broken
-// template fails here, never while serving.
+// executes it against sample data (see the package documentation), so
+// that a bad value or a broken template fails here.
 func New(cfg Config) (*Pages, error) {
 	bv, err := cfg.Brand.view()
 	if err != nil {

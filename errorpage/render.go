@@ -438,10 +438,16 @@ func (p *Pages) render(buf *bytes.Buffer, j *job) {
 		}
 	}
 	d := p.data(j)
-	if err := pg.exec(buf, d); err != nil {
+	if err := pg.exec(buf, d); err != nil || (j.format == JSON && !jsonValid(buf.Bytes())) {
 		// Templates were executed against sample data in New; should one
-		// still fail, the visitor gets a plain status line.
+		// still fail for this request's data (a branch the samples did not
+		// reach, a value that breaks a hand-written JSON string), the
+		// visitor gets the built-in JSON document, or a plain status line.
 		buf.Reset()
+		if j.format == JSON {
+			p.writeJSON(buf, j)
+			return
+		}
 		fmt.Fprintf(buf, "%d %s\n", j.status, p.locales[j.loc].statusText(j.status))
 	}
 }

@@ -177,6 +177,14 @@ func (p *Pages) check() error {
 		{status: 404},
 		{status: 429, retry: 2 * time.Minute},
 	}
+	// Every kind too, in one language, with and without a response
+	// received: a template may branch on .Kind.
+	var kinds []job
+	for _, k := range gatewayerr.Kinds() {
+		for _, received := range []int{0, 502} {
+			kinds = append(kinds, job{status: 502, ge: &gatewayerr.Error{Kind: k, ReceivedStatus: received, Err: errors.New("cause")}})
+		}
+	}
 	for f, set := range p.sets {
 		if set == nil {
 			continue
@@ -187,6 +195,16 @@ func (p *Pages) check() error {
 				continue
 			}
 			seen[pg] = true
+			for _, s := range kinds {
+				j := s
+				j.format, j.now, j.rid, j.host, j.path = Format(f), now, "Ab9-._:z", "example.com", "/a/b"
+				if set.page(j.status) != pg {
+					j.status = 400 + i
+				}
+				if err := p.checkRender(pg, &j, nil); err != nil {
+					return err
+				}
+			}
 			for si, s := range samples {
 				for loc := range p.locales {
 					for _, debug := range []bool{false, true} {
@@ -197,14 +215,8 @@ func (p *Pages) check() error {
 							j.status = 400 + i
 						}
 						var direct bytes.Buffer
-						if err := pg.exec(&direct, p.data(&j)); err != nil {
-							return fmt.Errorf("errorpage: template %s: %w", pg.file, err)
-						}
-						if len(bytes.TrimSpace(direct.Bytes())) == 0 {
-							return fmt.Errorf("errorpage: template %s renders an empty page for status %d", pg.file, j.status)
-						}
-						if Format(f) == JSON && !jsonValid(direct.Bytes()) {
-							return fmt.Errorf("errorpage: template %s does not produce valid JSON: %.200s", pg.file, direct.Bytes())
+						if err := p.checkRender(pg, &j, &direct); err != nil {
+							return err
 						}
 						if !pg.cacheable || debug || (loc > 1 && si > 0) {
 							continue
@@ -219,6 +231,29 @@ func (p *Pages) check() error {
 	}
 	// The samples must not stay in the cache: their statuses differ.
 	p.cache = make(map[pageKey]*segments)
+	return nil
+}
+
+// checkRender renders pg for j into buf (a scratch buffer if nil) and
+// returns an error naming pg's file if that fails, renders nothing, or, for
+// JSON, renders something else.
+func (p *Pages) checkRender(pg *page, j *job, buf *bytes.Buffer) error {
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	kind := ""
+	if j.ge != nil {
+		kind = ", kind " + j.ge.Kind.String()
+	}
+	if err := pg.exec(buf, p.data(j)); err != nil {
+		return fmt.Errorf("errorpage: template %s (status %d%s): %w", pg.file, j.status, kind, err)
+	}
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return fmt.Errorf("errorpage: template %s renders an empty page for status %d%s", pg.file, j.status, kind)
+	}
+	if j.format == JSON && !jsonValid(buf.Bytes()) {
+		return fmt.Errorf("errorpage: template %s does not produce valid JSON for status %d%s: %.200s", pg.file, j.status, kind, buf.Bytes())
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -84,6 +85,9 @@ func TestBrokenTemplatesFailNew(t *testing.T) {
 		"invalid json":        {"default.json": {Data: []byte(`{"title": {{.Title}}}`)}},
 		"json parse error":    {"5xx.json": {Data: []byte(`{{end}}`)}},
 		"html in bad context": {"404.html": {Data: []byte(`<a href="{{.Title}}`)}},
+		"fails for one kind": {"default.json": {Data: []byte(
+			`{"status":{{.Status}}{{if eq .Kind "tls_certificate_error"}}{{index .Actions 99}}{{end}}}`)}},
+		"empty for one kind": {"default.txt": {Data: []byte(`{{if ne .Kind "dns_timeout"}}{{.Title}}{{end}}`)}},
 	}
 	for name, fsys := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -469,5 +473,25 @@ func TestDefineOnlyUnknownBlockFailsNew(t *testing.T) {
 				t.Errorf("New: %v", err)
 			}
 		})
+	}
+}
+
+// TestJSONTemplateFallsBackToBuiltIn checks that a JSON template that
+// renders invalid JSON for one request's data, which New's samples could not
+// foresee (a raw Host with a quote), gives way to the built-in JSON
+// document: a JSON response is always JSON.
+func TestJSONTemplateFallsBackToBuiltIn(t *testing.T) {
+	p := newPages(t, Config{Templates: fstest.MapFS{"default.json": {Data: []byte(`{"status":{{.Status}},"host":"{{.Host}}"}`)}}})
+	for _, host := range []string{"example.com", `a"b`} {
+		r := request("GET", "/", "Accept", "application/json")
+		r.Host = host
+		rec := httptest.NewRecorder()
+		p.ServeError(rec, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
+		if !json.Valid(rec.Body.Bytes()) || rec.Header().Get("Content-Length") != strconv.Itoa(rec.Body.Len()) {
+			t.Errorf("host %q: invalid JSON or length: %s", host, rec.Body)
+		}
+		if host == "example.com" && !strings.Contains(rec.Body.String(), `"host":"example.com"`) {
+			t.Errorf("host %q: the template was not used: %s", host, rec.Body)
+		}
 	}
 }

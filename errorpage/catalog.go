@@ -94,6 +94,11 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 		index[canonical(tag)] = len(locs)
 		locs = append(locs, &locale{tag: tag, msgs: msgs})
 	}
+	builtins := make([]language.Tag, len(builtinLanguages))
+	for i, tag := range builtinLanguages {
+		builtins[i] = language.Make(tag)
+	}
+	closest := language.NewMatcher(builtins)
 	for _, tag := range slices.Sorted(maps.Keys(overrides)) {
 		t, err := language.Parse(tag)
 		if err != nil {
@@ -101,14 +106,13 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 		}
 		i, ok := index[t.String()]
 		if !ok {
-			// A new language or regional variant: it starts from its base
-			// language's catalog if there is one ("pt-BR" from "pt"),
-			// else from English.
+			// A new language or regional variant: it starts from the
+			// built-in catalog that matches it with high confidence, if
+			// any ("pt-BR" from "pt", "zh" from "zh-Hans"), else from
+			// English.
 			from := en
-			if base, _ := t.Base(); base.String() != t.String() {
-				if bi, ok := index[base.String()]; ok {
-					from = locs[bi].msgs
-				}
+			if _, bi, conf := closest.Match(t); conf >= language.High {
+				from = locs[bi].msgs
 			}
 			i = len(locs)
 			index[t.String()] = i

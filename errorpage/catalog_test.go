@@ -50,6 +50,7 @@ func TestMessagesOverrides(t *testing.T) {
 		"de":    {"retry": "Nochmal ab %s."},
 		"sv-SE": {"title.refused": "Tjänsten tar inte emot anslutningar"},
 		"pt-BR": {"title.refused": "O serviço recusou a conexão"},
+		"zh":    {"title.refused": "服务暂时拒绝连接"},
 	}})
 	for _, tt := range []struct{ lang, want string }{
 		{"en", "<h1>Our backend is napping</h1>"},
@@ -59,6 +60,8 @@ func TestMessagesOverrides(t *testing.T) {
 		{"pt-BR", "<h1>O serviço recusou a conexão</h1>"},
 		{"pt-BR", "Nosso gateway tentou se conectar ao serviço"}, // the rest from pt
 		{"pt-PT", "<h1>O serviço não está aceitando conexões</h1>"},
+		{"zh", "<h1>服务暂时拒绝连接</h1>"},
+		{"zh-CN", "我们的网关尝试连接本网站背后的服务"}, // the rest from zh-Hans, not English
 	} {
 		rec := httptest.NewRecorder()
 		p.ServeError(rec, request("GET", "/", "Accept", "text/html", "Accept-Language", tt.lang), &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, RetryAfter: 30e9})

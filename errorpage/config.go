@@ -41,8 +41,11 @@ type Config struct {
 	// Messages overrides the pages' copy: language tag (such as "en", "de",
 	// "pt-BR") to message key to text. Keys are those of the embedded
 	// catalogs (see [MessageKeys]); a key missing from a language falls back
-	// to the embedded text, then to English. An override must keep the
-	// original's format verbs. If nil, the embedded copy is used.
+	// to the embedded text, then to English. A language that has no
+	// embedded catalog of its own starts from the embedded one that matches
+	// it closely ("zh" and "zh-CN" from "zh-Hans", "pt-BR" from "pt"), else
+	// from English. An override must keep the original's format verbs. If
+	// nil, the embedded copy is used.
 	Messages map[string]map[string]string
 
 	// Debug reports whether a request may see debug details: the kind, the

@@ -35,7 +35,12 @@ type Config struct {
 	//
 	// Every page is parsed and executed against sample data in [New], which
 	// rejects one that fails or renders nothing with an error naming the
-	// file. If nil, only the embedded templates are used.
+	// file. Templates are read from the top level of the FS only (use
+	// fs.Sub for a subdirectory of an embed.FS); New rejects a template
+	// file below it, one with a near-miss extension (".htm", ".HTML",
+	// ".tmpl") and one named like a status file that is not one
+	// ("600.html", "5XX.html"). Other files are ignored. If nil, only the
+	// embedded templates are used.
 	Templates fs.FS
 
 	// Messages overrides the pages' copy: language tag (such as "en", "de",

@@ -52,6 +52,11 @@ func (s *pageSet) page(status int) *page {
 
 // parseSets parses the embedded templates and the operator's.
 func parseSets(fsys fs.FS) (sets [numFormats]*pageSet, err error) {
+	if fsys != nil {
+		if err := checkNames(fsys); err != nil {
+			return sets, err
+		}
+	}
 	html, err := parseEmbeddedHTML()
 	if err != nil {
 		return sets, err
@@ -200,6 +205,58 @@ func newSet[T templateSet[T]](base T, fsys fs.FS, ext string, tree func(T) *pars
 		}
 	}
 	return s, nil
+}
+
+// checkNames rejects the files of fsys that look meant as templates but
+// would be ignored or misread: one below the top level (an embed.FS not
+// passed through fs.Sub, say), one whose extension is a near miss (".htm",
+// ".HTML", ".tmpl"), and one named like a status file that is not one
+// ("503.HTML", "5XX.html", "600.html", "0503.html").
+func checkNames(fsys fs.FS) error {
+	return fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("errorpage: Templates: %w", err)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		stem, ext, _ := cutExt(path.Base(name))
+		known := ext == "html" || ext == "txt" || ext == "json"
+		switch lower := strings.ToLower(ext); {
+		case !known && (lower == "html" || lower == "htm" || lower == "txt" || lower == "json" || lower == "tmpl" || lower == "gohtml"):
+			return fmt.Errorf("errorpage: Templates: %q: the extension must be .html, .txt or .json, in lower case", name)
+		case !known:
+			return nil // not a template: ignored
+		case strings.Contains(name, "/"):
+			return fmt.Errorf("errorpage: Templates: %q is not at the top level, where templates are read (use fs.Sub for a subdirectory)", name)
+		case looksLikeStatus(stem) && !isStatusFile(path.Base(name), ext):
+			return fmt.Errorf("errorpage: Templates: %q is named like a status file, but status files are 400.%s to 599.%s, 4xx.%s and 5xx.%s", name, ext, ext, ext, ext)
+		}
+		return nil
+	})
+}
+
+// cutExt splits a file name at its last dot.
+func cutExt(name string) (stem, ext string, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return name, "", false
+	}
+	return name[:i], name[i+1:], true
+}
+
+// looksLikeStatus reports whether a file name's stem looks meant as a
+// status: digits, or a digit followed by x's in any case.
+func looksLikeStatus(stem string) bool {
+	if stem == "" || stem[0] < '0' || stem[0] > '9' {
+		return false
+	}
+	for i := 1; i < len(stem); i++ {
+		if c := stem[i]; (c < '0' || c > '9') && c != 'x' && c != 'X' {
+			return false
+		}
+	}
+	return true
 }
 
 // isStatusFile reports whether name is a status file with the extension

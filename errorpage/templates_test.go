@@ -495,3 +495,28 @@ func TestJSONTemplateFallsBackToBuiltIn(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateNames checks that New rejects files that look meant as
+// templates but would be ignored or misread, with an error naming them, and
+// ignores files that are not templates.
+func TestTemplateNames(t *testing.T) {
+	const page = `{{define "message"}}<h1>x</h1>{{end}}`
+	for _, name := range []string{"503.HTML", "5XX.html", "5xX.txt", "503.htm", "default.tmpl", "600.html", "0503.html", "399.json", "pages/503.html", "templates/default.txt"} {
+		_, err := New(Config{Templates: fstest.MapFS{name: {Data: []byte(page)}}})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: New error %v, want one naming the file", name, err)
+		}
+	}
+	ok := fstest.MapFS{
+		"503.html":       {Data: []byte(page)},
+		"blocks.html":    {Data: []byte(`{{define "extra"}}x{{end}}`)},
+		"README.md":      {Data: []byte("notes")},
+		"img/logo.svg":   {Data: []byte("<svg/>")},
+		"default.json":   {Data: []byte(`{"status":{{.Status}}}`)},
+		"4xx.txt":        {Data: []byte(`{{.Status}} {{.Title}}`)},
+		"templates.yaml": {Data: []byte("a: b")},
+	}
+	if _, err := New(Config{Templates: ok}); err != nil {
+		t.Errorf("New rejected well-named files: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -40,8 +41,8 @@ type Brand struct {
 
 	// HomeURL, SupportURL and StatusURL are links offered to the visitor:
 	// the site's home page, a support contact, and a status page. Each
-	// must be an absolute http or https URL, or a mailto: URL. Empty links
-	// are not shown.
+	// must be an absolute http or https URL, or a mailto: URL, of at most
+	// 2048 bytes. Empty links are not shown.
 	HomeURL    string
 	SupportURL string
 	StatusURL  string
@@ -81,8 +82,8 @@ func (b Brand) view() (BrandData, error) {
 		if !utf8.ValidString(f.val) || utf8.RuneCountInString(f.val) > maxBrandText {
 			return v, fmt.Errorf("%w: %s must be valid UTF-8 of at most %d characters", ErrBrand, f.name, maxBrandText)
 		}
-		if strings.ContainsAny(f.val, "\r\n\x00") {
-			return v, fmt.Errorf("%w: %s must be one line", ErrBrand, f.name)
+		if strings.IndexFunc(f.val, isControlOrBreak) >= 0 {
+			return v, fmt.Errorf("%w: %s must be one line without control characters", ErrBrand, f.name)
 		}
 	}
 	logo, err := logoURI(b.Logo)
@@ -138,9 +139,21 @@ func (b Brand) view() (BrandData, error) {
 	return v, nil
 }
 
+// isControlOrBreak reports whether r is a control character (C0, DEL or C1)
+// or a Unicode line or paragraph separator.
+func isControlOrBreak(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// maxLink bounds the length of a Brand link, so that the pages stay small.
+const maxLink = 2048
+
 // checkLink accepts absolute http and https URLs with a host, and mailto:
-// URLs with an address.
+// URLs with an address, of at most maxLink bytes.
 func checkLink(s string) error {
+	if len(s) > maxLink {
+		return fmt.Errorf("is longer than %d bytes", maxLink)
+	}
 	if strings.ContainsAny(s, " \t\r\n\x00\"'<>\\`") {
 		return errors.New("contains a space, quote, angle bracket or control character")
 	}

@@ -65,15 +65,18 @@ type Config struct {
 	// in one: "https://example.com/problems" and
 	// "https://example.com/problems/" both give
 	// "https://example.com/problems/connection_refused". It must be an
-	// absolute http or https URI without a query or fragment; [New] rejects
-	// any other. If empty, type is "about:blank".
+	// absolute http or https URI without a query or fragment, written with
+	// URI characters only (percent-encode others); [New] rejects any other.
+	// If empty, type is "about:blank".
 	ProblemTypeBase string
 
 	// RequestIDHeader is the header field carrying the request ID a page
 	// quotes, such as "X-Correlation-ID": read from the request, and set on
-	// the page's response (see [Pages.SetRequestID]). It must be a valid header
-	// field name (RFC 9110 token characters: no spaces, colons or control
-	// characters); [New] rejects any other. A value is used only if it is 1
+	// the page's response (see [Pages.SetRequestID]). It must be a valid
+	// header field name (RFC 9110 token characters: no spaces, colons or
+	// control characters) that HTTP and the page give no meaning of their
+	// own (not Content-Type, Vary, Set-Cookie, Location, ...); [New] rejects
+	// any other. A value is used only if it is 1
 	// to 128 characters of letters, digits and "-._:" (see
 	// [ValidRequestID] and [Pages.RequestID]); otherwise a random ID is
 	// generated. If empty, "X-Request-ID" is used.

@@ -53,3 +53,44 @@ func TestProblemTypeBase(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigRejects checks values New must refuse, each with an error
+// naming the field.
+func TestConfigRejects(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   Config
+		field string
+	}{
+		{"request ID in Content-Type", Config{RequestIDHeader: "content-type"}, "RequestIDHeader"},
+		{"request ID in Vary", Config{RequestIDHeader: "Vary"}, "RequestIDHeader"},
+		{"request ID in Set-Cookie", Config{RequestIDHeader: "Set-Cookie"}, "RequestIDHeader"},
+		{"request ID in Location", Config{RequestIDHeader: "Location"}, "RequestIDHeader"},
+		{"problem base with a space", Config{ProblemTypeBase: "https://example.com/ p"}, "ProblemTypeBase"},
+		{"problem base with a quote", Config{ProblemTypeBase: `https://example.com/"x`}, "ProblemTypeBase"},
+		{"problem base with a backslash", Config{ProblemTypeBase: `https://example.com/\x`}, "ProblemTypeBase"},
+		{"problem base not ASCII", Config{ProblemTypeBase: "https://example.com/é"}, "ProblemTypeBase"},
+		{"problem base with a line separator", Config{ProblemTypeBase: "https://example.com/\u2028"}, "ProblemTypeBase"},
+		{"name with ESC", Config{Brand: Brand{Name: "Acme\x1b[31m"}}, "Name"},
+		{"name with NEL", Config{Brand: Brand{Name: "Acme\u0085"}}, "Name"},
+		{"footer with a line separator", Config{Brand: Brand{Footer: "a\u2028b"}}, "Footer"},
+		{"status link too long", Config{Brand: Brand{StatusURL: "https://status.example.com/" + strings.Repeat("a", 2048)}}, "StatusURL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("New error %v, want one naming %s", err, tt.field)
+			}
+		})
+	}
+	for _, cfg := range []Config{
+		{RequestIDHeader: "X-Correlation-ID"},
+		{ProblemTypeBase: "https://example.com/problems/%C3%A9t%C3%A9"},
+		{Brand: Brand{Name: "Acme — Ünïcode ✓", Footer: "© 2026 Acme"}},
+	} {
+		if _, err := New(cfg); err != nil {
+			t.Errorf("New(%+v): %v", cfg, err)
+		}
+	}
+}

@@ -65,6 +65,8 @@ func New(cfg Config) (*Pages, error) {
 		p.ridHeader = "X-Request-ID"
 	} else if !httpguts.ValidHeaderFieldName(p.ridHeader) {
 		return nil, fmt.Errorf("errorpage: RequestIDHeader %q is not a valid header field name (RFC 9110 token characters only)", p.ridHeader)
+	} else if reservedField(http.CanonicalHeaderKey(p.ridHeader)) {
+		return nil, fmt.Errorf("errorpage: RequestIDHeader %q names a field that HTTP or the page itself gives another meaning", p.ridHeader)
 	}
 	// Canonical, so that looking it up costs no allocation.
 	p.ridHeader = http.CanonicalHeaderKey(p.ridHeader)
@@ -73,7 +75,7 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if p.problemBase != "" {
 		u, err := url.Parse(p.problemBase)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || containsCTL(p.problemBase) {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !uriChars(p.problemBase) {
 			return nil, fmt.Errorf("errorpage: ProblemTypeBase %q is not an absolute http or https URI", p.problemBase)
 		}
 		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(p.problemBase, "?#") {
@@ -442,12 +444,37 @@ func (p *Pages) Render(w io.Writer, s Sample) error {
 	return err
 }
 
-// containsCTL reports whether s holds an ASCII control character.
-func containsCTL(s string) bool {
+// uriChars reports whether s holds only the characters a URI may (RFC
+// 3986: unreserved, reserved and "%"), so that a problem type built on it
+// is a URI as it stands.
+func uriChars(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
-			return true
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0:
+		default:
+			return false
 		}
+	}
+	return true
+}
+
+// reservedField reports whether name, a canonical header field name, has a
+// meaning of its own in HTTP or on the page, so that it cannot carry a
+// request ID: a page would overwrite it, or it would mean something else
+// to the client.
+func reservedField(name string) bool {
+	switch name {
+	case "Accept", "Accept-Encoding", "Accept-Language", "Accept-Ranges", "Age", "Authorization",
+		"Cache-Control", "Connection", "Content-Disposition", "Content-Encoding", "Content-Language",
+		"Content-Length", "Content-Location", "Content-Range", "Content-Security-Policy", "Content-Type",
+		"Cookie", "Date", "Etag", "Expect", "Expires", "Forwarded", "Host", "Keep-Alive", "Last-Modified",
+		"Link", "Location", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Status", "Range",
+		"Referer", "Refresh", "Retry-After", "Server", "Set-Cookie", "Strict-Transport-Security", "Te",
+		"Trailer", "Transfer-Encoding", "Upgrade", "User-Agent", "Vary", "Via", "Www-Authenticate",
+		"X-Content-Type-Options", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
+		return true
 	}
 	return false
 }

@@ -1,7 +1,10 @@
-// Command api is a JSON API gateway built with Gatehouse: every error it
-// answers is an RFC 9457 problem document (application/problem+json), with
-// the failure's RFC 9209 type in the Proxy-Status header, whatever the
-// client's Accept header says.
+// Command api is a JSON API gateway built with Gatehouse: every failure it
+// answers itself, and every upstream 500, 502, 503 and 504 that is not
+// already a structured document, becomes an RFC 9457 problem document
+// (application/problem+json), with the failure's RFC 9209 type in the
+// Proxy-Status header, whatever the client's Accept header says. An
+// upstream's other statuses (a 404 of its own, say) pass through as the
+// upstream wrote them.
 //
 //	go run ./examples/api
 //
@@ -21,6 +24,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +41,10 @@ import (
 )
 
 func main() {
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: api\n\nServes a JSON API gateway in front of three embedded upstreams on 127.0.0.1:8080 (or a free port).\n")
+	}
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))

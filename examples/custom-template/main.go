@@ -17,7 +17,7 @@
 // with content outside its {{define}}s is a complete page of its own for
 // those statuses.
 // errorpage.New parses and executes every template against sample data, so
-// a mistake in a template stops the program at start, never on a visitor.
+// a mistake in a template stops the program at start.
 //
 // The same files work unembedded: -templates DIR on examples/gateway and
 // examples/gallery reads them from disk (os.DirFS), which is handy while
@@ -28,6 +28,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"log"
@@ -102,6 +103,10 @@ func newHandler(pages *errorpage.Pages) http.Handler {
 }
 
 func main() {
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: custom-template\n\nServes error pages with custom templates and copy on 127.0.0.1:8080 (or a free port).\n")
+	}
+	flag.Parse()
 	pages, err := newPages()
 	if err != nil {
 		log.Fatal(err) // a broken template fails here, at start
@@ -116,7 +121,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("listening on http://%s\n", ln.Addr())
+	fmt.Printf("listening on http://%s\n\ntry:\n", ln.Addr())
+	for _, p := range []string{"/", "/maintenance", "/refused", "/missing"} {
+		fmt.Printf("  curl -i http://%s%s\n", ln.Addr(), p)
+	}
 
 	srv := &http.Server{Handler: newHandler(pages), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -301,7 +301,11 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 // NewReverseProxy, the path without the target's base path that SetURL put
 // in front of it; its URL has no scheme or host, as a server's request.
 func (p *proxy) visitorRequest(out *http.Request) *http.Request {
-	r := new(http.Request)
+	v := new(struct { // the copy and its URL, in one allocation
+		r http.Request
+		u url.URL
+	})
+	r := &v.r
 	*r = *out
 	if h := out.Header.Get("X-Forwarded-Host"); h != "" {
 		r.Host = h
@@ -309,7 +313,8 @@ func (p *proxy) visitorRequest(out *http.Request) *http.Request {
 	if out.URL == nil {
 		return r
 	}
-	u := &url.URL{Path: out.URL.Path, RawPath: out.URL.RawPath, RawQuery: out.URL.RawQuery}
+	u := &v.u
+	u.Path, u.RawPath, u.RawQuery = out.URL.Path, out.URL.RawPath, out.URL.RawQuery
 	if p.target != nil {
 		base := strings.TrimSuffix(p.target.EscapedPath(), "/")
 		if ep := out.URL.EscapedPath(); base != "" && strings.HasPrefix(ep, base) &&

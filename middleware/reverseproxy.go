@@ -319,8 +319,8 @@ func (p *proxy) visitorRequest(out *http.Request) *http.Request {
 		base := strings.TrimSuffix(p.target.EscapedPath(), "/")
 		if ep := out.URL.EscapedPath(); base != "" && strings.HasPrefix(ep, base) &&
 			(len(ep) == len(base) || ep[len(base)] == '/') {
-			if v, err := url.Parse("/" + strings.TrimPrefix(ep[len(base):], "/")); err == nil {
-				u.Path, u.RawPath = v.Path, v.RawPath
+			if in, err := url.Parse("/" + strings.TrimPrefix(ep[len(base):], "/")); err == nil {
+				u.Path, u.RawPath = in.Path, in.RawPath
 			}
 		}
 	}

@@ -220,7 +220,7 @@ func checkNames(fsys fs.FS) error {
 		if d.IsDir() {
 			return nil
 		}
-		stem, ext, _ := cutExt(path.Base(name))
+		stem, ext := cutExt(path.Base(name))
 		known := ext == "html" || ext == "txt" || ext == "json"
 		switch lower := strings.ToLower(ext); {
 		case !known && (lower == "html" || lower == "htm" || lower == "txt" || lower == "json" || lower == "tmpl" || lower == "gohtml"):
@@ -236,13 +236,13 @@ func checkNames(fsys fs.FS) error {
 	})
 }
 
-// cutExt splits a file name at its last dot.
-func cutExt(name string) (stem, ext string, ok bool) {
+// cutExt splits a file name at its last dot; ext is "" without one.
+func cutExt(name string) (stem, ext string) {
 	i := strings.LastIndexByte(name, '.')
 	if i < 0 {
-		return name, "", false
+		return name, ""
 	}
-	return name[:i], name[i+1:], true
+	return name[:i], name[i+1:]
 }
 
 // looksLikeStatus reports whether a file name's stem looks meant as a

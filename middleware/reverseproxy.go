@@ -143,7 +143,12 @@ func isTokenChar(c byte) bool {
 // Each failure is logged once through [Options.Logger] (kind, status,
 // upstream, method, path, attempts, duration, request ID) and reported to
 // [Options.OnError]: the proxy's own failures, the upstream error responses
-// it replaces, and failures while streaming a response body. A client that
+// it replaces, and failures while streaming a response body. The status is
+// the one the client got: a page's, or for a failure while streaming, the
+// upstream's (beside received_status); the request ID is the page's, or
+// for a failure while streaming, where no page is served, the request's
+// own when it carries one. Below warn level, ErrorLog adds ReverseProxy's
+// own debug message for a failure while streaming. A client that
 // went away gets no page; it is logged at debug level and reported with the
 // kind client_closed_request, never as an upstream failure, and breakers
 // ignore it. Streaming responses, WebSocket upgrades and HTTP/2 work as with
@@ -291,6 +296,7 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 		return
 	}
 	p.appendProxyStatus(w.Header(), e, p.showDetails(r))
+	respwriter.PassNext(w) // a Handler around the proxy lets the page through
 	p.pages.ServeError(w, r, e)
 }
 
@@ -476,6 +482,7 @@ func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, upstrea
 	reportError(p.onError, p.pages, r, id, e)
 	logFailureID(p.logger, r, id, e, ie.elapsed)
 	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: ie.status})
+	respwriter.PassNext(w) // a Handler around the proxy lets the page through
 	if ie.status >= 500 {
 		// The page blames the service, whose status it keeps.
 		p.pages.ServeError(w, r, e)

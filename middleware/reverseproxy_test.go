@@ -832,8 +832,8 @@ func TestReverseProxyResponseBodyReadTimeout(t *testing.T) {
 		}
 		records := log.records(t, "gatehouse: upstream failure")
 		if len(records) != 1 || records[0]["kind"] != "connection_read_timeout" || records[0]["phase"] != "read_body" ||
-			records[0]["level"] != "WARN" || records[0]["status"] != float64(http.StatusGatewayTimeout) {
-			t.Errorf("log records %v, want one WARN connection_read_timeout in read_body", records)
+			records[0]["level"] != "WARN" || records[0]["status"] != float64(http.StatusOK) || records[0]["received_status"] != float64(http.StatusOK) {
+			t.Errorf("log records %v, want one WARN connection_read_timeout in read_body, status 200 as the client got it", records)
 		}
 	}
 
@@ -1726,5 +1726,48 @@ func TestReverseProxyInterceptedUpstream499(t *testing.T) {
 	resp, body := get(t, nil, gw.URL, "text/plain")
 	if resp.StatusCode != gatewayerr.StatusClientClosedRequest || !strings.HasPrefix(body, "499 ") {
 		t.Errorf("got %d %q, want the 499 page", resp.StatusCode, body)
+	}
+}
+
+// TestHandlerAroundReverseProxyOwnPage checks that a Handler wrapping a
+// NewReverseProxy lets the proxy's own page through, in every format and
+// replace policy: the outer Handler must not replace it with a page that
+// reads the proxy's own Proxy-Status member as an upstream's (a phantom
+// hop, the wrong copy).
+func TestHandlerAroundReverseProxyOwnPage(t *testing.T) {
+	stall := faultserver.StallHeaders(t)
+	base := stall.Transport()
+	base.ResponseHeaderTimeout = 50 * time.Millisecond
+	for _, policy := range []ReplacePolicy{ReplaceBare, ReplaceAlways} {
+		var log capturedLog
+		h := Handler(Options{Replace: policy, Logger: log.logger()})(NewReverseProxy(mustParse(t, stall.URL), Options{Transport: base, Logger: log.logger()}))
+		gw := httptest.NewServer(h)
+		for _, accept := range []string{"*/*", "text/html", "application/json"} {
+			req := newRequest(t, http.MethodGet, gw.URL, nil)
+			req.Header.Set("Accept", accept)
+			req.Header.Set("User-Agent", "curl/8.5.0")
+			c := &http.Client{Transport: &http.Transport{Proxy: nil}}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			c.CloseIdleConnections()
+			body := string(b)
+			if resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("%v, Accept %s: status %d, want 504", policy, accept, resp.StatusCode)
+			}
+			if strings.Contains(body, "Proxy") || strings.Contains(body, "depends on") {
+				t.Errorf("%v, Accept %s: the page blames a hop that does not exist:\n%s", policy, accept, body)
+			}
+			if got := resp.Header.Values("Proxy-Status"); len(got) != 1 || strings.Count(got[0], ",") != 0 {
+				t.Errorf("%v, Accept %s: Proxy-Status %q, want the proxy's member alone", policy, accept, got)
+			}
+		}
+		gw.Close()
+		if n := len(log.records(t, "gatehouse: upstream failure")); n != 3 {
+			t.Errorf("%v: %d failure records, want 3 (one per request)", policy, n)
+		}
 	}
 }

@@ -539,10 +539,17 @@ func logFailureID(logger *slog.Logger, req *http.Request, id string, e *gatewaye
 	if !logger.Enabled(ctx, level) {
 		return
 	}
+	// The status the client got: the upstream's, for a body that failed
+	// after the response was handed on; else that of a response reporting
+	// e.
+	status := e.StatusCode()
+	if e.Phase == gatewayerr.PhaseReadBody && e.ReceivedStatus != 0 && e.Kind != gatewayerr.ClientClosedRequest {
+		status = e.ReceivedStatus
+	}
 	attrs := make([]slog.Attr, 0, 12)
 	attrs = append(attrs,
 		slog.String("kind", e.Kind.String()),
-		slog.Int("status", e.StatusCode()),
+		slog.Int("status", status),
 		slog.String("upstream", e.Upstream),
 		slog.String("method", req.Method),
 		slog.String("path", path),

@@ -575,7 +575,9 @@ func (s *scan) fill(e *Error) {
 	case HTTPResponseHeaderSectionSize:
 		e.Size = s.textSize
 	case HTTPResponseBodySize:
-		e.Size = s.maxBytes.Limit
+		if s.maxBytes != nil { // else the kind came as a Kind in the chain
+			e.Size = s.maxBytes.Limit
+		}
 	}
 	if s.h2 == h2Stream && s.h2Code == http2.ErrCodeRefusedStream {
 		// RFC 9113, Section 8.7: the stream was refused before any

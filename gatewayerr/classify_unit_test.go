@@ -518,3 +518,24 @@ func TestClassifyContextCause(t *testing.T) {
 		t.Errorf("Classify(cause) = %v %d, want connection_read_timeout 504", e.Kind, e.StatusCode())
 	}
 }
+
+// TestClassifyKindInChain checks that every Kind, given as the cause in a
+// chain (wrapped, as a context's cause, inside a *url.Error), is the kind
+// Classify returns, without panicking on the kind-specific fields that
+// other errors of the chain would fill (Size with no *http.MaxBytesError).
+func TestClassifyKindInChain(t *testing.T) {
+	for _, k := range Kinds() {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(k)
+		for _, err := range []error{
+			fmt.Errorf("x: %w", k),
+			context.Cause(ctx),
+			&url.Error{Op: "Get", URL: "http://backend/", Err: k},
+		} {
+			e := Classify(err)
+			if e == nil || (k != Unknown && e.Kind != k) {
+				t.Errorf("Classify(%v) = %v, want kind %v", err, e, k)
+			}
+		}
+	}
+}

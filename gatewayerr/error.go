@@ -206,15 +206,17 @@ func (e *Error) Is(target error) bool {
 
 // StatusCode returns the HTTP status for a response reporting the failure.
 // For an upstream's own error response (see [ClassifyResponse]) it is the
-// status the upstream sent, whatever the kind, as nginx's
-// proxy_intercept_errors keeps it: the kind then chooses the words, not the
-// status. Otherwise it is the kind's status (see [Kind.StatusCode]), except
-// that an [Unknown] kind with a 5xx ReceivedStatus keeps that status. A
-// [ClientClosedRequest] is always 499, even after an upstream's response
-// was received: the client went away before it could be answered.
+// status the upstream sent when that is a 4xx or 5xx, whatever the kind, as
+// nginx's proxy_intercept_errors keeps it: the kind then chooses the words,
+// not the status. Otherwise it is the kind's status (see [Kind.StatusCode]),
+// except that an [Unknown] kind with a 5xx ReceivedStatus keeps that
+// status. A [ClientClosedRequest] is always 499, even after an upstream's
+// response was received: the client went away before it could be answered.
 func (e *Error) StatusCode() int {
-	if e.Kind != ClientClosedRequest && (e.fromResponse || e.Kind == Unknown) &&
-		e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599 {
+	switch {
+	case e.Kind == ClientClosedRequest:
+	case e.fromResponse && e.ReceivedStatus >= 400 && e.ReceivedStatus <= 599,
+		e.Kind == Unknown && e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599:
 		return e.ReceivedStatus
 	}
 	return e.Kind.StatusCode()

@@ -37,6 +37,11 @@ func TestClassifyResponse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const refused = "edge;error=connection_refused"
+	refusedChain, err := ParseProxyStatus(refused)
+	if err != nil {
+		t.Fatal(err)
+	}
 	with := func(f func(*result)) *result {
 		r := base
 		f(&r)
@@ -49,6 +54,10 @@ func TestClassifyResponse(t *testing.T) {
 		want   *result // nil: not a gateway failure
 	}{
 		{"200", 200, nil, nil},
+		{
+			"404 with an error member keeps its status", 404, http.Header{"Proxy-Status": {refused}},
+			with(func(r *result) { r.Kind, r.Status, r.ReceivedStatus, r.Chain = ConnectionRefused, 404, 404, refusedChain }),
+		},
 		{
 			"longest Proxy-Status believed", 502, http.Header{"Proxy-Status": {longest}},
 			with(func(r *result) { r.Kind, r.Status, r.ReceivedStatus, r.Chain = DNSError, 502, 502, longestChain }),

@@ -1771,3 +1771,28 @@ func TestHandlerAroundReverseProxyOwnPage(t *testing.T) {
 		}
 	}
 }
+
+// TestInterceptedStatusKept checks that a replaced response keeps its
+// status, as Options.Intercept says, even when its Proxy-Status names an
+// error whose own status differs.
+func TestInterceptedStatusKept(t *testing.T) {
+	h := http.Header{"Proxy-Status": {"inner;error=dns_error"}}
+	t.Run("NewReverseProxy", func(t *testing.T) {
+		s := faultserver.Status(t, http.StatusNotFound, h, "")
+		gw := gateway(t, s.URL, Options{Transport: s.Transport(), Intercept: []int{404}})
+		if resp, _ := get(t, nil, gw.URL, "text/plain"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("status %d, want the upstream's 404", resp.StatusCode)
+		}
+	})
+	t.Run("Handler", func(t *testing.T) {
+		app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Proxy-Status", h.Get("Proxy-Status"))
+			w.WriteHeader(http.StatusNotFound)
+		})
+		gw := httptest.NewServer(Handler(Options{Intercept: []int{404}})(app))
+		t.Cleanup(gw.Close)
+		if resp, _ := get(t, nil, gw.URL, "text/plain"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("status %d, want the application's 404", resp.StatusCode)
+		}
+	})
+}

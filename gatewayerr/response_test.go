@@ -56,7 +56,9 @@ func TestClassifyResponse(t *testing.T) {
 		{"200", 200, nil, nil},
 		{
 			"404 with an error member keeps its status", 404, http.Header{"Proxy-Status": {refused}},
-			with(func(r *result) { r.Kind, r.Status, r.ReceivedStatus, r.Chain = ConnectionRefused, 404, 404, refusedChain }),
+			with(func(r *result) {
+				r.Kind, r.Status, r.ReceivedStatus, r.Chain = ConnectionRefused, 404, 404, refusedChain
+			}),
 		},
 		{
 			"longest Proxy-Status believed", 502, http.Header{"Proxy-Status": {longest}},

@@ -616,8 +616,9 @@ func isKey(s string) bool {
 // when e.ReceivedStatus is.
 //
 // The kind-specific parameters come from e's fields: rcode and info-code for
-// dns_error and dns_timeout, alert-id and alert-message for
-// tls_alert_received, header-name and the sizes for the size kinds.
+// dns_error (RFC 9209 defines none for dns_timeout), alert-id and
+// alert-message for tls_alert_received, header-name and the sizes for the
+// size kinds.
 // next-hop and details (the cause's text) reveal the gateway's internals and
 // are included only when details is true.
 //
@@ -631,9 +632,6 @@ func (e *Error) ProxyStatus(proxy string, details bool) ProxyStatus {
 	case e.fromResponse:
 		// Not our error: only what we received.
 	case e.Kind == ClientClosedRequest:
-		if details {
-			p.Details = "client closed request"
-		}
 	case e.Kind.Registered():
 		p.Kind = e.Kind
 		p.Error = e.Kind.String()
@@ -653,6 +651,13 @@ func (e *Error) ProxyStatus(proxy string, details bool) ProxyStatus {
 		if e.Err != nil {
 			p.Details = errorText(e.Err)
 		}
+		if e.Kind == ClientClosedRequest && !e.fromResponse {
+			if p.Details != "" {
+				p.Details = "client closed request: " + p.Details
+			} else {
+				p.Details = "client closed request"
+			}
+		}
 	}
 	return p
 }
@@ -671,7 +676,7 @@ func (e *Error) kindParams(ps []Param) []Param {
 		}
 	}
 	switch e.Kind {
-	case DNSError, DNSTimeout:
+	case DNSError:
 		if e.DNSRcode != "" {
 			ps = append(ps, Param{"rcode", e.DNSRcode})
 		}

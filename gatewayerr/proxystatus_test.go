@@ -252,7 +252,10 @@ func TestErrorProxyStatus(t *testing.T) {
 		},
 		{"upstream as next-hop fallback", &Error{Kind: ConnectionRefused, Upstream: "backend"}, true, "gw;error=connection_refused;next-hop=backend"},
 		{"unknown is proxy_internal_error", &Error{Kind: Unknown}, false, "gw;error=proxy_internal_error"},
-		{"client closed", &Error{Kind: ClientClosedRequest, Err: errors.New("context canceled")}, true, `gw;details="context canceled"`},
+		{"client closed", &Error{Kind: ClientClosedRequest, Err: errors.New("context canceled")}, true, `gw;details="client closed request: context canceled"`},
+		{"client closed, no cause", &Error{Kind: ClientClosedRequest}, true, `gw;details="client closed request"`},
+		{"client closed, no details", &Error{Kind: ClientClosedRequest, Err: errors.New("context canceled")}, false, `gw`},
+		{"dns timeout has no rcode", &Error{Kind: DNSTimeout, DNSRcode: "NXDOMAIN", DNSInfoCode: 22}, false, `gw;error=dns_timeout`},
 		{"client closed without details", &Error{Kind: ClientClosedRequest}, true, `gw;details="client closed request"`},
 		{
 			"dns params",

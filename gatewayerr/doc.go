@@ -26,10 +26,14 @@
 //	connection_write_timeout             504      http_response_timeout                 504
 //	connection_limit_reached             503      http_upgrade_failed                   502
 //	tls_protocol_error                   502      http_protocol_error                   502
-//	tls_certificate_error                502      proxy_internal_response               500
+//	tls_certificate_error                502      proxy_internal_response (*)           500
 //	tls_alert_received                   502      proxy_internal_error                  500
 //	unknown (not an RFC 9209 type)       502      proxy_configuration_error             500
 //	client_closed_request (nginx's)      499      proxy_loop_detected                   502
+//
+// (*) RFC 9209 recommends no status for proxy_internal_response, a response
+// the intermediary made on its own; a page reporting it is the gateway's own
+// failure, so it gets 500.
 //
 // A Kind is also an error, so errors.Is tests the kind of any chain that
 // holds a classified [Error]:
@@ -47,7 +51,7 @@
 // decides from types and [errors.Is] first; the few failures Go exposes only
 // as text are matched in one place, pinned by tests. It never returns nil for
 // a non-nil error, never panics, and is idempotent: classifying an *Error
-// again returns it.
+// of a known kind other than Unknown again returns it.
 //
 // A client that went away ([context.Canceled] anywhere in the chain) is
 // [ClientClosedRequest], never an upstream failure; no page should be

@@ -137,9 +137,11 @@ func (k Kind) Format(f fmt.State, verb rune) {
 // the target of [errors.Is]; see [Error.Is].
 func (k Kind) Error() string { return "gatewayerr: " + k.String() }
 
-// StatusCode returns the HTTP status that RFC 9209 recommends for the kind:
-// 502 for [Unknown], 499 for [ClientClosedRequest], and 502 for a value that
-// is not a kind.
+// StatusCode returns the HTTP status that RFC 9209 recommends for the kind;
+// for [ProxyInternalResponse], for which it recommends none (the
+// intermediary answered on its own), 500, as a page reporting it is the
+// gateway's own failure. It returns 502 for [Unknown], 499 for
+// [ClientClosedRequest], and 502 for a value that is not a kind.
 func (k Kind) StatusCode() int {
 	if k >= numKinds {
 		return http.StatusBadGateway

@@ -20,8 +20,9 @@ import (
 //
 // and, in both cases, when its body can be sent again: no body, a body not
 // yet read, or a [http.Request.GetBody] that returns a fresh one. An upstream
-// response whose status is in Statuses is retried like a failure of an
-// idempotent request.
+// response whose status is in Statuses is retried only for an idempotent
+// request (or one carrying Idempotency-Key), like a failure after the
+// request was sent.
 //
 // Retries are bounded by Attempts, by MaxElapsed and by a retry budget per
 // upstream, so that they cannot multiply the load on an upstream that is
@@ -34,7 +35,7 @@ import (
 // to 50ms, 100ms, ... capped at 1 second between attempts.
 type RetryPolicy struct {
 	// Attempts is the maximum number of attempts, the first one included.
-	// Zero means 3; 1 turns retries off.
+	// Zero or negative means 3; 1 turns retries off.
 	Attempts int
 
 	// AttemptTimeout bounds each attempt until its response headers arrive;
@@ -63,8 +64,9 @@ type RetryPolicy struct {
 	// is. Zero means 5 seconds.
 	MaxRetryAfter time.Duration
 
-	// Statuses lists the upstream response statuses that are retried. Nil
-	// means 502, 503 and 504; an empty non-nil slice retries no response.
+	// Statuses lists the upstream response statuses that are retried (for
+	// idempotent requests only). Nil means 502, 503 and 504; an empty
+	// non-nil slice retries no response.
 	Statuses []int
 
 	// BudgetRatio caps the retries to one upstream, over BudgetWindow, at

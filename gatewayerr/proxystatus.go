@@ -109,10 +109,26 @@ func ParseProxyStatus(value string) ([]ProxyStatus, error) {
 }
 
 // ParseProxyStatusHeader parses every Proxy-Status field line of h as one
-// list, as [ParseProxyStatus] does for one line. It returns nil and no error
-// when h has no Proxy-Status field.
+// list, as [ParseProxyStatus] does for one line; empty lines add nothing,
+// as [AppendProxyStatus] reads them. It returns nil and no error when h has
+// no Proxy-Status field, or only empty lines.
 func ParseProxyStatusHeader(h http.Header) ([]ProxyStatus, error) {
 	lines := h.Values("Proxy-Status")
+	n := 0
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	if n < len(lines) {
+		kept := make([]string, 0, n)
+		for _, l := range lines {
+			if strings.TrimSpace(l) != "" {
+				kept = append(kept, l)
+			}
+		}
+		lines = kept
+	}
 	if len(lines) == 0 {
 		return nil, nil
 	}

@@ -128,6 +128,14 @@ func TestParseProxyStatusHeader(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
+	// An empty line adds nothing, as AppendProxyStatus reads it.
+	h.Add("Proxy-Status", " ")
+	if got, err = ParseProxyStatusHeader(h); err != nil || len(got) != 2 {
+		t.Errorf("with an empty line: %v, %v; want the two members", got, err)
+	}
+	if got, err = ParseProxyStatusHeader(http.Header{"Proxy-Status": {""}}); err != nil || got != nil {
+		t.Errorf("only an empty line: %v, %v; want nil, nil", got, err)
+	}
 }
 
 func TestProxyStatusString(t *testing.T) {

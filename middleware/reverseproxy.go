@@ -117,7 +117,9 @@ func isTokenChar(c byte) bool {
 //     SetXForwarded replaces the X-Forwarded-For, X-Forwarded-Host and
 //     X-Forwarded-Proto headers the client sent: the upstream sees only the
 //     address of the peer that connected to this proxy, so behind another
-//     proxy the original client's address is lost. To keep a chain you
+//     proxy the original client's address is lost. A Forwarded header (RFC
+//     7239) the client sent is removed, as ReverseProxy does with any
+//     Rewrite, and none is added. To keep a chain you
 //     trust, wrap the returned ReverseProxy's Rewrite: call it, then put
 //     pr.In's X-Forwarded-For values in front of pr.Out's (see the example
 //     of NewReverseProxy with a kept X-Forwarded-For); loop detection stays.
@@ -531,25 +533,73 @@ func (p *proxy) addVia(out *http.Request) {
 // received-by (RFC 9110, Section 7.6.3), case-insensitively.
 func viaNames(values []string, pseudonym string) bool {
 	for _, v := range values {
-		for v != "" {
-			var member string
-			member, v, _ = strings.Cut(v, ",")
-			member = strings.TrimLeft(member, " \t")
-			// received-protocol, then received-by.
-			_, by, ok := strings.Cut(member, " ")
-			if !ok {
-				continue
-			}
-			by = strings.TrimLeft(by, " \t")
-			if end := strings.IndexAny(by, " \t"); end >= 0 {
-				by = by[:end]
-			}
-			if strings.EqualFold(by, pseudonym) {
-				return true
-			}
+		if viaValueNames(v, pseudonym) {
+			return true
 		}
 	}
 	return false
+}
+
+// viaValueNames is viaNames for one field value. Members are split at
+// commas outside comments, whose parentheses may nest; a comment that is
+// never closed is no comment, and what follows its "(" is read again, so
+// that a stray "(" cannot hide the members after it.
+func viaValueNames(v, pseudonym string) bool {
+	for {
+		depth, start, open := 0, 0, -1
+		for i := 0; i < len(v); i++ {
+			switch v[i] {
+			case '(':
+				if depth == 0 {
+					open = i
+				}
+				depth++
+			case ')':
+				if depth > 0 {
+					depth--
+				}
+			case '\\':
+				if depth > 0 {
+					i++ // a quoted-pair in a comment
+				}
+			case ',':
+				if depth == 0 {
+					if viaMemberNames(v[start:i], pseudonym) {
+						return true
+					}
+					start = i + 1
+				}
+			}
+		}
+		if depth == 0 {
+			return viaMemberNames(v[start:], pseudonym)
+		}
+		if viaMemberNames(v[start:open], pseudonym) {
+			return true
+		}
+		v = v[open+1:]
+	}
+}
+
+// viaMemberNames reports whether the Via member m, "received-protocol RWS
+// received-by [RWS comment]", has pseudonym as its received-by.
+func viaMemberNames(m, pseudonym string) bool {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' }
+	i := 0
+	for i < len(m) && isSpace(m[i]) {
+		i++
+	}
+	for i < len(m) && !isSpace(m[i]) { // received-protocol
+		i++
+	}
+	for i < len(m) && isSpace(m[i]) {
+		i++
+	}
+	j := i
+	for j < len(m) && !isSpace(m[j]) && m[j] != '(' {
+		j++
+	}
+	return j > i && strings.EqualFold(m[i:j], pseudonym)
 }
 
 // modifyResponse intercepts upstream error responses and sets up the

@@ -422,6 +422,13 @@ func TestViaNames(t *testing.T) {
 		{[]string{"1.1 gatehouse-2"}, false},
 		{[]string{"gatehouse"}, false},
 		{[]string{"1.1 fred, , 1.1  gatehouse"}, true},
+		{[]string{"1.1\tgatehouse"}, true},                                // RWS may be a tab
+		{[]string{"1.1 cdn (via gatehouse, 1.1 gatehouse cache)"}, false}, // a comma in a comment
+		{[]string{"1.1 cdn (a (nested, 1.1 gatehouse) b), 1.1 x"}, false},
+		{[]string{"1.1 cdn (a \\) , 1.1 gatehouse)"}, false}, // a quoted-pair
+		{[]string{"1.1 cdn (note), 1.1 gatehouse(ours)"}, true},
+		{[]string{"1.1 x (never closed, 1.1 gatehouse"}, true}, // a stray "(" hides nothing
+		{[]string{"1.1 x ((a), 1.1 gatehouse"}, true},
 	}
 	for _, tt := range tests {
 		if got := viaNames(tt.values, "gatehouse"); got != tt.want {

@@ -52,18 +52,25 @@ func get(t *testing.T, c *http.Client, target, accept string) (*http.Response, s
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
+	return send(t, c, req)
+}
+
+// send sends req with c, or a client of its own when c is nil, and returns
+// the response with its body read.
+func send(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	if c == nil {
 		c = &http.Client{Transport: &http.Transport{Proxy: nil}}
 		defer c.CloseIdleConnections()
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("GET %s: reading the body: %v", target, err)
+		t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL, err)
 	}
 	return resp, string(b)
 }
@@ -1371,14 +1378,7 @@ func TestReverseProxyRequestIDFollowsPages(t *testing.T) {
 			if tt.sent != "" {
 				req.Header.Set(header, tt.sent)
 			}
-			c := &http.Client{Transport: &http.Transport{Proxy: nil}}
-			defer c.CloseIdleConnections()
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_, body := send(t, nil, req)
 
 			records := log.records(t, "gatehouse: upstream failure")
 			if len(records) != 1 {
@@ -1391,7 +1391,7 @@ func TestReverseProxyRequestIDFollowsPages(t *testing.T) {
 			if tt.keep && id != tt.sent {
 				t.Errorf("logged request_id %q, want the client's %q", id, tt.sent)
 			}
-			if !strings.Contains(string(body), "Request ID: "+id) {
+			if !strings.Contains(body, "Request ID: "+id) {
 				t.Errorf("the page does not quote the logged ID %q:\n%s", id, body)
 			}
 			if hooked != id {
@@ -1568,14 +1568,7 @@ func TestReverseProxyRedactsUpstreamProxyStatus1xx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := &http.Client{Transport: &http.Transport{Proxy: nil}}
-			defer c.CloseIdleConnections()
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			resp, _ := send(t, nil, req)
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("status %d, want 200", resp.StatusCode)
 			}
@@ -1692,15 +1685,7 @@ func TestReverseProxyPageDescribesTheVisitorsRequest(t *testing.T) {
 		req.Host = "shop.example"
 		req.Header.Set("Accept", tt.accept)
 		req.Header.Set("User-Agent", tt.ua)
-		c := &http.Client{Transport: &http.Transport{Proxy: nil}}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		c.CloseIdleConnections()
-		body := string(b)
+		resp, body := send(t, nil, req)
 		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, tt.want) {
 			t.Errorf("Accept %s: got %d %s, want 502 with %s", tt.accept, resp.StatusCode, body, tt.want)
 		}
@@ -1753,15 +1738,7 @@ func TestHandlerAroundReverseProxyOwnPage(t *testing.T) {
 			req := newRequest(t, http.MethodGet, gw.URL, nil)
 			req.Header.Set("Accept", accept)
 			req.Header.Set("User-Agent", "curl/8.5.0")
-			c := &http.Client{Transport: &http.Transport{Proxy: nil}}
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			c.CloseIdleConnections()
-			body := string(b)
+			resp, body := send(t, nil, req)
 			if resp.StatusCode != http.StatusGatewayTimeout {
 				t.Errorf("%v, Accept %s: status %d, want 504", policy, accept, resp.StatusCode)
 			}

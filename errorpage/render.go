@@ -608,7 +608,7 @@ func clean(s string, max int) string {
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+		if isControlOrBreak(r) {
 			r = utf8.RuneError
 		}
 		if b.Len()+utf8.RuneLen(r) > max {

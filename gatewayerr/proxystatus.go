@@ -113,26 +113,23 @@ func ParseProxyStatus(value string) ([]ProxyStatus, error) {
 // as [AppendProxyStatus] reads them. It returns nil and no error when h has
 // no Proxy-Status field, or only empty lines.
 func ParseProxyStatusHeader(h http.Header) ([]ProxyStatus, error) {
-	lines := h.Values("Proxy-Status")
-	n := 0
-	for _, l := range lines {
-		if strings.TrimSpace(l) != "" {
-			n++
-		}
-	}
-	if n < len(lines) {
-		kept := make([]string, 0, n)
-		for _, l := range lines {
-			if strings.TrimSpace(l) != "" {
-				kept = append(kept, l)
-			}
-		}
-		lines = kept
-	}
+	lines := proxyStatusLines(h)
 	if len(lines) == 0 {
 		return nil, nil
 	}
 	return parseProxyStatus(lines)
+}
+
+// proxyStatusLines returns the Proxy-Status field lines of h that are not
+// empty: an empty line adds nothing to a list.
+func proxyStatusLines(h http.Header) []string {
+	var lines []string
+	for _, v := range h.Values("Proxy-Status") {
+		if strings.TrimSpace(v) != "" {
+			lines = append(lines, v)
+		}
+	}
+	return lines
 }
 
 func parseProxyStatus(lines []string) ([]ProxyStatus, error) {
@@ -471,13 +468,7 @@ func AppendProxyStatus(h http.Header, members ...ProxyStatus) {
 		return
 	}
 	member := FormatProxyStatus(members...)
-	var lines []string
-	for _, v := range h.Values("Proxy-Status") {
-		if strings.TrimSpace(v) != "" {
-			lines = append(lines, v)
-		}
-	}
-	if len(lines) > 0 {
+	if lines := proxyStatusLines(h); len(lines) > 0 {
 		if _, err := httpsfv.UnmarshalList(lines); err == nil {
 			member = strings.Join(lines, ", ") + ", " + member
 		}

@@ -626,13 +626,9 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		e.Attempts = attempts
 		return &transportError{e: e, elapsed: elapsed}
 	}
-	if !p.showDetails(resp.Request) {
-		if len(resp.Header["Proxy-Status"]) > 0 {
-			redactProxyStatusField(resp.Header)
-		}
-		if rb := transportBody(resp.Body); rb != nil {
-			rb.redact = resp // for a Proxy-Status trailer
-		}
+	// The Transport redacts 1xx responses and trailers (see responseBody.redact).
+	if len(resp.Header["Proxy-Status"]) > 0 && !p.showDetails(resp.Request) {
+		redactProxyStatusField(resp.Header)
 	}
 	if p.trailer && resp.ContentLength < 0 && resp.StatusCode != http.StatusSwitchingProtocols &&
 		resp.Body != nil && resp.Body != http.NoBody {

@@ -472,6 +472,9 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 		b.rc, b.t, b.req, b.tr, b.cancel = resp.Body, t, req, tr, cancel
 		b.start, b.attempts, b.status, b.limit = start, n, resp.StatusCode, t.MaxResponseBodyBytes
 		b.timeout = t.ResponseBodyReadTimeout
+		if redact {
+			b.redact = resp
+		}
 		resp.Body = b
 	}
 	return resp, nil
@@ -796,10 +799,11 @@ type responseBody struct {
 	hold bool
 	held *gatewayerr.Error
 
-	// redact, set by NewReverseProxy for a response let through without
-	// details, is that response: the Proxy-Status trailer it has at the
-	// end of its body, filled in by then, is redacted before ReverseProxy
-	// copies it (see redactProxyStatusField).
+	// redact, in a NewReverseProxy when details are not allowed for the
+	// request (the decision that redacts its 1xx responses), is the
+	// response: the Proxy-Status trailer it has at the end of its body,
+	// filled in by then, is redacted before ReverseProxy copies it (see
+	// redactProxyStatusField).
 	redact *http.Response
 }
 

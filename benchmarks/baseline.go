@@ -17,8 +17,17 @@ import (
 // once. It is the floor for any branded page: the cost of sending its
 // bytes, with nothing computed per request.
 func ConstantPage() func(http.ResponseWriter, *http.Request, error) {
+	return ConstantPageFor("text/html")
+}
+
+// ConstantPageFor is [ConstantPage] for the page that a client sending
+// the given Accept field gets: "text/html" (or "") for the HTML page,
+// "text/plain" for the text page, "application/json" for JSON.
+func ConstantPageFor(accept string) func(http.ResponseWriter, *http.Request, error) {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.Header.Set("Accept", "text/html")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Proxy-Status", "gatehouse;error=connection_refused")
 	errorpage.Default().ServeError(rec, req, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})

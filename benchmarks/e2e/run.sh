@@ -1,28 +1,57 @@
 #!/usr/bin/env bash
-# End-to-end throughput of Gatehouse's reverse proxy on loopback, measured
-# with wrk beside a plain httputil.ReverseProxy, nginx and Caddy, on the
-# success path (a small 200 page from a Go upstream) and on the error path
-# (a refused upstream: the plain proxy's bare 502, Gatehouse's branded page,
-# and nginx's and Caddy's custom 502 page).
+# End-to-end cost of Gatehouse's reverse proxy on loopback, measured with wrk
+# beside a plain httputil.ReverseProxy and nginx: the success path (a 1 KB
+# page from a Go upstream), the error path (a refused upstream: the plain
+# proxy's empty 502, a constant copy of Gatehouse's page, Gatehouse's page in
+# HTML and text) and the breaker-open path.
 #
-# Not run by CI: it installs packages and takes a few minutes. Run it by
+# Not run by CI: it installs packages and takes several minutes. Run it by
 # hand on an otherwise idle machine:
 #
-#	benchmarks/e2e/run.sh            # DURATION=10s CONNECTIONS=64 THREADS=2
-#	DURATION=30s benchmarks/e2e/run.sh
+#	benchmarks/e2e/run.sh                   # MODE=pinned ROUNDS=5 DURATION=5s CONNECTIONS=32
+#	ROWS='plain-ok gatehouse-ok' benchmarks/e2e/run.sh   # only these rows
+#	MODE=shared DURATION=10s benchmarks/e2e/run.sh
 #
-# It installs wrk, nginx and Caddy with apt-get when they are missing (all
-# three are in Debian 12's main archive); a server whose package cannot be
-# installed is skipped. Everything listens on 127.0.0.1 only. Client, proxies
-# and upstream share the machine's cores, so the figures compare the proxies
-# with each other on this machine; they are not absolute capacities.
+# MODE=pinned (the default) measures what a gateway pays in CPU: every proxy
+# runs with GOMAXPROCS=1 pinned to one core (PROXY_CPU, default 0); wrk
+# (-t1) and the upstream share the other (CLIENT_CPU, default 1), so that
+# the proxy's core is the bottleneck and the upstream's own cost is not
+# counted. The rows are measured in ROUNDS interleaved rounds (each row
+# once per round, in order), and each row's figures are its medians.
+# MODE=shared is the earlier way: nothing pinned, wrk -t2, every process on
+# every core, one round.
+#
+# It installs wrk and nginx with apt-get when they are missing; nginx is
+# skipped when it cannot be installed (Caddy is measured only when it is
+# already installed). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+MODE=${MODE:-pinned}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5s}
+CONNECTIONS=${CONNECTIONS:-32}
 BASE_PORT=${BASE_PORT:-18080}
+PROXY_CPU=${PROXY_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+case $MODE in
+pinned)
+	THREADS=${THREADS:-1}
+	command -v taskset >/dev/null || { echo "taskset (util-linux) is required for MODE=pinned" >&2; exit 1; }
+	on_proxy=(taskset -c "$PROXY_CPU" env GOMAXPROCS=1)
+	on_client=(taskset -c "$CLIENT_CPU")
+	;;
+shared)
+	THREADS=${THREADS:-2}
+	ROUNDS=1
+	on_proxy=(env)
+	on_client=(env)
+	;;
+*)
+	echo "MODE must be pinned or shared" >&2
+	exit 1
+	;;
+esac
 
 UPSTREAM=127.0.0.1:$BASE_PORT
 DEAD=127.0.0.1:$((BASE_PORT + 1)) # nothing listens there
@@ -54,7 +83,7 @@ install() {
 	done
 }
 
-install wrk nginx caddy
+install wrk nginx curl
 command -v wrk >/dev/null || { echo "wrk is required" >&2; exit 1; }
 
 if (exec 3<>"/dev/tcp/${DEAD%:*}/${DEAD#*:}") 2>/dev/null; then
@@ -62,10 +91,10 @@ if (exec 3<>"/dev/tcp/${DEAD%:*}/${DEAD#*:}") 2>/dev/null; then
 	exit 1
 fi
 
-# The custom error page served by nginx and Caddy, close in size to
+# The custom error page served by nginx (and Caddy), close in size to
 # Gatehouse's default page.
 mkdir -p "$work/www"
-cat >"$work/www/502.html" <<'EOF'
+cat >"$work/www/502.html" <<'PAGE'
 <!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>502 Bad Gateway</title>
@@ -74,7 +103,7 @@ main{max-width:36rem;padding:2rem}h1{font-size:1.6rem}p{line-height:1.5}</style>
 <body><main><h1>The service is not answering right now.</h1>
 <p>We could not reach the application behind this site. Please try again in a moment.</p>
 <p><small>Error 502</small></p></main></body></html>
-EOF
+PAGE
 # nginx's workers run as an unprivileged user.
 chmod -R a+rX "$work"
 
@@ -87,68 +116,89 @@ start() { # name, command...
 	pids+=($!)
 }
 
-declare -A url
+declare -A url hdr
 names=()
-add() { # name, port
-	url[$1]="http://127.0.0.1:$2/"
-	names+=("$1")
+port=$((BASE_PORT + 10))
+wanted() { [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $1 "* ]]; }
+# row NAME ACCEPT MODE TARGET [FLAGS...]: a proxy of its own on the next
+# port, measured with the given Accept field ("-" for none).
+row() {
+	local name=$1 accept=$2 mode=$3 target=$4
+	shift 4
+	port=$((port + 1))
+	wanted "$name" || return 0
+	start "$name" "${on_proxy[@]}" "$work/e2eserver" -mode "$mode" -listen "127.0.0.1:$port" -target "$target" "$@"
+	url[$name]="http://127.0.0.1:$port/"
+	hdr[$name]=$accept
+	names+=("$name")
 }
 
-start upstream "$work/e2eserver" -mode upstream -listen "$UPSTREAM"
-start plain-ok "$work/e2eserver" -mode plain -listen "127.0.0.1:$((BASE_PORT + 10))" -target "http://$UPSTREAM"
-start plain-502 "$work/e2eserver" -mode plain -listen "127.0.0.1:$((BASE_PORT + 11))" -target "http://$DEAD"
-start gatehouse-ok "$work/e2eserver" -mode gatehouse -listen "127.0.0.1:$((BASE_PORT + 12))" -target "http://$UPSTREAM"
-start gatehouse-502 "$work/e2eserver" -mode gatehouse -listen "127.0.0.1:$((BASE_PORT + 13))" -target "http://$DEAD"
-# The floor for any branded page: a plain proxy writing a constant copy of
-# Gatehouse's page, headers and all, with nothing computed per request.
-start plain-page-502 "$work/e2eserver" -mode plain-page -listen "127.0.0.1:$((BASE_PORT + 16))" -target "http://$DEAD"
-# The same error path with each failure logged, to a file: the plain proxy
-# as httputil.ReverseProxy does by default, Gatehouse with its slog record.
-start plain-log-502 "$work/e2eserver" -mode plain -log -listen "127.0.0.1:$((BASE_PORT + 14))" -target "http://$DEAD"
-start gatehouse-log-502 "$work/e2eserver" -mode gatehouse -log -listen "127.0.0.1:$((BASE_PORT + 15))" -target "http://$DEAD"
-add plain-ok $((BASE_PORT + 10))
-add gatehouse-ok $((BASE_PORT + 12))
-add plain-502 $((BASE_PORT + 11))
-add plain-page-502 $((BASE_PORT + 16))
-add gatehouse-502 $((BASE_PORT + 13))
-add plain-log-502 $((BASE_PORT + 14))
-add gatehouse-log-502 $((BASE_PORT + 15))
+start upstream "${on_client[@]}" "$work/e2eserver" -mode upstream -size 1024 -listen "$UPSTREAM"
+html='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+# Success path: a 1 KB page.
+row plain-default-ok - plain-default "http://$UPSTREAM"
+row plain-ok - plain "http://$UPSTREAM"
+row quickstart-ok - gatehouse-zero "http://$UPSTREAM"
+row gatehouse-ok - gatehouse "http://$UPSTREAM"
+# Error path: a refused upstream.
+row plain-502 - plain "http://$DEAD"
+row const-html-502 - plain-page "http://$DEAD" -page html
+row gatehouse-502 - gatehouse "http://$DEAD"
+row gatehouse-html-502 "$html" gatehouse "http://$DEAD"
+row const-text-502 text/plain plain-page "http://$DEAD" -page text
+row gatehouse-text-502 text/plain gatehouse "http://$DEAD"
+row quickstart-502 - gatehouse-zero "http://$DEAD"
+# Breaker open: a fast failure, no dial.
+row gatehouse-open - gatehouse "http://$DEAD" -breaker
 
-if command -v nginx >/dev/null; then
+port=$((port + 1))
+if command -v nginx >/dev/null && { wanted nginx-ok || wanted nginx-502; }; then
 	mkdir -p "$work/nginx/logs"
-	cat >"$work/nginx/nginx.conf" <<EOF
+	workers=auto
+	[ "$MODE" = pinned ] && workers=1
+	cat >"$work/nginx/nginx.conf" <<CONF
 daemon off;
-worker_processes auto;
+worker_processes $workers;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/logs/error.log crit;
 events { worker_connections 4096; }
 http {
-	access_log off; # the Go proxies and Caddy log nothing either
+	access_log off; # the Go proxies log nothing either
 	# Keep-alive to the upstream, as the Go proxies do; max_fails=0 so that
 	# the dead upstream is tried on every request, as the Go proxies do.
 	upstream ok { server $UPSTREAM max_fails=0; keepalive 256; }
 	upstream dead { server $DEAD max_fails=0; }
 	server {
-		listen 127.0.0.1:$((BASE_PORT + 20));
+		listen 127.0.0.1:$port;
 		location / { proxy_pass http://ok; proxy_http_version 1.1; proxy_set_header Connection ""; }
 	}
 	server {
-		listen 127.0.0.1:$((BASE_PORT + 21));
+		listen 127.0.0.1:$((port + 1));
 		error_page 502 /502.html;
 		location = /502.html { root $work/www; internal; }
 		location / { proxy_pass http://dead; proxy_http_version 1.1; proxy_set_header Connection ""; }
 	}
 }
-EOF
-	start nginx nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
-	add nginx-ok $((BASE_PORT + 20))
-	add nginx-502 $((BASE_PORT + 21))
-else
+CONF
+	if [ "$MODE" = pinned ]; then
+		start nginx taskset -c "$PROXY_CPU" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
+	else
+		start nginx nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
+	fi
+	for n in nginx-ok nginx-502; do
+		wanted "$n" || continue
+		url[$n]="http://127.0.0.1:$port/"
+		[ "$n" = nginx-502 ] && url[$n]="http://127.0.0.1:$((port + 1))/"
+		hdr[$n]=-
+		names+=("$n")
+	done
+elif ! command -v nginx >/dev/null; then
 	echo "nginx not available: skipped" >&2
 fi
 
-if command -v caddy >/dev/null; then
-	cat >"$work/Caddyfile" <<EOF
+port=$((port + 2))
+if command -v caddy >/dev/null && { wanted caddy-ok || wanted caddy-502; }; then
+	cat >"$work/Caddyfile" <<CONF
 {
 	admin off
 	auto_https off
@@ -156,10 +206,10 @@ if command -v caddy >/dev/null; then
 		output discard
 	}
 }
-http://127.0.0.1:$((BASE_PORT + 30)) {
+http://127.0.0.1:$port {
 	reverse_proxy $UPSTREAM
 }
-http://127.0.0.1:$((BASE_PORT + 31)) {
+http://127.0.0.1:$((port + 1)) {
 	reverse_proxy $DEAD
 	handle_errors {
 		rewrite * /502.html
@@ -168,58 +218,104 @@ http://127.0.0.1:$((BASE_PORT + 31)) {
 		}
 	}
 }
-EOF
-	start caddy env HOME="$work" XDG_DATA_HOME="$work" XDG_CONFIG_HOME="$work" caddy run --config "$work/Caddyfile" --adapter caddyfile
-	add caddy-ok $((BASE_PORT + 30))
-	add caddy-502 $((BASE_PORT + 31))
-else
-	echo "caddy not available: skipped" >&2
+CONF
+	start caddy "${on_proxy[@]}" HOME="$work" XDG_DATA_HOME="$work" XDG_CONFIG_HOME="$work" caddy run --config "$work/Caddyfile" --adapter caddyfile
+	for n in caddy-ok caddy-502; do
+		wanted "$n" || continue
+		url[$n]="http://127.0.0.1:$port/"
+		[ "$n" = caddy-502 ] && url[$n]="http://127.0.0.1:$((port + 1))/"
+		hdr[$n]=-
+		names+=("$n")
+	done
 fi
 
 # Wait until every server listens.
-for name in "${names[@]}"; do
-	port=${url[$name]##*:}
-	port=${port%/}
+for u in "http://$UPSTREAM/" "${url[@]}"; do
+	p=${u##*:}
+	p=${p%/}
 	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
 		sleep 0.1
 	done
 done
 
-declare -A rps p99 status
-accept='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+# accept_args NAME: the Accept field of a row, as command-line arguments.
+accept_args() { [ "${hdr[$1]}" = - ] || printf '%s\n' -H "Accept: ${hdr[$1]}"; }
+
+# wrk_row NAME DURATION [ARGS...]: wrk against a row, with its Accept field.
+wrk_row() {
+	local name=$1 d=$2
+	shift 2
+	local args
+	mapfile -t args < <(accept_args "$name")
+	"${on_client[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$d" "$@" "${args[@]}" "${url[$name]}"
+}
+
+# to_us converts wrk's latency ("812.00us", "1.23ms", "1.01s") to microseconds.
+to_us() {
+	awk '{ v = $1; u = $1; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
+		f = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%.0f", v * f }' <<<"$1"
+}
+
+declare -A status samples lat
 for name in "${names[@]}"; do
-	status[$name]=-
-	if command -v curl >/dev/null; then
-		status[$name]=$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: $accept" "${url[$name]}" || echo "?")
-	fi
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "Accept: $accept" "${url[$name]}" >/dev/null # warm-up
-	out=$(wrk --latency -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Accept: $accept" "${url[$name]}")
-	rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-	p99[$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
-	printf '%-18s %s  %10s req/s  p99 %s\n' "$name" "${status[$name]}" "${rps[$name]}" "${p99[$name]}" >&2
+	mapfile -t a < <(accept_args "$name")
+	status[$name]=$(curl -s -o /dev/null -w '%{http_code}' "${a[@]}" "${url[$name]}" 2>/dev/null || echo "?")
+	wrk_row "$name" 2s >/dev/null # warm-up
+	samples[$name]="" lat[$name]=""
+done
+for round in $(seq "$ROUNDS"); do
+	for name in "${names[@]}"; do
+		out=$(wrk_row "$name" "$DURATION" --latency)
+		r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+		l=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+		samples[$name]+="$r "
+		lat[$name]+="$l "
+		printf 'round %d/%d %-20s %10s req/s  p99 %7s us\n' "$round" "$ROUNDS" "$name" "$r" "$l" >&2
+	done
 done
 
-ratio() { # a, b: a/b when both were measured
-	if [ -n "${rps[$1]:-}" ] && [ -n "${rps[$2]:-}" ]; then
-		awk -v a="${rps[$1]}" -v b="${rps[$2]}" 'BEGIN { printf "%.3f", a / b }'
+median() {
+	tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g |
+		awk '{ a[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+declare -A rps p99
+for name in "${names[@]}"; do
+	rps[$name]=$(median "${samples[$name]}")
+	p99[$name]=$(median "${lat[$name]}")
+done
+
+ratio() { # a b [p99]: a/b of the req/s (or of the p99) when both were measured
+	local x y
+	if [ "${3:-}" = p99 ]; then x=${p99[$1]:-} y=${p99[$2]:-}; else x=${rps[$1]:-} y=${rps[$2]:-}; fi
+	if [ -n "$x" ] && [ -n "$y" ]; then
+		awk -v a="$x" -v b="$y" 'BEGIN { printf "%.3f", a / b }'
 	else
 		printf 'n/a'
 	fi
 }
 
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback, $(nproc) cores shared by client and servers"
-printf '%-18s %6s %12s %10s\n' server status req/s p99
+if [ "$MODE" = pinned ]; then
+	echo "MODE=pinned: proxies GOMAXPROCS=1 on CPU $PROXY_CPU; wrk -t$THREADS -c$CONNECTIONS -d$DURATION and the upstream on CPU $CLIENT_CPU; medians of $ROUNDS interleaved rounds"
+else
+	echo "MODE=shared: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback, $(nproc) cores shared by client and servers"
+fi
+echo "$(uname -m), $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(go version | awk '{print $3}')"
+printf '%-20s %-12s %6s %12s %10s\n' row accept status req/s p99-us
 for name in "${names[@]}"; do
-	printf '%-18s %6s %12s %10s\n' "$name" "${status[$name]}" "${rps[$name]:-n/a}" "${p99[$name]:-n/a}"
+	printf '%-20s %-12s %6s %12s %10s\n' "$name" "${hdr[$name]:0:12}" "${status[$name]}" "${rps[$name]:-n/a}" "${p99[$name]:-n/a}"
 done
 echo
-echo "ratios (higher is better for gatehouse):"
-echo "  success: gatehouse / plain ReverseProxy = $(ratio gatehouse-ok plain-ok)"
-echo "  error:   gatehouse / plain ReverseProxy = $(ratio gatehouse-502 plain-502)  (branded page vs bare 502, neither logging)"
-echo "  error:   gatehouse / plain ReverseProxy = $(ratio gatehouse-log-502 plain-log-502)  (each logging every failure to a file)"
-echo "  error:   constant page / plain ReverseProxy = $(ratio plain-page-502 plain-502)  (the same bytes as gatehouse's page, nothing computed: the floor)"
-echo "  error:   gatehouse / constant page = $(ratio gatehouse-502 plain-page-502)  (what computing the page costs)"
-echo "  success: gatehouse / nginx = $(ratio gatehouse-ok nginx-ok), gatehouse / caddy = $(ratio gatehouse-ok caddy-ok)"
-echo "  error:   gatehouse / nginx = $(ratio gatehouse-502 nginx-502), gatehouse / caddy = $(ratio gatehouse-502 caddy-502)"
+echo "ratios [goal]:"
+echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok)  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
+echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok)  [>= 2]"
+echo "  success: quick start / plain, tuned transport          $(ratio quickstart-ok plain-ok)  [>= 0.95]"
+echo "  error:   constant HTML page / empty 502                $(ratio const-html-502 plain-502)  (the floor: sending the bytes)"
+echo "  error:   gatehouse HTML, no Accept / constant HTML     $(ratio gatehouse-502 const-html-502)  [>= 0.95]"
+echo "  error:   gatehouse HTML, Accept html / constant HTML   $(ratio gatehouse-html-502 const-html-502)  [>= 0.95]"
+echo "  error:   gatehouse text / constant text page           $(ratio gatehouse-text-502 const-text-502)  [>= 0.95]"
+echo "  error:   quick start / constant HTML page              $(ratio quickstart-502 const-html-502)"
+echo "  breaker: gatehouse breaker open / empty 502            $(ratio gatehouse-open plain-502)  [>= 1.9]"
+echo "  nginx:   gatehouse / nginx, success $(ratio gatehouse-ok nginx-ok), error $(ratio gatehouse-502 nginx-502); nginx page / empty 502 $(ratio nginx-502 plain-502)"

@@ -47,8 +47,12 @@
 //
 // # Security
 //
-// The zero value of every configuration struct is safe for production: no
-// upstream address, Go error text or stack trace is shown to visitors, in
-// any format or header, unless debug details are turned on for chosen
-// requests. Operators always get them, in logs and hooks.
+// With the zero value of every configuration struct, no upstream address,
+// Go error text or stack trace is shown to visitors, in any format or
+// header, unless debug details are turned on for chosen requests.
+// Operators always get them, in logs and hooks. The zero
+// [github.com/gatehouse-go/gatehouse/middleware.Options] also bounds the
+// wait for an upstream's response header (60 seconds, then a 504 page) and
+// keeps a pool of idle upstream connections; it does not bound a response
+// body that stalls midway, retry or break circuits until configured to.
 package gatehouse

@@ -5,8 +5,10 @@
 // with all of it wired in.
 //
 // Everything is configured by one [Options], whose zero value gives the
-// embedded default pages, shows nothing internal to visitors and logs
-// nothing.
+// embedded default pages, shows nothing internal to visitors, logs nothing,
+// and (in NewReverseProxy) sends through a transport made for a gateway,
+// which answers an upstream silent for 60 seconds with a 504 page; it
+// neither retries nor breaks circuits until told to.
 //
 // # Handler
 //
@@ -60,7 +62,9 @@
 // from RoundTrip and from a response body's Read alike, and follows the
 // RoundTripper contract: the request is not modified, its body is always
 // closed, and a response of any status is a response. Its zero value
-// sends through http.DefaultTransport and only classifies.
+// sends through an http.Transport of its own made for a gateway (a
+// 60-second response-header timeout, dial and TLS handshake timeouts, 128
+// idle connections per host; see [Transport.Base]) and only classifies.
 // [Transport.ResponseBodyReadTimeout] (or [Options.ResponseBodyReadTimeout])
 // cuts a response body that stalls midway, as connection_read_timeout.
 //

@@ -12,8 +12,15 @@ import (
 )
 
 // Options configures [Handler] and the other constructors of this package.
-// The zero Options is ready to use and production-safe: the embedded
-// default pages, nothing internal shown to visitors, nothing logged.
+// The zero Options is ready to use. It gives the embedded default pages,
+// shows visitors nothing internal (no upstream address, error text or stack,
+// and upstreams' Proxy-Status members redacted), logs nothing, intercepts
+// bare 502, 503 and 504 responses, and neither retries nor breaks circuits.
+// In [NewReverseProxy] it sends through a transport made for a gateway (see
+// [Options.Transport]), which answers an upstream that does not send its
+// response header within 60 seconds with the http_response_timeout page
+// (504); the response body, once it flows, has no time limit (see
+// [Options.ResponseBodyReadTimeout]).
 //
 // An Options is read when a constructor is called; changing it afterwards
 // has no effect on what was built.
@@ -23,8 +30,14 @@ type Options struct {
 	Pages *errorpage.Pages
 
 	// Transport is the upstream transport for NewReverseProxy, wrapped in a
-	// Transport.
-	// If nil, http.DefaultTransport is used.
+	// [Transport] as its Base: the transport to the upstream itself, such as
+	// an [*http.Transport].
+	// If nil, the proxy's Transport builds its own *http.Transport made for
+	// a gateway, once: 10 s to connect, 10 s for the TLS handshake, 60 s for
+	// the response header (then http_response_timeout, 504), 128 idle
+	// connections per host (1024 in all) kept for 30 s, response headers up
+	// to 1 MB, no compression of its own, HTTP/2 over TLS, proxies from the
+	// environment; see [Transport.Base] for each setting.
 	Transport http.RoundTripper
 
 	// Logger receives a record for every failure reported to OnError: a

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
@@ -126,12 +127,18 @@ func isTokenChar(c byte) bool {
 //     A ReverseProxy of your own with a custom Rewrite and [ErrorHandler]
 //     works too, without Via entries and loop detection unless its Rewrite
 //     adds them. No Via entry is added to responses.
-//   - Transport is a [Transport] over [Options.Transport], with the
-//     options' Retry, Breaker, MaxResponseBodyBytes,
-//     ResponseBodyReadTimeout, Logger, OnError and OnStateChange.
-//     Options.Transport should be the transport to the upstream itself,
-//     such as an [*http.Transport], not a Transport of this package, which
-//     would classify and report each failure a second time.
+//   - Transport is a [Transport] over [Options.Transport] (if nil, a
+//     transport made for a gateway, with a 60-second response-header
+//     timeout; see [Transport.Base]), with the options' Retry, Breaker,
+//     MaxResponseBodyBytes, ResponseBodyReadTimeout, Logger, OnError and
+//     OnStateChange. Options.Transport should be the transport to the
+//     upstream itself, such as an [*http.Transport], not a Transport of
+//     this package, which would classify and report each failure a second
+//     time.
+//   - BufferPool recycles the 32 KB buffers that copy response bodies,
+//     through a [sync.Pool], instead of allocating one per response. It
+//     takes back only whole 32 KB buffers; a buffer given back must not be
+//     used again.
 //   - ErrorHandler is [ErrorHandler]: the branded page for the classified
 //     failure, with a Proxy-Status member.
 //   - ModifyResponse replaces the upstream's own error responses, as
@@ -198,6 +205,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		Transport:      tr,
 		ErrorHandler:   p.serveError,
 		ModifyResponse: p.modifyResponse,
+		BufferPool:     new(bufferPool),
 	}
 	if opts.Logger != nil {
 		rp.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)
@@ -205,6 +213,31 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		rp.ErrorLog = log.New(io.Discard, "", 0)
 	}
 	return rp
+}
+
+// copyBufferSize is the size of the buffers of a bufferPool: that of the
+// buffer ReverseProxy allocates for each response without a BufferPool.
+const copyBufferSize = 32 << 10
+
+// bufferPool is NewReverseProxy's httputil.BufferPool. It pools arrays, not
+// slices, so that Put does not allocate.
+type bufferPool struct{ pool sync.Pool } // *[copyBufferSize]byte
+
+func (b *bufferPool) Get() []byte {
+	if a, _ := b.pool.Get().(*[copyBufferSize]byte); a != nil {
+		return a[:]
+	}
+	return new([copyBufferSize]byte)[:]
+}
+
+func (b *bufferPool) Put(buf []byte) {
+	// Only a buffer of the size Get hands out goes back: a slice of another
+	// length or capacity would give the next Get a short buffer, or one
+	// whose array holds more than the buffer.
+	if len(buf) != copyBufferSize || cap(buf) != copyBufferSize {
+		return
+	}
+	b.pool.Put((*[copyBufferSize]byte)(buf))
 }
 
 // loopKey marks, in an outgoing request's context, a request that already

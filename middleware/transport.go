@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
@@ -46,10 +47,13 @@ func (attemptTimeoutError) Is(target error) bool { return target == context.Dead
 // A request whose context was cancelled fails with
 // [gatewayerr.ClientClosedRequest].
 //
-// The zero Transport is ready to use: it sends through
-// [http.DefaultTransport], classifies, and neither retries, breaks circuits
-// nor logs. A Transport keeps per-upstream state (breakers, retry budgets)
-// and must not be copied after first use. It is safe for concurrent use.
+// The zero Transport is ready to use: it sends through an [*http.Transport]
+// of its own made for a gateway (timeouts on dialing, the TLS handshake and
+// the response header, and a pool of idle connections sized for concurrency;
+// see [Transport.Base]), classifies, and neither retries, breaks circuits
+// nor logs. A Transport keeps per-upstream state (breakers, retry budgets,
+// that transport's connections) and must not be copied after first use. It
+// is safe for concurrent use.
 //
 // Following the phases costs a successful round trip three small
 // allocations (a shallow copy of the request carrying the trace, its
@@ -58,7 +62,43 @@ func (attemptTimeoutError) Is(target error) bool { return target == context.Dead
 // nothing.
 type Transport struct {
 	// Base sends each attempt.
-	// If nil, http.DefaultTransport is used.
+	//
+	// If nil, the Transport builds an [*http.Transport] made for a gateway,
+	// once, on first use, and sends through it alone (it is not shared with
+	// other Transports, and [Transport.CloseIdleConnections] reaches it).
+	// Its settings differ from [http.DefaultTransport]'s where a gateway
+	// needs them to:
+	//
+	//   - Proxy: [http.ProxyFromEnvironment], as http.DefaultTransport and a
+	//     ReverseProxy without a Transport do: HTTP_PROXY, HTTPS_PROXY and
+	//     NO_PROXY are honoured (never for loopback addresses). Set Base to
+	//     a transport whose Proxy is nil to ignore them.
+	//   - Dialing: 10 seconds to connect (connection_timeout after that),
+	//     TCP keep-alive every 30 seconds.
+	//   - TLSHandshakeTimeout: 10 seconds (connection_timeout).
+	//   - ResponseHeaderTimeout: 60 seconds, as nginx's proxy_read_timeout,
+	//     from the end of writing the request to the response header; an
+	//     upstream that stays silent longer fails with
+	//     http_response_timeout (504). It does not bound the body: see
+	//     [Transport.ResponseBodyReadTimeout].
+	//   - ExpectContinueTimeout: 1 second.
+	//   - MaxIdleConnsPerHost: 128 and MaxIdleConns: 1024, so that
+	//     concurrent requests to one upstream reuse connections instead of
+	//     opening and closing one each (http.DefaultTransport keeps 2 per
+	//     host).
+	//   - IdleConnTimeout: 30 seconds, below the keep-alive timeout of most
+	//     servers, so that an idle connection is seldom reused just as the
+	//     upstream closes it.
+	//   - MaxResponseHeaderBytes: 1 MB (http_response_header_section_size
+	//     beyond it).
+	//   - DisableCompression: true: the client's Accept-Encoding goes
+	//     upstream as it is and the response's body is passed on as it is;
+	//     the transport neither asks for gzip of its own accord nor
+	//     decompresses.
+	//   - ForceAttemptHTTP2: true: HTTP/2 with upstreams that offer it
+	//     over TLS.
+	//
+	// The request's context still bounds every exchange.
 	Base http.RoundTripper
 
 	// Retry configures retries; see [RetryPolicy].
@@ -129,6 +169,14 @@ type Transport struct {
 	// now, if not nil, replaces time.Now for breakers and budgets in tests.
 	now func() time.Time
 
+	// gateway is the transport made for a gateway that a nil Base stands
+	// for, built on first use (see gatewayTransport).
+	gateway atomic.Pointer[http.Transport]
+
+	// responseHeaderTimeout, if positive, replaces gateway's
+	// defaultResponseHeaderTimeout: tests shorten it before first use.
+	responseHeaderTimeout time.Duration
+
 	mu        sync.RWMutex
 	upstreams map[string]*upstream
 	trackers  sync.Pool // *tracker
@@ -154,7 +202,50 @@ func (t *Transport) base() http.RoundTripper {
 	if t.Base != nil {
 		return t.Base
 	}
-	return http.DefaultTransport
+	if g := t.gateway.Load(); g != nil {
+		return g
+	}
+	g := gatewayTransport(positiveOr(t.responseHeaderTimeout, defaultResponseHeaderTimeout))
+	if !t.gateway.CompareAndSwap(nil, g) {
+		// Another request built one first; this one has no connections
+		// yet and is dropped.
+		g = t.gateway.Load()
+	}
+	return g
+}
+
+// The settings of the transport made for a gateway, documented on
+// Transport.Base.
+const (
+	defaultDialTimeout            = 10 * time.Second
+	defaultKeepAlive              = 30 * time.Second
+	defaultTLSHandshakeTimeout    = 10 * time.Second
+	defaultResponseHeaderTimeout  = 60 * time.Second
+	defaultExpectContinueTimeout  = time.Second
+	defaultMaxIdleConns           = 1024
+	defaultMaxIdleConnsPerHost    = 128
+	defaultIdleConnTimeout        = 30 * time.Second
+	defaultMaxResponseHeaderBytes = 1 << 20
+)
+
+// gatewayTransport returns a new transport made for a gateway, with the
+// settings documented on Transport.Base and the given response-header
+// timeout.
+func gatewayTransport(responseHeaderTimeout time.Duration) *http.Transport {
+	d := &net.Dialer{Timeout: defaultDialTimeout, KeepAlive: defaultKeepAlive}
+	return &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            d.DialContext,
+		TLSHandshakeTimeout:    defaultTLSHandshakeTimeout,
+		ResponseHeaderTimeout:  responseHeaderTimeout,
+		ExpectContinueTimeout:  defaultExpectContinueTimeout,
+		MaxIdleConns:           defaultMaxIdleConns,
+		MaxIdleConnsPerHost:    defaultMaxIdleConnsPerHost,
+		IdleConnTimeout:        defaultIdleConnTimeout,
+		MaxResponseHeaderBytes: defaultMaxResponseHeaderBytes,
+		DisableCompression:     true,
+		ForceAttemptHTTP2:      true,
+	}
 }
 
 // upstream returns the state for host, creating it on first use.
@@ -196,10 +287,18 @@ func (t *Transport) BreakerState(host string) BreakerState {
 }
 
 // CloseIdleConnections closes the idle connections of Base, when it has a
-// CloseIdleConnections method, so that [http.Client.CloseIdleConnections]
-// reaches through.
+// CloseIdleConnections method, or of the transport a nil Base stands for,
+// so that [http.Client.CloseIdleConnections] reaches through.
 func (t *Transport) CloseIdleConnections() {
-	if c, ok := t.base().(interface{ CloseIdleConnections() }); ok {
+	var rt http.RoundTripper = t.Base
+	if rt == nil {
+		g := t.gateway.Load()
+		if g == nil {
+			return // never used: no connections
+		}
+		rt = g
+	}
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }

@@ -161,7 +161,10 @@ type Options struct {
 	// next-hop, next-protocol, details and every other parameter are
 	// dropped. An upstream field that does not parse is removed. Note that
 	// a single-label host name ("db-1") is a plain name: give the proxies
-	// behind the gateway names, not host names.
+	// behind the gateway names, not host names. NewReverseProxy's
+	// [Transport] redacts, before the ReverseProxy's ModifyResponse runs:
+	// a ModifyResponse of your own sees the redacted field and cannot
+	// undo the redaction by replacing the proxy's.
 	//
 	// If nil, no details are sent and upstream members are always
 	// redacted.

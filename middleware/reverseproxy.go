@@ -174,9 +174,13 @@ func isTokenChar(c byte) bool {
 //
 // The returned ReverseProxy may be changed before use, like any other; its
 // fields are not read again by this package. Its Transport is made for it:
-// it recycles response bodies once closed and follows each request's
-// phases through the trace that ReverseProxy attaches, so it should not be
-// used elsewhere.
+// it recycles response bodies once closed, follows each request's phases
+// through the trace that ReverseProxy attaches, and redacts the upstream's
+// Proxy-Status (in the header, 1xx responses and trailer, unless
+// [Options.ProxyStatusDetails] allows details) before any ModifyResponse
+// sees the response, so that a ModifyResponse of your own keeps the
+// redaction. It should not be used elsewhere; wrap it rather than replace
+// it, since the redaction goes with it.
 func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 	p := newProxy(&opts)
 	p.target = target
@@ -659,10 +663,8 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		e.Attempts = attempts
 		return &transportError{e: e, elapsed: elapsed}
 	}
-	// The Transport redacts 1xx responses and trailers (see responseBody.redact).
-	if len(resp.Header["Proxy-Status"]) > 0 && !p.showDetails(resp.Request) {
-		redactProxyStatusField(resp.Header)
-	}
+	// The Transport has redacted the upstream's Proxy-Status, in the
+	// header, 1xx responses and trailer, unless details are allowed.
 	if p.trailer && resp.ContentLength < 0 && resp.StatusCode != http.StatusSwitchingProtocols &&
 		resp.Body != nil && resp.Body != http.NoBody {
 		if resp.Trailer == nil {

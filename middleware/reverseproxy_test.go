@@ -1135,6 +1135,60 @@ func TestReverseProxyDropsInvalidUpstreamProxyStatus(t *testing.T) {
 	}
 }
 
+// TestReverseProxyRedactsWhateverModifyResponse: the redaction holds when
+// the user replaces or wraps the returned proxy's ModifyResponse, for a
+// response let through and for an error response that the user's
+// ModifyResponse no longer intercepts.
+func TestReverseProxyRedactsWhateverModifyResponse(t *testing.T) {
+	const field = `"10.0.0.5:8443";error=connection_refused;next-hop="10.1.2.3:5432";details="dial tcp 10.1.2.3:5432: connect: connection refused"`
+	const redacted = `upstream-proxy;error=connection_refused`
+	for _, status := range []int{http.StatusOK, http.StatusBadGateway} {
+		for _, mode := range []string{"replaced", "wrapped"} {
+			t.Run(fmt.Sprintf("%d %s", status, mode), func(t *testing.T) {
+				s := faultserver.Status(t, status, http.Header{"Proxy-Status": {field}}, "from the upstream")
+				rp := NewReverseProxy(mustParse(t, s.URL), Options{Transport: s.Transport()})
+				var seen []string
+				own := func(resp *http.Response) error {
+					seen = resp.Header.Values("Proxy-Status")
+					resp.Header.Set("X-Seen", "1")
+					return nil
+				}
+				if mode == "wrapped" {
+					ours := rp.ModifyResponse
+					rp.ModifyResponse = func(resp *http.Response) error {
+						if err := own(resp); err != nil {
+							return err
+						}
+						return ours(resp)
+					}
+				} else {
+					rp.ModifyResponse = own
+				}
+				gw := httptest.NewServer(rp)
+				t.Cleanup(gw.Close)
+				resp, _ := get(t, nil, gw.URL, "")
+				// Chained with the proxy's, a 502 is replaced with the page.
+				passed := mode == "replaced" || status == http.StatusOK
+				if resp.StatusCode != status || (resp.Header.Get("X-Seen") == "1") != passed {
+					t.Fatalf("status %d, X-Seen %q; want %d, passed through the user's ModifyResponse: %v", resp.StatusCode, resp.Header.Get("X-Seen"), status, passed)
+				}
+				if diff := cmp.Diff([]string{redacted}, seen); diff != "" {
+					t.Errorf("Proxy-Status the user's ModifyResponse saw (-want +got):\n%s", diff)
+				}
+				got := resp.Header.Values("Proxy-Status")
+				if len(got) == 0 || !strings.HasPrefix(got[0], redacted) {
+					t.Errorf("Proxy-Status %q, want it to start with %q", got, redacted)
+				}
+				for _, v := range got {
+					if strings.Contains(v, "10.") || strings.Contains(v, "dial") {
+						t.Errorf("Proxy-Status %q names an upstream address", got)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestPlainName(t *testing.T) {
 	for _, tt := range []struct {
 		name string

@@ -162,8 +162,9 @@ type Transport struct {
 	proxy bool
 
 	// details is NewReverseProxy's Options.ProxyStatusDetails: unless it
-	// allows details for a request, the Proxy-Status of the upstream's 1xx
-	// responses is redacted before ReverseProxy passes them on.
+	// allows details for a request, the Proxy-Status of the upstream's
+	// responses (1xx, final and trailer) is redacted here, before anything
+	// of ReverseProxy's (a ModifyResponse of the user's included) sees it.
 	details func(*http.Request) bool
 
 	// now, if not nil, replaces time.Now for breakers and budgets in tests.
@@ -528,6 +529,10 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 		}
 		e.SetRequestSent(true)
 		return nil, e
+	}
+	if redact && len(resp.Header["Proxy-Status"]) > 0 {
+		// Here, not in ModifyResponse, which a user may replace.
+		redactProxyStatusField(resp.Header)
 	}
 	if t.MaxResponseBodyBytes > 0 && resp.ContentLength > t.MaxResponseBodyBytes {
 		resp.Body.Close()

@@ -160,13 +160,70 @@ type breaker struct {
 	period      uint64    // numbers the half-open periods, from 1
 	window      slidingCounter
 	initialized bool
+
+	// pending holds the state changes not yet reported, in the order they
+	// happened, recorded under mu with the change itself; reporting is set
+	// while a goroutine reports them (see Transport.reportChanges), so
+	// that they are reported one at a time, in that order.
+	pending   []stateChange
+	reporting bool
+}
+
+// stateChange is a change of a breaker's state, to report.
+type stateChange struct{ from, to BreakerState }
+
+// maxPendingChanges bounds the state changes waiting to be reported: only
+// an OnStateChange that blocks, against its contract, lets them pile up,
+// and those beyond it are dropped.
+const maxPendingChanges = 256
+
+// changed records a change of state from from to b.state, if any, for
+// reporting, and reports whether there was one. b.mu is held.
+func (b *breaker) changed(from BreakerState) bool {
+	if from == b.state {
+		return false
+	}
+	if len(b.pending) < maxPendingChanges {
+		b.pending = append(b.pending, stateChange{from, b.state})
+	}
+	return true
+}
+
+// nextChanges starts or continues reporting: it returns the changes to
+// report now, in order, and ok; or, when another goroutine is reporting
+// (first is true and reporting was already set) or none are left, ends this
+// goroutine's turn and returns false.
+func (b *breaker) nextChanges(first bool) (changes []stateChange, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if first {
+		if b.reporting {
+			return nil, false // that goroutine reports ours too
+		}
+		b.reporting = true
+	}
+	if len(b.pending) == 0 {
+		b.reporting = false
+		return nil, false
+	}
+	changes, b.pending = b.pending, nil
+	return changes, true
+}
+
+// stopReporting ends a turn that ended early (OnStateChange panicked): the
+// changes left are reported by the next goroutine that records one.
+func (b *breaker) stopReporting() {
+	b.mu.Lock()
+	b.reporting = false
+	b.mu.Unlock()
 }
 
 // allow reports whether a request may go to the upstream. When it may not,
 // wait is the time left before the breaker lets probes through. A request
 // let through as a half-open probe gets the number of its half-open period
 // in probe (0 for any other request), which done must then be given.
-// changed reports an open breaker turning half-open.
+// changed reports an open breaker turning half-open, a change recorded for
+// reporting.
 func (b *breaker) allow(p *BreakerPolicy, now time.Time) (ok bool, probe uint64, wait time.Duration, changed bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -177,8 +234,9 @@ func (b *breaker) allow(p *BreakerPolicy, now time.Time) (ok bool, probe uint64,
 		if now.Before(b.until) {
 			return false, 0, b.until.Sub(now), false
 		}
-		b.state, b.probes, changed = BreakerHalfOpen, 0, true
+		b.state, b.probes = BreakerHalfOpen, 0
 		b.period++
+		changed = b.changed(BreakerOpen)
 	}
 	if b.probes >= p.probes() {
 		// The probes in flight decide; fail fast meanwhile, asking for a
@@ -207,7 +265,7 @@ func (b *breaker) admits(p *BreakerPolicy, now time.Time) bool {
 
 // done records the outcome of a request that allow let through, given the
 // probe number allow returned, and returns the breaker's state before and
-// after. Only a probe of the current half-open period frees a probe slot
+// after; a change is recorded for reporting. Only a probe of the current half-open period frees a probe slot
 // and decides the period; one of an earlier period (which reopened the
 // breaker, or timed out meanwhile) counts as any other request.
 func (b *breaker) done(p *BreakerPolicy, now time.Time, probe uint64, o outcome) (from, to BreakerState) {
@@ -259,6 +317,7 @@ func (b *breaker) done(p *BreakerPolicy, now time.Time, probe uint64, o outcome)
 		// An answer to a request let through before the breaker opened
 		// changes nothing.
 	}
+	b.changed(from)
 	return from, b.state
 }
 

@@ -1,6 +1,15 @@
 package middleware
 
 import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,4 +185,88 @@ func TestSlidingCounter(t *testing.T) {
 	if a, b := c.sum(start.Add(5 * time.Second)); a != 1 || b != 0 {
 		t.Errorf("sum after a gap = %d, %d, want 1, 0", a, b)
 	}
+}
+
+// TestTransportReportsStateChangesInOrder drives one upstream's breaker
+// through many changes from many goroutines over a real loopback server:
+// OnStateChange must see them as a chain, each from the previous to.
+func TestTransportReportsStateChangesInOrder(t *testing.T) {
+	var n atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%3 != 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(up.Close)
+	base := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}
+	t.Cleanup(base.CloseIdleConnections)
+
+	type change struct{ From, To BreakerState }
+	var mu sync.Mutex
+	var changes []change
+	var log capturedLog
+	tr := &Transport{
+		Base:    base,
+		Breaker: &BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Microsecond, Probes: 4},
+		Logger:  log.logger(),
+		OnStateChange: func(_ string, from, to BreakerState) {
+			runtime.Gosched() // let another change overtake this one, if it can
+			mu.Lock()
+			changes = append(changes, change{from, to})
+			mu.Unlock()
+		},
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 100 {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, up.URL, nil)
+				resp, err := tr.RoundTrip(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				} else if ctx.Err() != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("the requests did not finish in time")
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(changes) < 10 {
+		t.Fatalf("only %d state changes; the test needs many", len(changes))
+	}
+	check := func(what string, got []change) {
+		t.Helper()
+		prev := BreakerClosed
+		for i, c := range got {
+			if c.From != prev || c.From == c.To {
+				t.Fatalf("%s: change %d is %v→%v after one to %v: out of order (%d changes)", what, i, c.From, c.To, prev, len(got))
+			}
+			prev = c.To
+		}
+	}
+	check("OnStateChange", changes)
+	var logged []change
+	states := map[string]BreakerState{"closed": BreakerClosed, "half-open": BreakerHalfOpen, "open": BreakerOpen}
+	log.mu.Lock()
+	text := log.buf.String()
+	log.mu.Unlock()
+	for line := range strings.Lines(text) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := rec["msg"].(string); strings.HasPrefix(m, "gatehouse: circuit breaker ") {
+			logged = append(logged, change{states[rec["from"].(string)], states[rec["to"].(string)]})
+		}
+	}
+	check("log", logged)
 }

@@ -125,7 +125,8 @@ type Options struct {
 	ResponseBodyReadTimeout time.Duration
 
 	// OnStateChange, if not nil, is called whenever a circuit breaker of
-	// NewReverseProxy's [Transport] changes state. It must not block.
+	// NewReverseProxy's [Transport] changes state, in the order the changes
+	// happened; see [Transport.OnStateChange]. It must not block.
 	OnStateChange func(upstream string, from, to BreakerState)
 
 	// ProxyName names this gateway in the Proxy-Status members that

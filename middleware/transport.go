@@ -151,8 +151,12 @@ type Transport struct {
 	OnError func(r *http.Request, err *gatewayerr.Error)
 
 	// OnStateChange, if not nil, is called whenever an upstream's circuit
-	// breaker changes state. It runs while a request is in flight and must
-	// not block.
+	// breaker changes state, for each upstream in the order the changes
+	// happened (each call's from is the previous call's to), one call at a
+	// time per upstream. It runs on the goroutine of a request in flight,
+	// not always the one whose outcome made the change, and must not block:
+	// while it runs, that upstream's later changes wait (at most 256; more
+	// are dropped).
 	OnStateChange func(upstream string, from, to BreakerState)
 
 	// proxy marks NewReverseProxy's Transport: it answers requests marked
@@ -360,7 +364,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 		if t.Breaker != nil {
 			ok, p, wait, changed := u.breaker.allow(t.Breaker, t.clock())
 			if changed {
-				t.stateChanged(host, BreakerOpen, BreakerHalfOpen)
+				t.reportChanges(u, host)
 			}
 			if !ok {
 				if body != nil {
@@ -716,9 +720,33 @@ func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time
 
 // breakerDone records an outcome in u's breaker and reports a state change.
 func (t *Transport) breakerDone(u *upstream, host string, probe uint64, o outcome) {
-	from, to := u.breaker.done(t.Breaker, t.clock(), probe, o)
-	if from != to {
-		t.stateChanged(host, from, to)
+	if from, to := u.breaker.done(t.Breaker, t.clock(), probe, o); from != to {
+		t.reportChanges(u, host)
+	}
+}
+
+// reportChanges reports the state changes of u's breaker that are waiting,
+// after this goroutine recorded one. Changes are recorded under the
+// breaker's lock, in the order they happen, but reported outside it, to
+// hooks that may take their time: one goroutine at a time reports them, in
+// that order, the others leaving theirs to it, so that OnStateChange and
+// the log never see a half-open before the open that preceded it.
+func (t *Transport) reportChanges(u *upstream, host string) {
+	done := false
+	defer func() {
+		if !done {
+			u.breaker.stopReporting()
+		}
+	}()
+	for first := true; ; first = false {
+		changes, ok := u.breaker.nextChanges(first)
+		if !ok {
+			done = true
+			return
+		}
+		for _, c := range changes {
+			t.stateChanged(host, c.from, c.to)
+		}
 	}
 }
 

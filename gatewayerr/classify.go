@@ -41,8 +41,9 @@ import (
 // errors of crypto/tls and crypto/x509, the HTTP/2 stream, GOAWAY and
 // connection errors of golang.org/x/net/http2 and of net/http's bundled
 // HTTP/2, and the errors of compress/gzip and compress/flate. Where Go
-// exposes a failure only as text (some net/http and HTTP/2 errors), the
-// matching is done in one place, pinned by tests.
+// exposes a failure only as text (some net/http and HTTP/2 errors, and
+// http.Client's "stopped after 10 redirects", which is
+// [ProxyLoopDetected]), the matching is done in one place, pinned by tests.
 //
 // The same value can mean different things at different steps of an
 // exchange: a bare [io.EOF] is a TLS hang-up during the handshake and a
@@ -425,6 +426,8 @@ func (s *scan) decide(phase Phase) (Kind, Phase) {
 		return ProxyConfigurationError, eff
 	case textRequest:
 		return HTTPRequestError, eff
+	case textRedirectLimit:
+		return ProxyLoopDetected, eff
 	}
 	if s.coding {
 		return HTTPResponseContentCoding, eff
@@ -588,6 +591,11 @@ func (s *scan) fill(e *Error) {
 		// x/net/http2 aborts the streams a graceful GOAWAY left out.
 		e.requestSent = sentNo
 	}
+	if s.text == textRedirectLimit {
+		// The first request reached the upstream, which answered with
+		// the first redirect.
+		e.requestSent = sentYes
+	}
 }
 
 // urlHost returns the host[:port] of a URL as *url.Error holds it, without
@@ -738,6 +746,7 @@ const (
 	textH2GoAway                       // an HTTP/2 GOAWAY from the peer
 	textH2Conn                         // an HTTP/2 connection error
 	textTLS                            // another crypto/tls error
+	textRedirectLimit                  // http.Client followed too many redirects
 )
 
 // matchText is the only place where error text is matched. It recognizes
@@ -841,8 +850,32 @@ func matchText(msg string) (fact textFact, size int64, code http2.ErrCode) {
 		return textConnectionLost, size, 0
 	case strings.HasPrefix(msg, "tls: ") || has(": tls: "):
 		return textTLS, size, 0
+	case redirectLimit(msg):
+		return textRedirectLimit, size, 0
 	}
 	return textNone, size, 0
+}
+
+// redirectLimit reports whether msg is the whole text of the error with
+// which http.Client's default CheckRedirect stops: "stopped after 10
+// redirects". The number is read as any number, the text is not searched
+// for within a longer one: a redirect chain that long is a loop, and an
+// error of another origin that mentions redirects is not.
+func redirectLimit(msg string) bool {
+	rest, ok := strings.CutPrefix(msg, "stopped after ")
+	if !ok {
+		return false
+	}
+	n, ok := strings.CutSuffix(rest, " redirects")
+	if !ok || n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // h2CodeIn returns the HTTP/2 error code named in msg, such as the

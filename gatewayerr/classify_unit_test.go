@@ -415,6 +415,10 @@ func TestClassifyLoopback(t *testing.T) {
 	certSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	certSrv.StartTLS()
 	defer certSrv.Close()
+	loopSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/again", http.StatusFound)
+	}))
+	defer loopSrv.Close()
 
 	// A resolver whose server is the closed port: every lookup fails.
 	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -436,6 +440,7 @@ func TestClassifyLoopback(t *testing.T) {
 		{"certificate required", certSrv.Client().Transport.(*http.Transport), certSrv.URL, nil, classifyWant{TLSAlertReceived, 502, false, PhaseTLS}},
 		{"unsupported scheme", &http.Transport{}, "ftp://" + closedAddr + "/", nil, classifyWant{ProxyConfigurationError, 500, false, PhaseUnknown}},
 		{"invalid header", &http.Transport{}, "http://" + closedAddr + "/", http.Header{"Bad Name": {"x"}}, classifyWant{HTTPRequestError, 400, true, PhaseUnknown}},
+		{"redirect loop", &http.Transport{}, loopSrv.URL, nil, classifyWant{ProxyLoopDetected, 502, true, PhaseUnknown}},
 		{"Unix socket with no file", &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", filepath.Join(t.TempDir(), "missing.sock"))

@@ -45,10 +45,16 @@ type RetryPolicy struct {
 	AttemptTimeout time.Duration
 
 	// MaxElapsed bounds the time spent retrying one request, from the start
-	// of its first attempt: no wait runs past it, and a retry that has not
-	// had its response headers by then fails with a timeout kind. The first
-	// attempt is bounded only by AttemptTimeout and the request's context,
-	// as it would be without retries. Zero means 10 seconds.
+	// of its first attempt: no retry starts after it, no wait runs past it,
+	// and a retry that has not had its response headers by then fails with
+	// a timeout kind. The body of a response that is retried is drained
+	// (up to 4 KB, so that its connection can be reused) during the wait
+	// before the retry, or for 20 milliseconds when the wait is shorter,
+	// but never for more than half the time left: a body that has not
+	// ended by then is closed unread, and the retry goes ahead on time.
+	// A response that cannot be retried in time is returned as it is. The
+	// first attempt is bounded only by AttemptTimeout and the request's
+	// context, as it would be without retries. Zero means 10 seconds.
 	MaxElapsed time.Duration
 
 	// BaseDelay is the backoff's base: the wait before retry n is a random

@@ -447,8 +447,14 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 			return resp, nil
 		}
 
+		sleepFor := wait
 		if resp != nil {
-			discard(resp.Body)
+			// The body is drained while the wait runs, and for no longer
+			// unless the wait is very short: a body that stalls must not
+			// hold the retry back (see drainWindow).
+			due := time.Now().Add(wait)
+			drain(resp.Body, drainWindow(wait, rp.maxElapsed()-time.Since(start)))
+			sleepFor = time.Until(due)
 		}
 		if t.Logger != nil {
 			attrs := []slog.Attr{
@@ -464,7 +470,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 			}
 			t.Logger.LogAttrs(ctx, slog.LevelDebug, "gatehouse: retrying upstream request", attrs...)
 		}
-		if !sleep(ctx, wait) {
+		if !sleep(ctx, sleepFor) {
 			if next != nil {
 				next.Close()
 			}
@@ -823,10 +829,37 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// discard reads a little of a response that is not used, so that its
-// connection can be reused, and closes it.
-func discard(rc io.ReadCloser) {
+// minDrain is the time drainWindow allows for draining a body when the
+// wait before the retry is shorter.
+const minDrain = 20 * time.Millisecond
+
+// drainWindow returns how long the body of a response that is retried may
+// be drained, given the wait before the retry and the time left before
+// RetryPolicy.MaxElapsed: the wait, or minDrain if it is shorter, but then
+// never more than half the time left, so that the retry keeps at least
+// that half for itself.
+func drainWindow(wait, left time.Duration) time.Duration {
+	return max(wait, min(minDrain, left/2))
+}
+
+// drain reads what is left of a response that is not used, at most 4 KB,
+// so that its connection can be reused, and closes it. A body that does not
+// end within d is closed unread, its connection with it. A failure while
+// draining is not the request's: it is neither reported nor counted by a
+// breaker (the response was counted when its header came).
+func drain(rc io.ReadCloser, d time.Duration) {
+	under := rc // what the timer closes: never a recycled responseBody
+	rb, _ := rc.(*responseBody)
+	if rb != nil {
+		under = rb.rc
+		rb.holdFailures(true)
+	}
+	timer := time.AfterFunc(d, func() { under.Close() })
 	io.CopyN(io.Discard, rc, 4<<10)
+	timer.Stop()
+	if rb != nil {
+		rb.dropHeld()
+	}
 	rc.Close()
 }
 

@@ -127,7 +127,8 @@ func Default() *Pages { return defaultPages() }
 // removed. The Vary field is merged: its tokens, from all its lines, are
 // kept, each once, and Accept and Accept-Language added unless listed (field
 // names are case-insensitive), in one line; a "*" stays "*". Retry-After is
-// set from the error's RetryAfter when known and not already set. The
+// set from the error's RetryAfter when known and not already set, as long
+// as it is (bounded only by gatewayerr.MaxStatedRetryAfter). The
 // request ID the page quotes is set in the field named by
 // Config.RequestIDHeader (see [Pages.SetRequestID]: the response's own ID
 // when valid, else the request's, else a random one). A HEAD request gets
@@ -236,13 +237,15 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	if r.URL != nil {
 		j.path = r.URL.EscapedPath()
 	}
+	// Retry-After is told as the operator or upstream gave it, bounded
+	// only against nonsense (MaxRetryAfter is for scheduling retries).
 	setRetry := false
 	if ge != nil && ge.RetryAfter > 0 {
-		j.retry = ge.RetryAfter
+		j.retry = min(ge.RetryAfter, gatewayerr.MaxStatedRetryAfter)
 		setRetry = len(h["Retry-After"]) == 0
 	} else if v := h.Get("Retry-After"); v != "" {
 		j.retry, _ = gatewayerr.ParseRetryAfter(v, j.now)
-		j.retry = min(j.retry, gatewayerr.MaxRetryAfter)
+		j.retry = min(j.retry, gatewayerr.MaxStatedRetryAfter)
 	}
 
 	buf := p.buffer()

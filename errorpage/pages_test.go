@@ -102,6 +102,56 @@ func TestServeKeepsRetryAfter(t *testing.T) {
 	}
 }
 
+// TestServeStatesLongRetryAfter: a Retry-After longer than
+// gatewayerr.MaxRetryAfter, which caps scheduled retries only, is stated as
+// it is in the header and the JSON documents; only nonsense (beyond
+// gatewayerr.MaxStatedRetryAfter) is bounded.
+func TestServeStatesLongRetryAfter(t *testing.T) {
+	year := int64(gatewayerr.MaxStatedRetryAfter / time.Second)
+	tests := []struct {
+		name       string
+		header     string        // a Retry-After already set on the response
+		retryAfter time.Duration // the error's; zero: a status page
+		wantHeader string
+		wantJSON   int64
+	}{
+		{"a day, from the error", "", 24 * time.Hour, "86400", 86400},
+		{"a day, from the header", "86400", 0, "86400", 86400},
+		{"a week, from the error", "", 7 * 24 * time.Hour, "604800", 604800},
+		{"nonsense, from the error", "", 100 * 365 * 24 * time.Hour, strconv.FormatInt(year, 10), year},
+		{"nonsense, from the header", "99999999999", 0, "99999999999", year}, // the operator's header is theirs
+	}
+	p := newPages(t, Config{})
+	for _, tt := range tests {
+		for _, accept := range []string{"application/json", "application/problem+json"} {
+			t.Run(tt.name+"/"+accept, func(t *testing.T) {
+				rec := httptest.NewRecorder()
+				if tt.header != "" {
+					rec.Header().Set("Retry-After", tt.header)
+				}
+				r := request("GET", "/", "Accept", accept)
+				if tt.retryAfter > 0 {
+					p.ServeError(rec, r, &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, RetryAfter: tt.retryAfter})
+				} else {
+					p.ServeStatus(rec, r, http.StatusServiceUnavailable)
+				}
+				if got := rec.Header().Values("Retry-After"); !cmp.Equal(got, []string{tt.wantHeader}) {
+					t.Errorf("Retry-After = %q, want [%s]", got, tt.wantHeader)
+				}
+				var doc struct {
+					RetryAfter int64 `json:"retry_after"`
+				}
+				if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+					t.Fatalf("%v in %s", err, rec.Body)
+				}
+				if doc.RetryAfter != tt.wantJSON {
+					t.Errorf("retry_after = %d, want %d", doc.RetryAfter, tt.wantJSON)
+				}
+			})
+		}
+	}
+}
+
 func TestServeHEAD(t *testing.T) {
 	p := newPages(t, Config{})
 	get, head := httptest.NewRecorder(), httptest.NewRecorder()

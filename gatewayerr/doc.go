@@ -68,7 +68,8 @@
 // retries can end in an earlier phase.
 //
 // [ClassifyResponse] reports an upstream's own failure responses: its 502,
-// 503 and 504, with Retry-After (capped at [MaxRetryAfter]), and its
+// 503 and 504, with Retry-After (as asked, up to [MaxStatedRetryAfter]; a
+// retry scheduled on it waits at most [MaxRetryAfter]), and its
 // Proxy-Status field, whose chain of intermediaries it keeps.
 //
 // # Proxy-Status

@@ -85,7 +85,9 @@ type Error struct {
 	ReceivedStatus int
 
 	// RetryAfter is how long the upstream (or a breaker) asked clients to
-	// wait before retrying, already capped; zero when not known.
+	// wait before retrying, as asked, bounded only by
+	// [MaxStatedRetryAfter]; zero when not known. A retry scheduled on it
+	// should wait no longer than [MaxRetryAfter].
 	RetryAfter time.Duration
 
 	// NextHop is the upstream as RFC 9209's next-hop parameter names it

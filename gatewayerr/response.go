@@ -15,10 +15,19 @@ import (
 // let an upstream make that response arbitrarily large.
 const MaxProxyStatusMembers = 32
 
-// MaxRetryAfter caps the Retry-After that [ClassifyResponse] records: an
-// upstream asking clients to wait longer than an hour is taken to ask for an
-// hour, so that a wrong or hostile value cannot stall retries for days.
+// MaxRetryAfter caps the wait before a retry that a gateway schedules on an
+// upstream's or a breaker's word (Retry-After, [Error.RetryAfter]): an
+// upstream asking for longer than an hour is not retried after an hour,
+// and a wrong or hostile value cannot stall retries for days. It is for
+// scheduling retries only; what clients are told is bounded by
+// [MaxStatedRetryAfter].
 const MaxRetryAfter = time.Hour
+
+// MaxStatedRetryAfter bounds, against nonsense only, the Retry-After that
+// [ClassifyResponse] records and that a page states to visitors and
+// clients: a wait of a day or a week is told as it is, one of more than a
+// year (or a date further ahead) is taken as a year.
+const MaxStatedRetryAfter = 365 * 24 * time.Hour
 
 // ClassifyResponse returns the [Error] that an upstream's response reports,
 // or nil when the response is not a gateway failure.
@@ -38,8 +47,9 @@ const MaxRetryAfter = time.Hour
 // in Chain (an invalid field, or one of more than [MaxProxyStatusMembers]
 // members, is ignored), and RetryAfter from the
 // Retry-After field: a number of seconds, or an HTTP date taken relative to
-// the response's Date field (or to the current time without one), capped at
-// [MaxRetryAfter]. Its RequestSent is true: the upstream received the
+// the response's Date field (or to the current time without one), bounded
+// by [MaxStatedRetryAfter] (not by [MaxRetryAfter]: the wait is recorded as
+// asked, and a retry scheduled on it applies that cap). Its RequestSent is true: the upstream received the
 // request. Its [Error.ProxyStatus] member reports the received status and
 // no error of its own.
 //
@@ -135,14 +145,14 @@ func fromParams(e *Error, errType string, params []Param) {
 
 // retryAfter returns the wait the Retry-After field of h asks for, an HTTP
 // date taken relative to h's Date field (or to now() without a valid one),
-// capped at MaxRetryAfter; 0 when absent or malformed.
+// bounded by MaxStatedRetryAfter; 0 when absent or malformed.
 func retryAfter(h http.Header, now func() time.Time) time.Duration {
 	base, err := http.ParseTime(h.Get("Date"))
 	if err != nil {
 		base = now()
 	}
 	d, _ := ParseRetryAfter(h.Get("Retry-After"), base)
-	return min(d, MaxRetryAfter)
+	return min(d, MaxStatedRetryAfter)
 }
 
 // ParseRetryAfter returns the wait a Retry-After field value asks for (RFC

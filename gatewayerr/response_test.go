@@ -80,9 +80,15 @@ func TestClassifyResponse(t *testing.T) {
 			}),
 		},
 		{
-			"Retry-After capped", 503, http.Header{"Retry-After": {"999999999999999999999"}},
+			"Retry-After of a day, as asked", 503, http.Header{"Retry-After": {"86400"}},
 			with(func(r *result) {
-				r.Kind, r.Status, r.ReceivedStatus, r.RetryAfter = DestinationUnavailable, 503, 503, MaxRetryAfter
+				r.Kind, r.Status, r.ReceivedStatus, r.RetryAfter = DestinationUnavailable, 503, 503, 24*time.Hour
+			}),
+		},
+		{
+			"Retry-After bounded against nonsense", 503, http.Header{"Retry-After": {"999999999999999999999"}},
+			with(func(r *result) {
+				r.Kind, r.Status, r.ReceivedStatus, r.RetryAfter = DestinationUnavailable, 503, 503, MaxStatedRetryAfter
 			}),
 		},
 		{
@@ -240,13 +246,19 @@ func TestRetryAfterNow(t *testing.T) {
 	if got := retryAfter(h, clock); got != 90*time.Second {
 		t.Errorf("retryAfter(date, bad Date) = %v, want 1m30s", got)
 	}
+	// Beyond MaxRetryAfter, which caps scheduled retries only, the wait
+	// is recorded as asked, up to MaxStatedRetryAfter.
 	h = http.Header{"Retry-After": {now.Add(48 * time.Hour).Format(time.RFC850)}}
-	if got := retryAfter(h, clock); got != MaxRetryAfter {
-		t.Errorf("retryAfter(far date) = %v, want %v", got, MaxRetryAfter)
+	if got := retryAfter(h, clock); got != 48*time.Hour {
+		t.Errorf("retryAfter(date in 2 days) = %v, want 48h", got)
 	}
 	h = http.Header{"Retry-After": {"3601"}}
-	if got := retryAfter(h, clock); got != MaxRetryAfter {
-		t.Errorf("retryAfter(3601) = %v, want %v", got, MaxRetryAfter)
+	if got := retryAfter(h, clock); got != 3601*time.Second {
+		t.Errorf("retryAfter(3601) = %v, want 1h0m1s", got)
+	}
+	h = http.Header{"Retry-After": {now.AddDate(3, 0, 0).Format(http.TimeFormat)}}
+	if got := retryAfter(h, clock); got != MaxStatedRetryAfter {
+		t.Errorf("retryAfter(date in 3 years) = %v, want %v", got, MaxStatedRetryAfter)
 	}
 }
 

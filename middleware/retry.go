@@ -67,7 +67,8 @@ type RetryPolicy struct {
 
 	// MaxRetryAfter caps the wait an upstream may ask for with Retry-After.
 	// A response that asks for longer is not retried: it is returned as it
-	// is. Zero means 5 seconds.
+	// is, its Retry-After as the upstream sent it. Zero means 5 seconds;
+	// a value above gatewayerr.MaxRetryAfter (an hour) means an hour.
 	MaxRetryAfter time.Duration
 
 	// Statuses lists the upstream response statuses that are retried (for
@@ -115,7 +116,7 @@ func (p *RetryPolicy) baseDelay() time.Duration { return positiveOr(p.BaseDelay,
 func (p *RetryPolicy) maxDelay() time.Duration { return positiveOr(p.MaxDelay, time.Second) }
 
 func (p *RetryPolicy) maxRetryAfter() time.Duration {
-	return positiveOr(p.MaxRetryAfter, 5*time.Second)
+	return min(positiveOr(p.MaxRetryAfter, 5*time.Second), gatewayerr.MaxRetryAfter)
 }
 
 func (p *RetryPolicy) retryStatus(code int) bool {

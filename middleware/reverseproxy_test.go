@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -357,6 +358,62 @@ func TestReverseProxyKeepsUpstreamChainAndRetryAfter(t *testing.T) {
 			t.Errorf("status %d, Retry-After %q, body %q; want the branded 503 with Retry-After 30", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 		}
 	})
+}
+
+// TestRetryAfterToldAsItIs: an upstream's Retry-After of a day reaches the
+// client as a day, in the header and the JSON document, whether the 503 is
+// replaced or let through, with or without retries (which it is too long
+// for), through NewReverseProxy and Handler alike.
+func TestRetryAfterToldAsItIs(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string // the upstream's; JSON is let through
+		retry       *RetryPolicy
+		handler     bool // through Handler instead of NewReverseProxy
+	}{
+		{"replaced", "", nil, false},
+		{"replaced, retries on", "", &RetryPolicy{MaxRetryAfter: 48 * time.Hour, MaxElapsed: 48 * time.Hour}, false},
+		{"let through", "application/json", nil, false},
+		{"Handler", "", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hits atomic.Int32
+			app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				w.Header().Set("Retry-After", "86400")
+				if tt.contentType != "" {
+					w.Header().Set("Content-Type", tt.contentType)
+					w.WriteHeader(http.StatusServiceUnavailable)
+					io.WriteString(w, `{"retry_after":86400}`)
+					return
+				}
+				w.WriteHeader(http.StatusServiceUnavailable)
+			})
+			var srv *httptest.Server
+			if tt.handler {
+				srv = httptest.NewServer(Handler(Options{})(app))
+				t.Cleanup(srv.Close)
+			} else {
+				up := httptest.NewServer(app)
+				t.Cleanup(up.Close)
+				srv = gateway(t, up.URL, Options{Retry: tt.retry})
+			}
+			resp, body := get(t, nil, srv.URL, "application/json")
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "86400" {
+				t.Errorf("status %d, Retry-After %q; want 503 with 86400", resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+			var doc struct {
+				RetryAfter int64 `json:"retry_after"`
+			}
+			if err := json.Unmarshal([]byte(body), &doc); err != nil || doc.RetryAfter != 86400 {
+				t.Errorf("retry_after %d (%v) in %s, want 86400", doc.RetryAfter, err, body)
+			}
+			if n := hits.Load(); n != 1 {
+				t.Errorf("%d requests upstream, want 1: a day is beyond gatewayerr.MaxRetryAfter", n)
+			}
+		})
+	}
 }
 
 func TestReverseProxyDetails(t *testing.T) {

@@ -65,7 +65,9 @@ type Transport struct {
 	//
 	// If nil, the Transport builds an [*http.Transport] made for a gateway,
 	// once, on first use, and sends through it alone (it is not shared with
-	// other Transports, and [Transport.CloseIdleConnections] reaches it).
+	// other Transports, and [Transport.CloseIdleConnections] reaches it):
+	// like an http.Transport, such a Transport is made once and reused, not
+	// made per request, or its connections are never reused.
 	// Its settings differ from [http.DefaultTransport]'s where a gateway
 	// needs them to:
 	//

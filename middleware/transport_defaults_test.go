@@ -223,8 +223,11 @@ func TestReverseProxyZeroOptionsReusesConnections(t *testing.T) {
 	run()
 	first := conns.Load()
 	run()
-	if again := conns.Load() - first; first < n || again > n/8 {
-		t.Errorf("%d connections for the first %d concurrent requests, %d more for the next %d; want %d, then (nearly) none", first, n, again, n, n)
+	// A connection goes back to the pool just after its response ends, so
+	// a few of the second wave may dial before it is back; with 2 idle
+	// connections per host, as http.DefaultTransport keeps, 62 would.
+	if again := conns.Load() - first; first < n || again > n/2 {
+		t.Errorf("%d connections for the first %d concurrent requests, %d more for the next %d; want %d, then few", first, n, again, n, n)
 	}
 }
 

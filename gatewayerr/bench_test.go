@@ -15,7 +15,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
-	"github.com/gatehouse-go/gatehouse/internal/faultserver"
+	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
 
 // realError returns the error that a GET of s's URL through rt fails with.
@@ -38,16 +38,16 @@ func realError(b *testing.B, rt http.RoundTripper, url string, timeout time.Dura
 // BenchmarkClassify classifies one error of each family, most of them as
 // real transports return them.
 func BenchmarkClassify(b *testing.B) {
-	refused := faultserver.Refused(b)
-	stall := faultserver.StallHeaders(b)
+	refused := faulttest.Refused(b)
+	stall := faulttest.StallHeaders(b)
 	stallTr := stall.Transport()
 	stallTr.ResponseHeaderTimeout = 50 * time.Millisecond
-	cert := faultserver.TLSSelfSigned(b)
-	alert := faultserver.TLSClientCertRequired(b)
-	rst := faultserver.H2RSTStream(b, http2.ErrCodeInternal)
-	goAway := faultserver.H2GoAway(b, http2.ErrCodeInternal)
-	garbage := faultserver.GarbageStatus(b)
-	dns := faultserver.DNS(b)
+	cert := faulttest.TLSSelfSigned(b)
+	alert := faulttest.TLSClientCertRequired(b)
+	rst := faulttest.H2RSTStream(b, http2.ErrCodeInternal)
+	goAway := faulttest.H2GoAway(b, http2.ErrCodeInternal)
+	garbage := faulttest.GarbageStatus(b)
+	dns := faulttest.DNS(b)
 
 	families := []struct {
 		name string

@@ -22,7 +22,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
-	"github.com/gatehouse-go/gatehouse/internal/faultserver"
+	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
 
 // phaseTracker follows a round trip through net/http/httptrace, as the
@@ -60,7 +60,7 @@ func (p *phaseTracker) trace() *httptrace.ClientTrace {
 type transport uint8
 
 const (
-	viaH1 transport = iota // faultserver's http.Transport (HTTP/1.1, or HTTP/2 for the H2 faults)
+	viaH1 transport = iota // faulttest's http.Transport (HTTP/1.1, or HTTP/2 for the H2 faults)
 	viaX                   // golang.org/x/net/http2.Transport
 )
 
@@ -75,7 +75,7 @@ func out(k gatewayerr.Kind, sent bool) outcome { return outcome{k, k.StatusCode(
 
 type faultCase struct {
 	name    string
-	start   func(t *testing.T) (*faultserver.Server, string) // the server and the URL to get
+	start   func(t *testing.T) (*faulttest.Server, string) // the server and the URL to get
 	via     transport
 	tweak   func(tr *http.Transport)
 	method  string
@@ -96,21 +96,21 @@ type faultCase struct {
 	check      func(t *testing.T, e *gatewayerr.Error)
 }
 
-func server(f func(testing.TB) *faultserver.Server) func(t *testing.T) (*faultserver.Server, string) {
-	return func(t *testing.T) (*faultserver.Server, string) {
+func server(f func(testing.TB) *faulttest.Server) func(t *testing.T) (*faulttest.Server, string) {
+	return func(t *testing.T) (*faulttest.Server, string) {
 		s := f(t)
 		return s, s.URL
 	}
 }
 
-func h2(f func(testing.TB, http2.ErrCode) *faultserver.Server, code http2.ErrCode) func(t *testing.T) (*faultserver.Server, string) {
-	return func(t *testing.T) (*faultserver.Server, string) {
+func h2(f func(testing.TB, http2.ErrCode) *faulttest.Server, code http2.ErrCode) func(t *testing.T) (*faulttest.Server, string) {
+	return func(t *testing.T) (*faulttest.Server, string) {
 		s := f(t, code)
 		return s, s.URL
 	}
 }
 
-// TestClassifyFaults classifies every failure that internal/faultserver
+// TestClassifyFaults classifies every failure that gatewayerr/faulttest
 // produces, through a plain http.Transport, net/http's bundled HTTP/2 and
 // golang.org/x/net/http2, with and without the phase.
 func TestClassifyFaults(t *testing.T) {
@@ -118,38 +118,38 @@ func TestClassifyFaults(t *testing.T) {
 	rht := func(tr *http.Transport) { tr.ResponseHeaderTimeout = short }
 
 	tests := []faultCase{
-		{name: "refused", start: server(faultserver.Refused),
+		{name: "refused", start: server(faulttest.Refused),
 			bare: out(gatewayerr.ConnectionRefused, false), phased: out(gatewayerr.ConnectionRefused, false),
 			check: func(t *testing.T, e *gatewayerr.Error) {
 				if e.Phase != gatewayerr.PhaseDial || e.NextHop == "" || !strings.HasPrefix(e.NextHop, "127.0.0.1:") {
 					t.Errorf("Phase %v, NextHop %q", e.Phase, e.NextHop)
 				}
 			}},
-		{name: "accept then close", start: server(faultserver.AcceptClose),
+		{name: "accept then close", start: server(faulttest.AcceptClose),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "close before headers", start: server(faultserver.CloseBeforeHeaders),
+		{name: "close before headers", start: server(faulttest.CloseBeforeHeaders),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "reset before headers", start: server(faultserver.ResetBeforeHeaders),
+		{name: "reset before headers", start: server(faulttest.ResetBeforeHeaders),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "reset during headers", start: server(faultserver.ResetDuringHeaders),
+		{name: "reset during headers", start: server(faulttest.ResetDuringHeaders),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "reset during body", start: server(faultserver.ResetDuringBody), inBody: true,
+		{name: "reset during body", start: server(faulttest.ResetDuringBody), inBody: true,
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.HTTPResponseIncomplete, true)},
-		{name: "stall headers, caller's deadline", start: server(faultserver.StallHeaders), timeout: short,
+		{name: "stall headers, caller's deadline", start: server(faulttest.StallHeaders), timeout: short,
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.HTTPResponseTimeout, true)},
-		{name: "stall headers, ResponseHeaderTimeout", start: server(faultserver.StallHeaders), tweak: rht,
+		{name: "stall headers, ResponseHeaderTimeout", start: server(faulttest.StallHeaders), tweak: rht,
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.HTTPResponseTimeout, true)},
-		{name: "stall after status line", start: server(faultserver.StallAfterStatusLine), tweak: rht,
+		{name: "stall after status line", start: server(faulttest.StallAfterStatusLine), tweak: rht,
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.HTTPResponseTimeout, true)},
-		{name: "stall body", start: server(faultserver.StallBody), timeout: short, inBody: true,
+		{name: "stall body", start: server(faulttest.StallBody), timeout: short, inBody: true,
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.ConnectionReadTimeout, true)},
-		{name: "stall reading the request", start: server(faultserver.StallRead), method: http.MethodPost, body: 32 << 20, timeout: short,
+		{name: "stall reading the request", start: server(faulttest.StallRead), method: http.MethodPost, body: 32 << 20, timeout: short,
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.ConnectionWriteTimeout, true)},
-		{name: "client cancels", start: server(faultserver.StallHeaders), cancel: true,
+		{name: "client cancels", start: server(faulttest.StallHeaders), cancel: true,
 			bare: out(gatewayerr.ClientClosedRequest, true), phased: out(gatewayerr.ClientClosedRequest, true)},
-		{name: "garbage status line", start: server(faultserver.GarbageStatus),
+		{name: "garbage status line", start: server(faulttest.GarbageStatus),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "oversized headers", start: server(func(t testing.TB) *faultserver.Server { return faultserver.OversizedHeaders(t, 64<<10) }),
+		{name: "oversized headers", start: server(func(t testing.TB) *faulttest.Server { return faulttest.OversizedHeaders(t, 64<<10) }),
 			tweak: func(tr *http.Transport) { tr.MaxResponseHeaderBytes = 4096 },
 			bare:  out(gatewayerr.HTTPResponseHeaderSectionSize, true), phased: out(gatewayerr.HTTPResponseHeaderSectionSize, true),
 			check: func(t *testing.T, e *gatewayerr.Error) {
@@ -157,24 +157,24 @@ func TestClassifyFaults(t *testing.T) {
 					t.Errorf("Size = %d, want 4096", e.Size)
 				}
 			}},
-		{name: "short body", start: server(faultserver.ShortBody), inBody: true,
+		{name: "short body", start: server(faulttest.ShortBody), inBody: true,
 			bare: out(gatewayerr.HTTPResponseIncomplete, true), phased: out(gatewayerr.HTTPResponseIncomplete, true)},
-		{name: "broken chunking", start: server(faultserver.BrokenChunking), inBody: true,
+		{name: "broken chunking", start: server(faulttest.BrokenChunking), inBody: true,
 			bare: out(gatewayerr.HTTPResponseTransferCoding, true), phased: out(gatewayerr.HTTPResponseTransferCoding, true)},
-		{name: "trailer section too long", start: server(faultserver.LongTrailer), inBody: true,
+		{name: "trailer section too long", start: server(faulttest.LongTrailer), inBody: true,
 			bare: out(gatewayerr.HTTPResponseTrailerSectionSize, true), phased: out(gatewayerr.HTTPResponseTrailerSectionSize, true)},
-		{name: "broken gzip", start: server(faultserver.BrokenGzip), inBody: true,
+		{name: "broken gzip", start: server(faulttest.BrokenGzip), inBody: true,
 			bare: out(gatewayerr.HTTPResponseContentCoding, true), phased: out(gatewayerr.HTTPResponseContentCoding, true)},
-		{name: "conflicting Content-Length", start: server(faultserver.BadContentLength),
+		{name: "conflicting Content-Length", start: server(faulttest.BadContentLength),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "early response to a large body", start: server(faultserver.EarlyResponse), method: http.MethodPost, body: 16 << 20, noErrorOK: true,
+		{name: "early response to a large body", start: server(faulttest.EarlyResponse), method: http.MethodPost, body: 16 << 20, noErrorOK: true,
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "close on reuse, POST", start: server(faultserver.CloseOnReuse), method: http.MethodPost, prime: true,
+		{name: "close on reuse, POST", start: server(faulttest.CloseOnReuse), method: http.MethodPost, prime: true,
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
 
-		{name: "TLS self-signed", start: server(faultserver.TLSSelfSigned),
+		{name: "TLS self-signed", start: server(faulttest.TLSSelfSigned),
 			bare: out(gatewayerr.TLSCertificateError, false), phased: out(gatewayerr.TLSCertificateError, false)},
-		{name: "x/net to an HTTP/1.1-only TLS server", via: viaX, start: server(faultserver.TLSSelfSigned),
+		{name: "x/net to an HTTP/1.1-only TLS server", via: viaX, start: server(faulttest.TLSSelfSigned),
 			// The server refuses ALPN "h2" before its certificate matters.
 			bare: out(gatewayerr.TLSAlertReceived, false), phased: out(gatewayerr.TLSAlertReceived, false),
 			check: func(t *testing.T, e *gatewayerr.Error) {
@@ -182,15 +182,15 @@ func TestClassifyFaults(t *testing.T) {
 					t.Errorf("alert %d %q, want 120 no_application_protocol", e.TLSAlertID, e.TLSAlertMessage)
 				}
 			}},
-		{name: "x/net TLS to a plain server", via: viaX, start: server(faultserver.TLSToPlain),
+		{name: "x/net TLS to a plain server", via: viaX, start: server(faulttest.TLSToPlain),
 			bare: out(gatewayerr.TLSProtocolError, false), phased: out(gatewayerr.TLSProtocolError, false)},
-		{name: "TLS expired", start: server(faultserver.TLSExpired),
+		{name: "TLS expired", start: server(faulttest.TLSExpired),
 			bare: out(gatewayerr.TLSCertificateError, false), phased: out(gatewayerr.TLSCertificateError, false)},
-		{name: "TLS wrong host", start: server(faultserver.TLSWrongHost),
+		{name: "TLS wrong host", start: server(faulttest.TLSWrongHost),
 			bare: out(gatewayerr.TLSCertificateError, false), phased: out(gatewayerr.TLSCertificateError, false)},
-		{name: "TLS to a plain server", start: server(faultserver.TLSToPlain),
+		{name: "TLS to a plain server", start: server(faulttest.TLSToPlain),
 			bare: out(gatewayerr.TLSProtocolError, false), phased: out(gatewayerr.TLSProtocolError, false)},
-		{name: "TLS 1.3 client certificate required", start: server(faultserver.TLSClientCertRequired),
+		{name: "TLS 1.3 client certificate required", start: server(faulttest.TLSClientCertRequired),
 			// The alert comes after the handshake, once the request is written.
 			bare: out(gatewayerr.TLSAlertReceived, false), phased: out(gatewayerr.TLSAlertReceived, true),
 			check: func(t *testing.T, e *gatewayerr.Error) {
@@ -198,7 +198,7 @@ func TestClassifyFaults(t *testing.T) {
 					t.Errorf("alert %d %q, want 116 certificate_required", e.TLSAlertID, e.TLSAlertMessage)
 				}
 			}},
-		{name: "TLS 1.2 client certificate required", start: server(faultserver.TLSClientCertRequired),
+		{name: "TLS 1.2 client certificate required", start: server(faulttest.TLSClientCertRequired),
 			tweak: func(tr *http.Transport) { tr.TLSClientConfig.MaxVersion = tls.VersionTLS12 },
 			bare:  out(gatewayerr.TLSAlertReceived, false), phased: out(gatewayerr.TLSAlertReceived, false),
 			check: func(t *testing.T, e *gatewayerr.Error) {
@@ -206,51 +206,51 @@ func TestClassifyFaults(t *testing.T) {
 					t.Errorf("alert %d %q, want 40 handshake_failure", e.TLSAlertID, e.TLSAlertMessage)
 				}
 			}},
-		{name: "TLS handshake stall, TLSHandshakeTimeout", start: server(faultserver.TLSHandshakeStall),
+		{name: "TLS handshake stall, TLSHandshakeTimeout", start: server(faulttest.TLSHandshakeStall),
 			tweak: func(tr *http.Transport) { tr.TLSHandshakeTimeout = short },
 			bare:  out(gatewayerr.ConnectionTimeout, false), phased: out(gatewayerr.ConnectionTimeout, false)},
-		{name: "TLS handshake stall, caller's deadline", start: server(faultserver.TLSHandshakeStall), timeout: short,
+		{name: "TLS handshake stall, caller's deadline", start: server(faulttest.TLSHandshakeStall), timeout: short,
 			// A bare context.DeadlineExceeded does not say where it happened.
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.ConnectionTimeout, false)},
 
-		{name: "h2 RST_STREAM INTERNAL_ERROR", start: h2(faultserver.H2RSTStream, http2.ErrCodeInternal),
+		{name: "h2 RST_STREAM INTERNAL_ERROR", start: h2(faulttest.H2RSTStream, http2.ErrCodeInternal),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "x/net h2 RST_STREAM INTERNAL_ERROR", via: viaX, start: h2(faultserver.H2RSTStream, http2.ErrCodeInternal),
+		{name: "x/net h2 RST_STREAM INTERNAL_ERROR", via: viaX, start: h2(faulttest.H2RSTStream, http2.ErrCodeInternal),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "h2 RST_STREAM PROTOCOL_ERROR, retried until the deadline", start: h2(faultserver.H2RSTStream, http2.ErrCodeProtocol), timeout: short,
+		{name: "h2 RST_STREAM PROTOCOL_ERROR, retried until the deadline", start: h2(faulttest.H2RSTStream, http2.ErrCodeProtocol), timeout: short,
 			// net/http's bundled HTTP/2 retries a peer's PROTOCOL_ERROR
 			// (golang/go#47635); x/net/http2 returns it. The deadline may
 			// end a retry's dial or handshake.
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.HTTPResponseTimeout, true),
 			phasedAlso: []gatewayerr.Kind{gatewayerr.ConnectionTimeout, gatewayerr.ConnectionWriteTimeout}},
-		{name: "x/net h2 RST_STREAM PROTOCOL_ERROR", via: viaX, start: h2(faultserver.H2RSTStream, http2.ErrCodeProtocol),
+		{name: "x/net h2 RST_STREAM PROTOCOL_ERROR", via: viaX, start: h2(faulttest.H2RSTStream, http2.ErrCodeProtocol),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "h2 RST_STREAM ENHANCE_YOUR_CALM", start: h2(faultserver.H2RSTStream, http2.ErrCodeEnhanceYourCalm),
+		{name: "h2 RST_STREAM ENHANCE_YOUR_CALM", start: h2(faulttest.H2RSTStream, http2.ErrCodeEnhanceYourCalm),
 			bare: out(gatewayerr.ConnectionLimitReached, false), phased: out(gatewayerr.ConnectionLimitReached, true)},
-		{name: "h2 RST_STREAM REFUSED_STREAM, retried until the deadline", start: h2(faultserver.H2RSTStream, http2.ErrCodeRefusedStream), timeout: short,
+		{name: "h2 RST_STREAM REFUSED_STREAM, retried until the deadline", start: h2(faulttest.H2RSTStream, http2.ErrCodeRefusedStream), timeout: short,
 			bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.HTTPResponseTimeout, true),
 			phasedAlso: []gatewayerr.Kind{gatewayerr.ConnectionTimeout, gatewayerr.ConnectionWriteTimeout}},
-		{name: "h2 upstream answering in HTTP/1.1", start: server(faultserver.H2SpeaksHTTP1),
+		{name: "h2 upstream answering in HTTP/1.1", start: server(faulttest.H2SpeaksHTTP1),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "x/net h2 upstream answering in HTTP/1.1", via: viaX, start: server(faultserver.H2SpeaksHTTP1),
+		{name: "x/net h2 upstream answering in HTTP/1.1", via: viaX, start: server(faulttest.H2SpeaksHTTP1),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "h2 malformed frame: connection error", start: server(faultserver.H2BadFrame),
+		{name: "h2 malformed frame: connection error", start: server(faulttest.H2BadFrame),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "x/net h2 malformed frame: connection error", via: viaX, start: server(faultserver.H2BadFrame),
+		{name: "x/net h2 malformed frame: connection error", via: viaX, start: server(faulttest.H2BadFrame),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "h2 GOAWAY INTERNAL_ERROR", start: h2(faultserver.H2GoAway, http2.ErrCodeInternal),
+		{name: "h2 GOAWAY INTERNAL_ERROR", start: h2(faulttest.H2GoAway, http2.ErrCodeInternal),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "x/net h2 GOAWAY INTERNAL_ERROR", via: viaX, start: h2(faultserver.H2GoAway, http2.ErrCodeInternal),
+		{name: "x/net h2 GOAWAY INTERNAL_ERROR", via: viaX, start: h2(faulttest.H2GoAway, http2.ErrCodeInternal),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "h2 GOAWAY NO_ERROR", start: h2(faultserver.H2GoAway, http2.ErrCodeNo),
+		{name: "h2 GOAWAY NO_ERROR", start: h2(faulttest.H2GoAway, http2.ErrCodeNo),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "x/net h2 GOAWAY NO_ERROR", via: viaX, start: h2(faultserver.H2GoAway, http2.ErrCodeNo),
+		{name: "x/net h2 GOAWAY NO_ERROR", via: viaX, start: h2(faulttest.H2GoAway, http2.ErrCodeNo),
 			bare: out(gatewayerr.ConnectionTerminated, true), phased: out(gatewayerr.ConnectionTerminated, true)},
-		{name: "h2 GOAWAY PROTOCOL_ERROR", start: h2(faultserver.H2GoAway, http2.ErrCodeProtocol),
+		{name: "h2 GOAWAY PROTOCOL_ERROR", start: h2(faulttest.H2GoAway, http2.ErrCodeProtocol),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "x/net h2 GOAWAY PROTOCOL_ERROR", via: viaX, start: h2(faultserver.H2GoAway, http2.ErrCodeProtocol),
+		{name: "x/net h2 GOAWAY PROTOCOL_ERROR", via: viaX, start: h2(faulttest.H2GoAway, http2.ErrCodeProtocol),
 			bare: out(gatewayerr.HTTPProtocolError, true), phased: out(gatewayerr.HTTPProtocolError, true)},
-		{name: "h2 GOAWAY ENHANCE_YOUR_CALM", start: h2(faultserver.H2GoAway, http2.ErrCodeEnhanceYourCalm),
+		{name: "h2 GOAWAY ENHANCE_YOUR_CALM", start: h2(faulttest.H2GoAway, http2.ErrCodeEnhanceYourCalm),
 			bare: out(gatewayerr.ConnectionLimitReached, false), phased: out(gatewayerr.ConnectionLimitReached, true)},
 	}
 	for _, tc := range tests {
@@ -272,10 +272,10 @@ func TestClassifyFaults(t *testing.T) {
 	}
 }
 
-// TestClassifyDNSFaults classifies the resolver failures of faultserver.DNS.
+// TestClassifyDNSFaults classifies the resolver failures of faulttest.DNS.
 func TestClassifyDNSFaults(t *testing.T) {
-	d := faultserver.DNS(t)
-	s := faultserver.TLS(t) // any upstream: the name never resolves
+	d := faulttest.DNS(t)
+	s := faulttest.TLS(t) // any upstream: the name never resolves
 	u, err := url.Parse(s.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -291,15 +291,15 @@ func TestClassifyDNSFaults(t *testing.T) {
 		fc    faultCase
 		rcode string
 	}{
-		{name: "NXDOMAIN", host: "api." + faultserver.ZoneNXDomain, rcode: "NXDOMAIN",
+		{name: "NXDOMAIN", host: "api." + faulttest.ZoneNXDomain, rcode: "NXDOMAIN",
 			fc: faultCase{bare: out(gatewayerr.DNSError, false), phased: out(gatewayerr.DNSError, false)}},
-		{name: "SERVFAIL", host: "api." + faultserver.ZoneServFail, rcode: "SERVFAIL",
+		{name: "SERVFAIL", host: "api." + faulttest.ZoneServFail, rcode: "SERVFAIL",
 			fc: faultCase{bare: out(gatewayerr.DNSError, false), phased: out(gatewayerr.DNSError, false)}},
-		{name: "REFUSED", host: "api." + faultserver.ZoneRefused,
+		{name: "REFUSED", host: "api." + faulttest.ZoneRefused,
 			fc: faultCase{bare: out(gatewayerr.DNSError, false), phased: out(gatewayerr.DNSError, false)}},
-		{name: "timeout, dialer's", host: "api." + faultserver.ZoneTimeout, tweak: shortDial,
+		{name: "timeout, dialer's", host: "api." + faulttest.ZoneTimeout, tweak: shortDial,
 			fc: faultCase{bare: out(gatewayerr.DNSTimeout, false), phased: out(gatewayerr.DNSTimeout, false)}},
-		{name: "timeout, caller's deadline", host: "api." + faultserver.ZoneTimeout,
+		{name: "timeout, caller's deadline", host: "api." + faulttest.ZoneTimeout,
 			fc: faultCase{timeout: 300 * time.Millisecond,
 				// RoundTrip returns a bare context.DeadlineExceeded.
 				bare: out(gatewayerr.HTTPResponseTimeout, true), phased: out(gatewayerr.DNSTimeout, false)}},
@@ -419,26 +419,26 @@ func runFault(t *testing.T, rt http.RoundTripper, target string, tc faultCase) {
 func TestClassifyFaultResponses(t *testing.T) {
 	tests := []struct {
 		name  string
-		start func(t *testing.T) *faultserver.Server
+		start func(t *testing.T) *faulttest.Server
 		want  *outcome // nil: not a gateway failure
 		retry time.Duration
 		chain int
 	}{
-		{"502", func(t *testing.T) *faultserver.Server { return faultserver.Status(t, 502, nil, "bad gateway") },
+		{"502", func(t *testing.T) *faulttest.Server { return faulttest.Status(t, 502, nil, "bad gateway") },
 			&outcome{gatewayerr.Unknown, 502, true}, 0, 0},
-		{"503 with Retry-After", func(t *testing.T) *faultserver.Server {
-			return faultserver.Status(t, 503, http.Header{"Retry-After": {"120"}}, "maintenance")
+		{"503 with Retry-After", func(t *testing.T) *faulttest.Server {
+			return faulttest.Status(t, 503, http.Header{"Retry-After": {"120"}}, "maintenance")
 		}, &outcome{gatewayerr.DestinationUnavailable, 503, true}, 2 * time.Minute, 0},
-		{"503 with a Retry-After date", func(t *testing.T) *faultserver.Server {
-			return faultserver.Status(t, 503, http.Header{"Retry-After": {time.Now().Add(10 * time.Minute).UTC().Format(http.TimeFormat)}}, "")
+		{"503 with a Retry-After date", func(t *testing.T) *faulttest.Server {
+			return faulttest.Status(t, 503, http.Header{"Retry-After": {time.Now().Add(10 * time.Minute).UTC().Format(http.TimeFormat)}}, "")
 		}, &outcome{gatewayerr.DestinationUnavailable, 503, true}, 10 * time.Minute, 0},
-		{"504", func(t *testing.T) *faultserver.Server { return faultserver.Status(t, 504, nil, "") },
+		{"504", func(t *testing.T) *faulttest.Server { return faulttest.Status(t, 504, nil, "") },
 			&outcome{gatewayerr.HTTPResponseTimeout, 504, true}, 0, 0},
-		{"502 with a Proxy-Status chain", func(t *testing.T) *faultserver.Server {
-			return faultserver.Status(t, 502, http.Header{"Proxy-Status": {"origin-lb;error=connection_refused;next-hop=db", "cdn;received-status=502"}}, "")
+		{"502 with a Proxy-Status chain", func(t *testing.T) *faulttest.Server {
+			return faulttest.Status(t, 502, http.Header{"Proxy-Status": {"origin-lb;error=connection_refused;next-hop=db", "cdn;received-status=502"}}, "")
 		}, &outcome{gatewayerr.ConnectionRefused, 502, true}, 0, 2},
-		{"200", func(t *testing.T) *faultserver.Server { return faultserver.TLS(t) }, nil, 0, 0},
-		{"plain HTTP to a TLS port: a 400, not a gateway failure", func(t *testing.T) *faultserver.Server { return faultserver.PlainToTLS(t) }, nil, 0, 0},
+		{"200", func(t *testing.T) *faulttest.Server { return faulttest.TLS(t) }, nil, 0, 0},
+		{"plain HTTP to a TLS port: a 400, not a gateway failure", func(t *testing.T) *faulttest.Server { return faulttest.PlainToTLS(t) }, nil, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -479,7 +479,7 @@ func TestClassifyFaultResponses(t *testing.T) {
 // TestClassifyBadUpgrade classifies the error httputil.ReverseProxy reports
 // when an upstream switches to another protocol than the one asked for.
 func TestClassifyBadUpgrade(t *testing.T) {
-	s := faultserver.BadUpgrade(t)
+	s := faulttest.BadUpgrade(t)
 	u, err := url.Parse(s.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -514,7 +514,7 @@ func TestClassifyBadUpgrade(t *testing.T) {
 // TestClassifyH2RequestErrors classifies requests that HTTP/2 transports
 // refuse to encode: the gateway cannot forward the client's request.
 func TestClassifyH2RequestErrors(t *testing.T) {
-	s := faultserver.H2RSTStream(t, http2.ErrCodeInternal)
+	s := faulttest.H2RSTStream(t, http2.ErrCodeInternal)
 	for _, tr := range []struct {
 		name string
 		rt   http.RoundTripper

@@ -9,7 +9,7 @@ import (
 // TestMatchText pins every message matchText recognizes, as Go 1.26's
 // net/http (and its bundled HTTP/2), golang.org/x/net/http2 v0.62 and
 // httputil.ReverseProxy write them. TestClassifyFaults checks the ones that
-// a faultserver produces against the real errors, so that a change in Go's
+// a faulttest server produces against the real errors, so that a change in Go's
 // wording fails there too.
 func TestMatchText(t *testing.T) {
 	tests := []struct {
@@ -84,7 +84,7 @@ func TestMatchText(t *testing.T) {
 		{"http: ContentLength=10 with Body length 3", textRequest, -1, 0},
 		{"http2: request body larger than specified content length", textRequest, -1, 0},
 		{"http2: Transport received Server's graceful shutdown GOAWAY", textGracefulGoAway, -1, 0},
-		{`http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=PROTOCOL_ERROR, debug="faultserver"`, textH2GoAway, -1, http2.ErrCodeProtocol},
+		{`http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=PROTOCOL_ERROR, debug="faulttest"`, textH2GoAway, -1, http2.ErrCodeProtocol},
 		{`http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=NO_ERROR, debug=""`, textH2GoAway, -1, http2.ErrCodeNo},
 		{`http2: server sent GOAWAY and closed the connection; LastStreamID=3, ErrCode=ENHANCE_YOUR_CALM, debug="calm"`, textH2GoAway, -1, http2.ErrCodeEnhanceYourCalm},
 		{"http2: Transport received GOAWAY from server ErrCode:INTERNAL_ERROR", textH2GoAway, -1, http2.ErrCodeInternal},

@@ -29,7 +29,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
-	"github.com/gatehouse-go/gatehouse/internal/faultserver"
+	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
 
 // gateway starts a loopback server running NewReverseProxy to target with
@@ -129,9 +129,9 @@ type fault struct {
 	level  string
 }
 
-// withBase returns a fault start function for a faultserver constructor,
+// withBase returns a fault start function for a faulttest constructor,
 // reached with the server's own transport, adjusted by adjust when not nil.
-func withBase(newServer func(testing.TB) *faultserver.Server, adjust func(*http.Transport)) func(testing.TB) (string, http.RoundTripper) {
+func withBase(newServer func(testing.TB) *faulttest.Server, adjust func(*http.Transport)) func(testing.TB) (string, http.RoundTripper) {
 	return func(t testing.TB) (string, http.RoundTripper) {
 		s := newServer(t)
 		tr := s.Transport()
@@ -144,54 +144,54 @@ func withBase(newServer func(testing.TB) *faultserver.Server, adjust func(*http.
 
 func dnsFault(zone string) func(testing.TB) (string, http.RoundTripper) {
 	return func(t testing.TB) (string, http.RoundTripper) {
-		d := faultserver.DNS(t)
+		d := faulttest.DNS(t)
 		return "http://upstream." + strings.TrimSuffix(zone, ".") + ":80", d.Transport()
 	}
 }
 
 var proxyFaults = []fault{
-	{"refused", withBase(faultserver.Refused, nil), gatewayerr.ConnectionRefused, 502, "WARN"},
-	{"accept close", withBase(faultserver.AcceptClose, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
-	{"close before headers", withBase(faultserver.CloseBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
-	{"bad content-length", withBase(faultserver.BadContentLength, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
+	{"refused", withBase(faulttest.Refused, nil), gatewayerr.ConnectionRefused, 502, "WARN"},
+	{"accept close", withBase(faulttest.AcceptClose, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"close before headers", withBase(faulttest.CloseBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"bad content-length", withBase(faulttest.BadContentLength, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
 	{"dns timeout", func(t testing.TB) (string, http.RoundTripper) {
-		d := faultserver.DNS(t)
+		d := faulttest.DNS(t)
 		tr := d.Transport()
 		// The resolver never answers: the gateway's dial deadline ends it.
 		tr.DialContext = (&net.Dialer{Timeout: 100 * time.Millisecond, Resolver: d.Resolver()}).DialContext
-		return "http://upstream." + strings.TrimSuffix(faultserver.ZoneTimeout, ".") + ":80", tr
+		return "http://upstream." + strings.TrimSuffix(faulttest.ZoneTimeout, ".") + ":80", tr
 	}, gatewayerr.DNSTimeout, 504, "ERROR"},
-	{"reset before headers", withBase(faultserver.ResetBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
-	{"reset during headers", withBase(faultserver.ResetDuringHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
-	{"stall headers", withBase(faultserver.StallHeaders, func(tr *http.Transport) {
+	{"reset before headers", withBase(faulttest.ResetBeforeHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"reset during headers", withBase(faulttest.ResetDuringHeaders, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"stall headers", withBase(faulttest.StallHeaders, func(tr *http.Transport) {
 		tr.ResponseHeaderTimeout = 50 * time.Millisecond
 	}), gatewayerr.HTTPResponseTimeout, 504, "WARN"},
-	{"stall after status line", withBase(faultserver.StallAfterStatusLine, func(tr *http.Transport) {
+	{"stall after status line", withBase(faulttest.StallAfterStatusLine, func(tr *http.Transport) {
 		tr.ResponseHeaderTimeout = 50 * time.Millisecond
 	}), gatewayerr.HTTPResponseTimeout, 504, "WARN"},
-	{"garbage status", withBase(faultserver.GarbageStatus, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
-	{"status 000", withBase(faultserver.ZeroStatus, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
-	{"oversized headers", withBase(func(t testing.TB) *faultserver.Server { return faultserver.OversizedHeaders(t, 8<<10) }, func(tr *http.Transport) {
+	{"garbage status", withBase(faulttest.GarbageStatus, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
+	{"status 000", withBase(faulttest.ZeroStatus, nil), gatewayerr.HTTPProtocolError, 502, "WARN"},
+	{"oversized headers", withBase(func(t testing.TB) *faulttest.Server { return faulttest.OversizedHeaders(t, 8<<10) }, func(tr *http.Transport) {
 		tr.MaxResponseHeaderBytes = 1 << 10
 	}), gatewayerr.HTTPResponseHeaderSectionSize, 502, "WARN"},
-	{"tls self-signed", withBase(faultserver.TLSSelfSigned, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
-	{"tls expired", withBase(faultserver.TLSExpired, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
-	{"tls wrong host", withBase(faultserver.TLSWrongHost, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
-	{"tls to plain", withBase(faultserver.TLSToPlain, nil), gatewayerr.TLSProtocolError, 502, "ERROR"},
-	{"tls handshake stall", withBase(faultserver.TLSHandshakeStall, func(tr *http.Transport) {
+	{"tls self-signed", withBase(faulttest.TLSSelfSigned, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
+	{"tls expired", withBase(faulttest.TLSExpired, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
+	{"tls wrong host", withBase(faulttest.TLSWrongHost, nil), gatewayerr.TLSCertificateError, 502, "ERROR"},
+	{"tls to plain", withBase(faulttest.TLSToPlain, nil), gatewayerr.TLSProtocolError, 502, "ERROR"},
+	{"tls handshake stall", withBase(faulttest.TLSHandshakeStall, func(tr *http.Transport) {
 		tr.TLSHandshakeTimeout = 50 * time.Millisecond
 	}), gatewayerr.ConnectionTimeout, 504, "WARN"},
-	{"tls client cert required", withBase(faultserver.TLSClientCertRequired, nil), gatewayerr.TLSAlertReceived, 502, "ERROR"},
-	{"h2 rst_stream", withBase(func(t testing.TB) *faultserver.Server { return faultserver.H2RSTStream(t, http2.ErrCodeInternal) }, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
-	{"h2 goaway", withBase(func(t testing.TB) *faultserver.Server { return faultserver.H2GoAway(t, http2.ErrCodeInternal) }, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
-	{"dns nxdomain", dnsFault(faultserver.ZoneNXDomain), gatewayerr.DNSError, 502, "ERROR"},
-	{"dns servfail", dnsFault(faultserver.ZoneServFail), gatewayerr.DNSError, 502, "ERROR"},
+	{"tls client cert required", withBase(faulttest.TLSClientCertRequired, nil), gatewayerr.TLSAlertReceived, 502, "ERROR"},
+	{"h2 rst_stream", withBase(func(t testing.TB) *faulttest.Server { return faulttest.H2RSTStream(t, http2.ErrCodeInternal) }, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"h2 goaway", withBase(func(t testing.TB) *faulttest.Server { return faulttest.H2GoAway(t, http2.ErrCodeInternal) }, nil), gatewayerr.ConnectionTerminated, 502, "WARN"},
+	{"dns nxdomain", dnsFault(faulttest.ZoneNXDomain), gatewayerr.DNSError, 502, "ERROR"},
+	{"dns servfail", dnsFault(faulttest.ZoneServFail), gatewayerr.DNSError, 502, "ERROR"},
 	{"upstream 502, empty", func(t testing.TB) (string, http.RoundTripper) {
-		s := faultserver.Status(t, http.StatusBadGateway, nil, "")
+		s := faulttest.Status(t, http.StatusBadGateway, nil, "")
 		return s.URL, s.Transport()
 	}, gatewayerr.Unknown, 502, ""},
 	{"upstream 504, text", func(t testing.TB) (string, http.RoundTripper) {
-		s := faultserver.Status(t, http.StatusGatewayTimeout, nil, "upstream timed out at 10.0.0.7")
+		s := faulttest.Status(t, http.StatusGatewayTimeout, nil, "upstream timed out at 10.0.0.7")
 		return s.URL, s.Transport()
 	}, gatewayerr.Unknown, 504, ""},
 }
@@ -298,7 +298,7 @@ func TestReverseProxyUpstreamErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := faultserver.Status(t, tt.status, tt.header, tt.body)
+			s := faulttest.Status(t, tt.status, tt.header, tt.body)
 			tt.opts.Transport = s.Transport()
 			gw := gateway(t, s.URL, tt.opts)
 			resp, body := get(t, nil, gw.URL, "text/plain")
@@ -324,7 +324,7 @@ func TestReverseProxyUpstreamErrors(t *testing.T) {
 
 func TestReverseProxyKeepsUpstreamChainAndRetryAfter(t *testing.T) {
 	t.Run("chain", func(t *testing.T) {
-		s := faultserver.Status(t, http.StatusBadGateway, http.Header{
+		s := faulttest.Status(t, http.StatusBadGateway, http.Header{
 			"Proxy-Status": {`envoy;error=connection_refused`},
 		}, "")
 		gw := gateway(t, s.URL, Options{Transport: s.Transport(), ProxyName: "edge-1"})
@@ -351,7 +351,7 @@ func TestReverseProxyKeepsUpstreamChainAndRetryAfter(t *testing.T) {
 		}
 	})
 	t.Run("Retry-After", func(t *testing.T) {
-		s := faultserver.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"30"}}, "down for maintenance")
+		s := faulttest.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"30"}}, "down for maintenance")
 		gw := gateway(t, s.URL, Options{Transport: s.Transport()})
 		resp, body := get(t, nil, gw.URL, "")
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "30" || body == "down for maintenance" {
@@ -417,7 +417,7 @@ func TestRetryAfterToldAsItIs(t *testing.T) {
 }
 
 func TestReverseProxyDetails(t *testing.T) {
-	s := faultserver.Refused(t)
+	s := faulttest.Refused(t)
 	gw := gateway(t, s.URL, Options{
 		Transport:          s.Transport(),
 		ProxyStatusDetails: func(r *http.Request) bool { return r.Header.Get("X-Debug") == "1" },
@@ -441,10 +441,10 @@ func TestReverseProxyDetails(t *testing.T) {
 func TestReverseProxyLoop(t *testing.T) {
 	// gateway -> loop server -> gateway: the second visit is refused.
 	var gwURL string
-	var loop *faultserver.Server
+	var loop *faulttest.Server
 	front := httptest.NewUnstartedServer(nil)
 	gwURL = "http://" + front.Listener.Addr().String()
-	loop = faultserver.Loop(t, gwURL, "loop")
+	loop = faulttest.Loop(t, gwURL, "loop")
 	u, _ := url.Parse(loop.URL)
 	front.Config.Handler = NewReverseProxy(u, Options{})
 	front.Start()
@@ -502,7 +502,7 @@ func TestViaNames(t *testing.T) {
 }
 
 func TestReverseProxyLoopByName(t *testing.T) {
-	s := faultserver.Status(t, http.StatusOK, nil, "ok")
+	s := faulttest.Status(t, http.StatusOK, nil, "ok")
 	for _, tt := range []struct {
 		name, via string
 		loop      bool
@@ -533,7 +533,7 @@ func TestReverseProxyLoopByName(t *testing.T) {
 func TestReverseProxyDefaultsInSeries(t *testing.T) {
 	// visitor -> edge -> service gateway -> upstream, both with the zero
 	// Options but for their transports.
-	up := faultserver.Status(t, http.StatusOK, nil, "ok")
+	up := faulttest.Status(t, http.StatusOK, nil, "ok")
 	service := gateway(t, up.URL, Options{Transport: up.Transport()})
 	edge := gateway(t, service.URL, Options{Transport: &http.Transport{Proxy: nil}})
 	for range 2 {
@@ -712,7 +712,7 @@ func TestReverseProxyStreaming(t *testing.T) {
 
 func TestReverseProxyFailureAfterStart(t *testing.T) {
 	t.Run("trailer", func(t *testing.T) {
-		s := faultserver.BrokenChunking(t)
+		s := faulttest.BrokenChunking(t)
 		gw := gateway(t, s.URL, Options{Transport: s.Transport(), ProxyStatusTrailer: true})
 		resp, err := client(t).Do(newRequest(t, http.MethodGet, gw.URL, nil))
 		if err != nil {
@@ -728,7 +728,7 @@ func TestReverseProxyFailureAfterStart(t *testing.T) {
 		}
 	})
 	t.Run("abort", func(t *testing.T) {
-		for _, newServer := range []func(testing.TB) *faultserver.Server{faultserver.BrokenChunking, faultserver.ResetDuringBody, faultserver.ShortBody} {
+		for _, newServer := range []func(testing.TB) *faulttest.Server{faulttest.BrokenChunking, faulttest.ResetDuringBody, faulttest.ShortBody} {
 			s := newServer(t)
 			var log capturedLog
 			gw := gateway(t, s.URL, Options{Transport: s.Transport(), Logger: log.logger()})
@@ -789,8 +789,8 @@ func TestReverseProxyUpgrade(t *testing.T) {
 }
 
 func TestReverseProxyHTTP2(t *testing.T) {
-	up := faultserver.TLS(t)
-	refused := faultserver.Refused(t)
+	up := faulttest.TLS(t)
+	refused := faulttest.Refused(t)
 	rt := newRouter(t, up)
 	rt.rt = up.Transport()
 	front := httptest.NewUnstartedServer(NewReverseProxy(mustParse(t, "http://upstream.test"), Options{Transport: rt}))
@@ -814,7 +814,7 @@ func TestReverseProxyHTTP2(t *testing.T) {
 }
 
 func TestReverseProxyBreaker(t *testing.T) {
-	s := faultserver.Refused(t)
+	s := faulttest.Refused(t)
 	gw := gateway(t, s.URL, Options{Transport: s.Transport(), Breaker: &BreakerPolicy{ConsecutiveFailures: 2, OpenFor: time.Hour}})
 	for range 2 {
 		if resp, _ := get(t, nil, gw.URL, ""); resp.StatusCode != http.StatusBadGateway {
@@ -831,7 +831,7 @@ func TestReverseProxyBreaker(t *testing.T) {
 }
 
 func TestReverseProxyRetriesRefusedPOST(t *testing.T) {
-	refused := faultserver.Refused(t)
+	refused := faulttest.Refused(t)
 	var got string
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -852,7 +852,7 @@ func TestReverseProxyRetriesRefusedPOST(t *testing.T) {
 }
 
 func TestErrorHandlerOnExistingProxy(t *testing.T) {
-	s := faultserver.Refused(t)
+	s := faulttest.Refused(t)
 	target := mustParse(t, s.URL)
 	rp := &httputil.ReverseProxy{
 		Rewrite:      func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
@@ -912,7 +912,7 @@ func TestReverseProxyResponseBodyReadTimeout(t *testing.T) {
 	// aborted, whether or not the trailer is asked for.
 	for _, trailer := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stall body, trailer %v", trailer), func(t *testing.T) {
-			s := faultserver.StallBody(t)
+			s := faulttest.StallBody(t)
 			var log capturedLog
 			var mu sync.Mutex
 			var got []report
@@ -1152,7 +1152,7 @@ func TestReverseProxyRedactsUpstreamProxyStatus(t *testing.T) {
 			for k, v := range tt.header {
 				h[k] = v
 			}
-			s := faultserver.Status(t, tt.status, h, tt.body)
+			s := faulttest.Status(t, tt.status, h, tt.body)
 			gw := gateway(t, s.URL, Options{
 				Transport:          s.Transport(),
 				ProxyStatusDetails: func(*http.Request) bool { return tt.details },
@@ -1184,7 +1184,7 @@ func TestReverseProxyRedactsUpstreamProxyStatus(t *testing.T) {
 }
 
 func TestReverseProxyDropsInvalidUpstreamProxyStatus(t *testing.T) {
-	s := faultserver.Status(t, http.StatusOK, http.Header{"Proxy-Status": {`"10.0.0.5:8443";error=`}}, "ok")
+	s := faulttest.Status(t, http.StatusOK, http.Header{"Proxy-Status": {`"10.0.0.5:8443";error=`}}, "ok")
 	gw := gateway(t, s.URL, Options{Transport: s.Transport()})
 	resp, _ := get(t, nil, gw.URL, "")
 	if v := resp.Header.Values("Proxy-Status"); v != nil {
@@ -1202,7 +1202,7 @@ func TestReverseProxyRedactsWhateverModifyResponse(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusBadGateway} {
 		for _, mode := range []string{"replaced", "wrapped"} {
 			t.Run(fmt.Sprintf("%d %s", status, mode), func(t *testing.T) {
-				s := faultserver.Status(t, status, http.Header{"Proxy-Status": {field}}, "from the upstream")
+				s := faulttest.Status(t, status, http.Header{"Proxy-Status": {field}}, "from the upstream")
 				rp := NewReverseProxy(mustParse(t, s.URL), Options{Transport: s.Transport()})
 				var seen []string
 				own := func(resp *http.Response) error {
@@ -1273,13 +1273,13 @@ func TestPlainName(t *testing.T) {
 func TestReverseProxyBreakerOpenedByOwnRetries(t *testing.T) {
 	tests := []struct {
 		name     string
-		start    func(testing.TB) *faultserver.Server
+		start    func(testing.TB) *faulttest.Server
 		kind     gatewayerr.Kind
 		status   int
 		attempts int
 	}{
-		{"timeouts", faultserver.StallHeaders, gatewayerr.HTTPResponseTimeout, http.StatusGatewayTimeout, 2},
-		{"refused", faultserver.Refused, gatewayerr.ConnectionRefused, http.StatusBadGateway, 2},
+		{"timeouts", faulttest.StallHeaders, gatewayerr.HTTPResponseTimeout, http.StatusGatewayTimeout, 2},
+		{"refused", faulttest.Refused, gatewayerr.ConnectionRefused, http.StatusBadGateway, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1337,23 +1337,23 @@ func TestReverseProxyReportsAttemptsAndUpstream(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		start   func(testing.TB) *faultserver.Server
+		start   func(testing.TB) *faulttest.Server
 		retry   *RetryPolicy
 		upgrade bool
 		want    report // Upstream "" stands for the server's host
 	}{
-		{"replaced 502", func(t testing.TB) *faultserver.Server { return faultserver.Status(t, 502, nil, "") }, nil, false,
+		{"replaced 502", func(t testing.TB) *faulttest.Server { return faulttest.Status(t, 502, nil, "") }, nil, false,
 			report{Kind: "unknown", Attempts: 1, Status: 502}},
-		{"replaced 503 after retries", func(t testing.TB) *faultserver.Server { return faultserver.Status(t, 503, nil, "") },
+		{"replaced 503 after retries", func(t testing.TB) *faulttest.Server { return faulttest.Status(t, 503, nil, "") },
 			&RetryPolicy{Attempts: 3, BaseDelay: time.Millisecond}, false,
 			report{Kind: "destination_unavailable", Attempts: 3, Status: 503}},
-		{"replaced text 502 after retries", func(t testing.TB) *faultserver.Server {
-			return faultserver.Status(t, 502, http.Header{"Content-Type": {"text/plain"}}, "dial tcp 10.0.0.7:80: refused")
+		{"replaced text 502 after retries", func(t testing.TB) *faulttest.Server {
+			return faulttest.Status(t, 502, http.Header{"Content-Type": {"text/plain"}}, "dial tcp 10.0.0.7:80: refused")
 		}, &RetryPolicy{Attempts: 2, BaseDelay: time.Millisecond}, false,
 			report{Kind: "unknown", Attempts: 2, Status: 502}},
-		{"intercepted 500", func(t testing.TB) *faultserver.Server { return faultserver.Status(t, 500, nil, "boom") }, nil, false,
+		{"intercepted 500", func(t testing.TB) *faulttest.Server { return faulttest.Status(t, 500, nil, "boom") }, nil, false,
 			report{Kind: "unknown", Attempts: 1, Status: 500}},
-		{"bad upgrade", faultserver.BadUpgrade, nil, true,
+		{"bad upgrade", faulttest.BadUpgrade, nil, true,
 			report{Kind: "http_upgrade_failed", Status: 502}},
 	}
 	for _, tt := range tests {
@@ -1400,7 +1400,7 @@ func TestReverseProxyReportsAttemptsAndUpstream(t *testing.T) {
 }
 
 func TestReverseProxyIntercepted500BlamesService(t *testing.T) {
-	s := faultserver.Status(t, http.StatusInternalServerError, nil, "panic: runtime error at /srv/app.go:12")
+	s := faulttest.Status(t, http.StatusInternalServerError, nil, "panic: runtime error at /srv/app.go:12")
 	gw := gateway(t, s.URL, Options{Transport: s.Transport(), Intercept: []int{500}})
 	resp, body := get(t, nil, gw.URL, "text/plain")
 	if resp.StatusCode != http.StatusInternalServerError {
@@ -1416,7 +1416,7 @@ func TestReverseProxyIntercepted500BlamesService(t *testing.T) {
 }
 
 func TestReverseProxyMaxResponseBodyBytes(t *testing.T) {
-	s := faultserver.Status(t, http.StatusOK, nil, strings.Repeat("x", 100))
+	s := faulttest.Status(t, http.StatusOK, nil, strings.Repeat("x", 100))
 	gw := gateway(t, s.URL, Options{Transport: s.Transport(), MaxResponseBodyBytes: 10})
 	resp, body := get(t, nil, gw.URL, "text/plain")
 	if resp.StatusCode != http.StatusBadGateway || lastProxyStatus(t, resp.Header).Kind != gatewayerr.HTTPResponseBodySize {
@@ -1453,7 +1453,7 @@ func TestReverseProxyReplacesXForwardedFor(t *testing.T) {
 // quotes is the one logged and the one the OnError hook's request carries,
 // whatever header the Pages read and whether the client's ID is valid.
 func TestReverseProxyRequestIDFollowsPages(t *testing.T) {
-	refused := faultserver.Refused(t)
+	refused := faulttest.Refused(t)
 	for _, tt := range []struct {
 		name   string
 		header string // errorpage.Config.RequestIDHeader
@@ -1591,7 +1591,7 @@ func TestReverseProxyLongUpstreamProxyStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := faultserver.Status(t, http.StatusBadGateway, http.Header{"Proxy-Status": {field(tt.members)}}, "")
+			s := faulttest.Status(t, http.StatusBadGateway, http.Header{"Proxy-Status": {field(tt.members)}}, "")
 			gw := gateway(t, s.URL, Options{Transport: s.Transport(), ProxyName: "gatehouse"})
 			resp, _ := get(t, nil, gw.URL, "application/problem+json")
 			if resp.StatusCode != http.StatusBadGateway {
@@ -1615,7 +1615,7 @@ func TestReverseProxyStalledUntypedErrorBody(t *testing.T) {
 	}{{502, 0}, {503, 50 * time.Millisecond}, {504, 50 * time.Millisecond}} {
 		t.Run(fmt.Sprintf("%d, ResponseBodyReadTimeout %v", tt.code, tt.timeout), func(t *testing.T) {
 			code := tt.code
-			s := faultserver.StallErrorBody(t, code)
+			s := faulttest.StallErrorBody(t, code)
 			logger, logs := newLogger()
 			gw := gateway(t, s.URL, Options{Transport: s.Transport(), Logger: logger, ProxyName: "gatehouse", ResponseBodyReadTimeout: tt.timeout})
 			resp, body := get(t, nil, gw.URL, "application/problem+json")
@@ -1697,7 +1697,7 @@ func TestReverseProxyRedactsUpstreamProxyStatus1xx(t *testing.T) {
 func TestReverseProxyUpstreamReportedKindLoggedAsWarning(t *testing.T) {
 	for _, member := range []string{`edge;error=dns_error;rcode="NXDOMAIN"`, "edge;error=tls_certificate_error"} {
 		t.Run(member, func(t *testing.T) {
-			s := faultserver.Status(t, http.StatusBadGateway, http.Header{"Proxy-Status": {member}}, "")
+			s := faulttest.Status(t, http.StatusBadGateway, http.Header{"Proxy-Status": {member}}, "")
 			var log capturedLog
 			gw := gateway(t, s.URL, Options{Transport: s.Transport(), Logger: log.logger()})
 			if resp, _ := get(t, nil, gw.URL, ""); resp.StatusCode != http.StatusBadGateway {
@@ -1772,7 +1772,7 @@ func TestErrorHandlerUnidentifiedError(t *testing.T) {
 // request, whose path has the target's base path in front and whose Host is
 // the upstream's.
 func TestReverseProxyPageDescribesTheVisitorsRequest(t *testing.T) {
-	dead := faultserver.Refused(t)
+	dead := faulttest.Refused(t)
 	var log capturedLog
 	var hosts, paths []string
 	var mu sync.Mutex
@@ -1824,7 +1824,7 @@ func TestReverseProxyPageDescribesTheVisitorsRequest(t *testing.T) {
 // when intercepted, reaches the visitor as the 499 page: the visitor is
 // there, so writing nothing would send an empty 200.
 func TestReverseProxyInterceptedUpstream499(t *testing.T) {
-	s := faultserver.Status(t, gatewayerr.StatusClientClosedRequest, nil, "")
+	s := faulttest.Status(t, gatewayerr.StatusClientClosedRequest, nil, "")
 	gw := gateway(t, s.URL, Options{Transport: s.Transport(), Intercept: []int{gatewayerr.StatusClientClosedRequest}})
 	resp, body := get(t, nil, gw.URL, "text/plain")
 	if resp.StatusCode != gatewayerr.StatusClientClosedRequest || !strings.HasPrefix(body, "499 ") {
@@ -1838,7 +1838,7 @@ func TestReverseProxyInterceptedUpstream499(t *testing.T) {
 // reads the proxy's own Proxy-Status member as an upstream's (a phantom
 // hop, the wrong copy).
 func TestHandlerAroundReverseProxyOwnPage(t *testing.T) {
-	stall := faultserver.StallHeaders(t)
+	stall := faulttest.StallHeaders(t)
 	base := stall.Transport()
 	base.ResponseHeaderTimeout = 50 * time.Millisecond
 	for _, policy := range []ReplacePolicy{ReplaceBare, ReplaceAlways} {
@@ -1873,7 +1873,7 @@ func TestHandlerAroundReverseProxyOwnPage(t *testing.T) {
 func TestInterceptedStatusKept(t *testing.T) {
 	h := http.Header{"Proxy-Status": {"inner;error=dns_error"}}
 	t.Run("NewReverseProxy", func(t *testing.T) {
-		s := faultserver.Status(t, http.StatusNotFound, h, "")
+		s := faulttest.Status(t, http.StatusNotFound, h, "")
 		gw := gateway(t, s.URL, Options{Transport: s.Transport(), Intercept: []int{404}})
 		if resp, _ := get(t, nil, gw.URL, "text/plain"); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("status %d, want the upstream's 404", resp.StatusCode)

@@ -22,7 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
-	"github.com/gatehouse-go/gatehouse/internal/faultserver"
+	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
 
 // testTimeout bounds every request a test makes.
@@ -46,7 +46,7 @@ type router struct {
 	calls   atomic.Int32
 }
 
-func newRouter(t *testing.T, targets ...*faultserver.Server) *router {
+func newRouter(t *testing.T, targets ...*faulttest.Server) *router {
 	rt := &http.Transport{Proxy: nil}
 	t.Cleanup(rt.CloseIdleConnections)
 	r := &router{rt: rt}
@@ -54,7 +54,7 @@ func newRouter(t *testing.T, targets ...*faultserver.Server) *router {
 	return r
 }
 
-func (r *router) set(targets ...*faultserver.Server) {
+func (r *router) set(targets ...*faulttest.Server) {
 	urls := make([]string, len(targets))
 	for i, s := range targets {
 		urls[i] = s.URL
@@ -133,23 +133,23 @@ func wantError(t *testing.T, err error, kind gatewayerr.Kind) *gatewayerr.Error 
 func TestTransportRoundTripErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		server func(testing.TB) *faultserver.Server
-		base   func(*faultserver.Server) *http.Transport
+		server func(testing.TB) *faulttest.Server
+		base   func(*faulttest.Server) *http.Transport
 		kind   gatewayerr.Kind
 		phase  gatewayerr.Phase
 		sent   bool
 	}{
-		{"refused", faultserver.Refused, nil, gatewayerr.ConnectionRefused, gatewayerr.PhaseDial, false},
-		{"reset before headers", faultserver.ResetBeforeHeaders, nil, gatewayerr.ConnectionTerminated, gatewayerr.PhaseAwaitHeaders, true},
-		{"close before headers", faultserver.CloseBeforeHeaders, nil, gatewayerr.ConnectionTerminated, gatewayerr.PhaseAwaitHeaders, true},
-		{"garbage status", faultserver.GarbageStatus, nil, gatewayerr.HTTPProtocolError, gatewayerr.PhaseReadHeaders, true},
-		{"status 000", faultserver.ZeroStatus, nil, gatewayerr.HTTPProtocolError, gatewayerr.PhaseReadHeaders, true},
-		{"stall headers", faultserver.StallHeaders, func(s *faultserver.Server) *http.Transport {
+		{"refused", faulttest.Refused, nil, gatewayerr.ConnectionRefused, gatewayerr.PhaseDial, false},
+		{"reset before headers", faulttest.ResetBeforeHeaders, nil, gatewayerr.ConnectionTerminated, gatewayerr.PhaseAwaitHeaders, true},
+		{"close before headers", faulttest.CloseBeforeHeaders, nil, gatewayerr.ConnectionTerminated, gatewayerr.PhaseAwaitHeaders, true},
+		{"garbage status", faulttest.GarbageStatus, nil, gatewayerr.HTTPProtocolError, gatewayerr.PhaseReadHeaders, true},
+		{"status 000", faulttest.ZeroStatus, nil, gatewayerr.HTTPProtocolError, gatewayerr.PhaseReadHeaders, true},
+		{"stall headers", faulttest.StallHeaders, func(s *faulttest.Server) *http.Transport {
 			tr := s.Transport()
 			tr.ResponseHeaderTimeout = 50 * time.Millisecond
 			return tr
 		}, gatewayerr.HTTPResponseTimeout, gatewayerr.PhaseAwaitHeaders, true},
-		{"oversized headers", func(t testing.TB) *faultserver.Server { return faultserver.OversizedHeaders(t, 8<<10) }, func(s *faultserver.Server) *http.Transport {
+		{"oversized headers", func(t testing.TB) *faulttest.Server { return faulttest.OversizedHeaders(t, 8<<10) }, func(s *faulttest.Server) *http.Transport {
 			tr := s.Transport()
 			tr.MaxResponseHeaderBytes = 1 << 10
 			return tr
@@ -198,12 +198,12 @@ func TestTransportRoundTripErrors(t *testing.T) {
 func TestTransportBodyErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		server func(testing.TB) *faultserver.Server
+		server func(testing.TB) *faulttest.Server
 		kind   gatewayerr.Kind
 	}{
-		{"reset during body", faultserver.ResetDuringBody, gatewayerr.HTTPResponseIncomplete},
-		{"short body", faultserver.ShortBody, gatewayerr.HTTPResponseIncomplete},
-		{"broken chunking", faultserver.BrokenChunking, gatewayerr.HTTPResponseTransferCoding},
+		{"reset during body", faulttest.ResetDuringBody, gatewayerr.HTTPResponseIncomplete},
+		{"short body", faulttest.ShortBody, gatewayerr.HTTPResponseIncomplete},
+		{"broken chunking", faulttest.BrokenChunking, gatewayerr.HTTPResponseTransferCoding},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,7 +232,7 @@ func TestTransportBodyErrors(t *testing.T) {
 }
 
 func TestTransportBrokenGzip(t *testing.T) {
-	s := faultserver.BrokenGzip(t)
+	s := faulttest.BrokenGzip(t)
 	tr := &Transport{Base: s.Transport()}
 	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, s.URL, nil))
 	if err != nil {
@@ -244,7 +244,7 @@ func TestTransportBrokenGzip(t *testing.T) {
 }
 
 func TestTransportMaxResponseBodyBytes(t *testing.T) {
-	s := faultserver.Status(t, http.StatusOK, nil, strings.Repeat("x", 100))
+	s := faulttest.Status(t, http.StatusOK, nil, strings.Repeat("x", 100))
 	t.Run("declared", func(t *testing.T) {
 		tr := &Transport{Base: s.Transport(), MaxResponseBodyBytes: 99}
 		_, err := tr.RoundTrip(newRequest(t, http.MethodGet, s.URL, nil))
@@ -287,7 +287,7 @@ func TestTransportMaxResponseBodyBytes(t *testing.T) {
 }
 
 func TestTransportContract(t *testing.T) {
-	s := faultserver.Status(t, http.StatusInternalServerError, http.Header{"X-Up": {"1"}}, "oops")
+	s := faulttest.Status(t, http.StatusInternalServerError, http.Header{"X-Up": {"1"}}, "oops")
 	body := &closeCounter{Reader: strings.NewReader("payload")}
 	req := newRequest(t, http.MethodPut, s.URL+"/a?b=c", body)
 	req.Header.Set("X-Test", "1")
@@ -334,7 +334,7 @@ func TestTransportRetry(t *testing.T) {
 	}
 
 	t.Run("POST not retried once sent", func(t *testing.T) {
-		s := faultserver.ResetBeforeHeaders(t)
+		s := faulttest.ResetBeforeHeaders(t)
 		tr := &Transport{Base: s.Transport(), Retry: fast(3)}
 		_, err := tr.RoundTrip(newRequest(t, http.MethodPost, s.URL, strings.NewReader("order=1")))
 		e := wantError(t, err, gatewayerr.ConnectionTerminated)
@@ -344,8 +344,8 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("GET retried after a reset", func(t *testing.T) {
-		bad := faultserver.ResetBeforeHeaders(t)
-		good := faultserver.Status(t, http.StatusOK, nil, "fine")
+		bad := faulttest.ResetBeforeHeaders(t)
+		good := faulttest.Status(t, http.StatusOK, nil, "fine")
 		rt := newRouter(t, bad, good)
 		var log capturedLog
 		tr := &Transport{Base: rt, Retry: fast(3), Logger: log.logger()}
@@ -368,8 +368,8 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("refused retried for any method", func(t *testing.T) {
-		refused := faultserver.Refused(t)
-		good := faultserver.Status(t, http.StatusCreated, nil, "")
+		refused := faulttest.Refused(t)
+		good := faulttest.Status(t, http.StatusCreated, nil, "")
 		rt := newRouter(t, refused, refused, good)
 		tr := &Transport{Base: rt, Retry: fast(3)}
 		// A body without GetBody, as a server's request has: the refused
@@ -391,7 +391,7 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("refused with every attempt", func(t *testing.T) {
-		s := faultserver.Refused(t)
+		s := faulttest.Refused(t)
 		tr := &Transport{Base: s.Transport(), Retry: fast(3)}
 		req := newRequest(t, http.MethodPost, s.URL, bytes.NewReader([]byte("x")))
 		_, err := tr.RoundTrip(req)
@@ -403,7 +403,7 @@ func TestTransportRetry(t *testing.T) {
 	t.Run("consumed body not replayed", func(t *testing.T) {
 		// A GET with a body and no GetBody, reset after it was sent: the
 		// body was read, so it is not sent again.
-		s := faultserver.ResetBeforeHeaders(t)
+		s := faulttest.ResetBeforeHeaders(t)
 		tr := &Transport{Base: s.Transport(), Retry: fast(3)}
 		body := &closeCounter{Reader: strings.NewReader("query")}
 		req := newRequest(t, http.MethodGet, s.URL, body)
@@ -418,7 +418,7 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("GetBody replays", func(t *testing.T) {
-		s := faultserver.ResetBeforeHeaders(t)
+		s := faulttest.ResetBeforeHeaders(t)
 		tr := &Transport{Base: s.Transport(), Retry: fast(3)}
 		req := newRequest(t, http.MethodPut, s.URL, strings.NewReader("data"))
 		_, err := tr.RoundTrip(req)
@@ -428,7 +428,7 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("empty GetBody not replayed", func(t *testing.T) {
-		s := faultserver.ResetBeforeHeaders(t)
+		s := faulttest.ResetBeforeHeaders(t)
 		tr := &Transport{Base: s.Transport(), Retry: fast(3)}
 		req := newRequest(t, http.MethodPut, s.URL, strings.NewReader("data"))
 		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
@@ -439,7 +439,7 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("idempotency key", func(t *testing.T) {
-		s := faultserver.ResetBeforeHeaders(t)
+		s := faulttest.ResetBeforeHeaders(t)
 		tr := &Transport{Base: s.Transport(), Retry: fast(2)}
 		req := newRequest(t, http.MethodPost, s.URL, strings.NewReader("pay"))
 		req.Header.Set("Idempotency-Key", "k1")
@@ -450,7 +450,7 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("status retried with Retry-After", func(t *testing.T) {
-		s := faultserver.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"0"}}, "busy")
+		s := faulttest.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"0"}}, "busy")
 		tr := &Transport{Base: s.Transport(), Retry: fast(3)}
 		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, s.URL, nil))
 		if err != nil {
@@ -465,7 +465,7 @@ func TestTransportRetry(t *testing.T) {
 
 	for _, ra := range []string{"3600", "99999999999999999999"} {
 		t.Run("Retry-After "+ra+" over the cap", func(t *testing.T) {
-			s := faultserver.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {ra}}, "later")
+			s := faulttest.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {ra}}, "later")
 			p := fast(3)
 			p.MaxRetryAfter = time.Second
 			tr := &Transport{Base: s.Transport(), Retry: p}
@@ -509,7 +509,7 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("client cancellation stops retrying", func(t *testing.T) {
-		s := faultserver.ResetBeforeHeaders(t)
+		s := faulttest.ResetBeforeHeaders(t)
 		ctx, cancel := context.WithCancel(testContext(t))
 		defer cancel()
 		// The first attempt fails, then the client goes away during a wait
@@ -525,7 +525,7 @@ func TestTransportRetry(t *testing.T) {
 	})
 
 	t.Run("budget stops a retry storm", func(t *testing.T) {
-		s := faultserver.ResetBeforeHeaders(t)
+		s := faulttest.ResetBeforeHeaders(t)
 		p := fast(3)
 		p.BudgetRatio, p.BudgetMin = 0.1, 2
 		tr := &Transport{Base: s.Transport(), Retry: p}
@@ -556,8 +556,8 @@ func (c *cancelAfter) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func TestTransportAttemptTimeout(t *testing.T) {
-	stall := faultserver.StallHeaders(t)
-	good := faultserver.Status(t, http.StatusOK, nil, "ok")
+	stall := faulttest.StallHeaders(t)
+	good := faulttest.Status(t, http.StatusOK, nil, "ok")
 	rt := newRouter(t, stall, good)
 	tr := &Transport{Base: rt, Retry: &RetryPolicy{Attempts: 2, AttemptTimeout: 50 * time.Millisecond, BaseDelay: time.Millisecond}}
 	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://upstream.test/", nil))
@@ -576,7 +576,7 @@ func TestTransportAttemptTimeout(t *testing.T) {
 }
 
 func TestTransportClientCancel(t *testing.T) {
-	s := faultserver.StallBody(t)
+	s := faulttest.StallBody(t)
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	var kinds []gatewayerr.Kind
@@ -603,9 +603,9 @@ func TestTransportClientCancel(t *testing.T) {
 }
 
 func TestTransportBreaker(t *testing.T) {
-	refused := faultserver.Refused(t)
-	good := faultserver.Status(t, http.StatusOK, nil, "ok")
-	notFound := faultserver.Status(t, http.StatusNotFound, nil, "no")
+	refused := faulttest.Refused(t)
+	good := faulttest.Status(t, http.StatusOK, nil, "ok")
+	notFound := faulttest.Status(t, http.StatusNotFound, nil, "no")
 	rt := newRouter(t, notFound)
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -736,7 +736,7 @@ func TestTransportUpgrade(t *testing.T) {
 }
 
 func TestTransportBodyPassThrough(t *testing.T) {
-	s := faultserver.Status(t, http.StatusOK, nil, "hello")
+	s := faulttest.Status(t, http.StatusOK, nil, "hello")
 	tr := &Transport{Base: s.Transport()}
 	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, s.URL, nil))
 	if err != nil {
@@ -786,7 +786,7 @@ func TestTrackerHookInto(t *testing.T) {
 }
 
 func TestTransportResponseBodyReadTimeout(t *testing.T) {
-	s := faultserver.StallBody(t)
+	s := faulttest.StallBody(t)
 	var reported []*gatewayerr.Error
 	tr := &Transport{
 		Base:                    s.Transport(),
@@ -978,7 +978,7 @@ func TestTransportBreakerCountsFailedErrorBodyOnce(t *testing.T) {
 // TestTransportResetDuringUpload checks that a connection reset while the
 // request body is being written is a failure of the write phase.
 func TestTransportResetDuringUpload(t *testing.T) {
-	s := faultserver.ResetDuringUpload(t)
+	s := faulttest.ResetDuringUpload(t)
 	tr := &Transport{Base: s.Transport()}
 	req := newRequest(t, http.MethodPut, s.URL+"/upload", io.LimitReader(zeros{}, 64<<20))
 	resp, err := tr.RoundTrip(req)

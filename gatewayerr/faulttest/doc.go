@@ -1,4 +1,4 @@
-// Package faultserver starts loopback upstreams that misbehave on purpose,
+// Package faulttest starts loopback upstreams that misbehave on purpose,
 // one per failure a Go gateway meets, for the project's tests: gatewayerr's
 // classification table and the middleware's transport and reverse-proxy
 // tests.
@@ -92,4 +92,4 @@
 // wrapped in an unexported error with the text "net/http: HTTP/1.x transport
 // connection broken: ", which unwraps to the cause; http.Client wraps
 // everything once more in a *url.Error.
-package faultserver
+package faulttest

@@ -1,4 +1,4 @@
-package faultserver_test
+package faulttest_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"github.com/gatehouse-go/gatehouse/internal/faultserver"
+	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
 
 // exampleTB is the little of testing.TB that examples need, since they have
@@ -53,7 +53,7 @@ func Example() {
 	t := &exampleTB{} // in a test: the test's t
 	defer t.done()
 
-	s := faultserver.ResetBeforeHeaders(t)
+	s := faulttest.ResetBeforeHeaders(t)
 	_, err := get(s.Transport(), s.URL)
 
 	var opErr *net.OpError
@@ -68,7 +68,7 @@ func ExampleStatus() {
 	t := &exampleTB{}
 	defer t.done()
 
-	s := faultserver.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"120"}}, "maintenance")
+	s := faulttest.Status(t, http.StatusServiceUnavailable, http.Header{"Retry-After": {"120"}}, "maintenance")
 	resp, err := get(s.Transport(), s.URL)
 	if err != nil {
 		panic(err)
@@ -81,7 +81,7 @@ func ExampleH2RSTStream() {
 	t := &exampleTB{}
 	defer t.done()
 
-	s := faultserver.H2RSTStream(t, http2.ErrCodeInternal)
+	s := faulttest.H2RSTStream(t, http2.ErrCodeInternal)
 	for _, tr := range []http.RoundTripper{s.Transport(), s.HTTP2Transport()} {
 		_, err := get(tr, s.URL)
 		var se http2.StreamError
@@ -96,7 +96,7 @@ func ExampleDNS() {
 	t := &exampleTB{}
 	defer t.done()
 
-	d := faultserver.DNS(t)
+	d := faulttest.DNS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	_, err := d.Resolver().LookupHost(ctx, "api.nxdomain.test")
@@ -104,7 +104,7 @@ func ExampleDNS() {
 	fmt.Println(errors.As(err, &dnsErr), dnsErr.IsNotFound)
 
 	// A registered name reaches a fault server through the resolver.
-	s := faultserver.Status(t, http.StatusGatewayTimeout, nil, "")
+	s := faulttest.Status(t, http.StatusGatewayTimeout, nil, "")
 	resp, err := get(d.Transport(), d.URL(s, "upstream.test"))
 	if err != nil {
 		panic(err)

@@ -1,4 +1,4 @@
-package faultserver
+package faulttest
 
 import (
 	"net/http"
@@ -54,7 +54,7 @@ func Loop(t testing.TB, target string, via string) *Server {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
-		t.Fatalf("faultserver: Loop target: %v", err)
+		t.Fatalf("faulttest: Loop target: %v", err)
 	}
 	s := newServer(t, "http")
 	tr := &http.Transport{Proxy: nil}

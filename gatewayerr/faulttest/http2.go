@@ -1,4 +1,4 @@
-package faultserver
+package faulttest
 
 import (
 	"bytes"
@@ -42,18 +42,18 @@ func H2RSTStream(t testing.TB, code http2.ErrCode) *Server {
 // that answers the first HEADERS frame of each connection with GOAWAY
 // carrying code, the stream's ID as the last stream ID (the request may
 // have been processed, so it is not retried) and the debug data
-// "faultserver", then closes its side of the connection. Reach it as
+// "faulttest", then closes its side of the connection. Reach it as
 // [H2RSTStream].
 //
 // Through x/net/http2.Transport, RoundTrip fails with an http2.GoAwayError
-// {LastStreamID: 1, ErrCode: code, DebugData: "faultserver"}. Through
+// {LastStreamID: 1, ErrCode: code, DebugData: "faulttest"}. Through
 // http.Transport the error is net/http's unexported copy, which no errors.As
 // target matches: its text is "http2: server sent GOAWAY and closed the
-// connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug=\"faultserver\"".
+// connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug=\"faulttest\"".
 func H2GoAway(t testing.TB, code http2.ErrCode) *Server {
 	t.Helper()
 	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
-		if fr.WriteGoAway(streamID, code, []byte("faultserver")) != nil {
+		if fr.WriteGoAway(streamID, code, []byte("faulttest")) != nil {
 			return true
 		}
 		// Half-close, then read until the client closes: a reset would race
@@ -79,7 +79,7 @@ func H2BadFrame(t testing.TB) *Server {
 	t.Helper()
 	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
 		fr.AllowIllegalWrites = true
-		if fr.WriteData(0, false, []byte("faultserver")) != nil {
+		if fr.WriteData(0, false, []byte("faulttest")) != nil {
 			return true
 		}
 		// Read until the client closes: it sends GOAWAY and hangs up.
@@ -121,7 +121,7 @@ func H2SpeaksHTTP1(t testing.TB) *Server {
 // returns true.
 func newH2Server(t testing.TB, onHeaders func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
+	ca := newAuthority(t, "faulttest CA")
 	cfg := &tls.Config{
 		Certificates: []tls.Certificate{ca.issue(t, leafSpec{ips: loopbackIP})},
 		NextProtos:   []string{http2.NextProtoTLS},

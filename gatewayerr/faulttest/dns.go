@@ -1,4 +1,4 @@
-package faultserver
+package faulttest
 
 import (
 	"context"
@@ -96,7 +96,7 @@ func DNS(t testing.TB) *DNSServer {
 		d.udp.Close()
 	}
 	if err != nil {
-		t.Fatalf("faultserver: DNS listen: %v", err)
+		t.Fatalf("faulttest: DNS listen: %v", err)
 	}
 	d.Addr = d.udp.LocalAddr().String()
 	t.Cleanup(d.Close)
@@ -170,7 +170,7 @@ func (d *DNSServer) URL(s *Server, name string) string {
 	d.Map(name, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
 	u, err := url.Parse(s.URL)
 	if err != nil {
-		d.tb.Fatalf("faultserver: %v", err)
+		d.tb.Fatalf("faulttest: %v", err)
 	}
 	u.Host = net.JoinHostPort(strings.TrimSuffix(name, "."), u.Port())
 	return u.String()

@@ -1,4 +1,4 @@
-package faultserver
+package faulttest
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func TestHTTP2Faults(t *testing.T) {
 			name:  "H2GoAway/INTERNAL_ERROR",
 			start: func(t testing.TB) *Server { return H2GoAway(t, http2.ErrCodeInternal) },
 			check: func(t *testing.T, transport string, s *Server, r result) {
-				const text = `http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug="faultserver"`
+				const text = `http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug="faulttest"`
 				if r.rtErr == nil || r.rtErr.Error() != text {
 					t.Fatalf("RoundTrip error = %v, want %q", r.rtErr, text)
 				}
@@ -53,7 +53,7 @@ func TestHTTP2Faults(t *testing.T) {
 				if wantAs := transport == "x/net/http2"; gotAs != wantAs {
 					t.Errorf("errors.As(GoAwayError) = %v, want %v", gotAs, wantAs)
 				}
-				if gotAs && (ge.LastStreamID != 1 || ge.ErrCode != http2.ErrCodeInternal || ge.DebugData != "faultserver") {
+				if gotAs && (ge.LastStreamID != 1 || ge.ErrCode != http2.ErrCodeInternal || ge.DebugData != "faulttest") {
 					t.Errorf("GoAwayError = %+v", ge)
 				}
 				if got := s.Requests(); got != 1 {

@@ -1,4 +1,4 @@
-package faultserver
+package faulttest
 
 import (
 	"bufio"
@@ -60,7 +60,7 @@ func newServer(t testing.TB, scheme string) *Server {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("faultserver: listen: %v", err)
+		t.Fatalf("faulttest: listen: %v", err)
 	}
 	s := &Server{
 		Addr:  ln.Addr().String(),

@@ -1,4 +1,4 @@
-package faultserver
+package faulttest
 
 import (
 	"crypto"
@@ -27,7 +27,7 @@ func newAuthority(t testing.TB, name string) *authority {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("faultserver: CA key: %v", err)
+		t.Fatalf("faulttest: CA key: %v", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
@@ -41,11 +41,11 @@ func newAuthority(t testing.TB, name string) *authority {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
-		t.Fatalf("faultserver: CA certificate: %v", err)
+		t.Fatalf("faulttest: CA certificate: %v", err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatalf("faultserver: CA certificate: %v", err)
+		t.Fatalf("faulttest: CA certificate: %v", err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
@@ -66,12 +66,12 @@ func (a *authority) issue(t testing.TB, spec leafSpec) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("faultserver: key: %v", err)
+		t.Fatalf("faulttest: key: %v", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: "faultserver"},
+		Subject:      pkix.Name{CommonName: "faulttest"},
 		NotBefore:    spec.notBefore,
 		NotAfter:     spec.notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
@@ -91,7 +91,7 @@ func (a *authority) issue(t testing.TB, spec leafSpec) tls.Certificate {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), signer)
 	if err != nil {
-		t.Fatalf("faultserver: certificate: %v", err)
+		t.Fatalf("faulttest: certificate: %v", err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
@@ -99,7 +99,7 @@ func (a *authority) issue(t testing.TB, spec leafSpec) tls.Certificate {
 func serial(t testing.TB) *big.Int {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		t.Fatalf("faultserver: serial number: %v", err)
+		t.Fatalf("faulttest: serial number: %v", err)
 	}
 	return n
 }
@@ -120,7 +120,7 @@ func okHandler() http.Handler {
 // (or by itself, as leaf says). cfg, if not nil, is the base TLS config.
 func newTLSServer(t testing.TB, scheme string, leaf leafSpec, cfg *tls.Config) *Server {
 	t.Helper()
-	ca := newAuthority(t, "faultserver CA")
+	ca := newAuthority(t, "faulttest CA")
 	cert := ca.issue(t, leaf)
 	s := newServer(t, scheme)
 	s.RootCAs = ca.pool
@@ -186,7 +186,7 @@ func TLSWrongHost(t testing.TB) *Server {
 func TLSToPlain(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "https")
-	s.RootCAs = newAuthority(t, "faultserver CA").pool
+	s.RootCAs = newAuthority(t, "faulttest CA").pool
 	s.serveHTTP(okHandler(), nil)
 	return s
 }
@@ -233,7 +233,7 @@ func TLSClientCertRequired(t testing.TB) *Server {
 func TLSHandshakeStall(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "https")
-	s.RootCAs = newAuthority(t, "faultserver CA").pool
+	s.RootCAs = newAuthority(t, "faulttest CA").pool
 	s.serveConns(stall)
 	return s
 }

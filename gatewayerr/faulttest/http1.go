@@ -265,3 +265,40 @@ func BadContentLength(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello", stall)
 }
+
+// BadStatusLine reads each request and answers with a status line whose
+// code is not three digits ("HTTP/1.1 2OO OK", letters O for zeros), then
+// stalls until Close.
+//
+// A plain http.Transport fails with an error of an unexported type whose
+// text is `malformed HTTP status code "2OO"`.
+func BadStatusLine(t testing.TB) *Server {
+	t.Helper()
+	return answer(t, "HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n", stall)
+}
+
+// StallChunkedBody reads each request, writes a 200 response with a
+// chunked body and its first chunk, "hello", then stalls until Close: a
+// stream that stops midway. It is [StallBody] without a Content-Length, so
+// that a gateway can end its own response with a Proxy-Status trailer.
+//
+// A plain http.Transport returns the 200 response; reading its body yields
+// "hello" and then blocks until the caller's context ends or a read
+// deadline on the connection passes (a *net.OpError, Op "read", whose
+// Timeout is true). Transport has no body read timeout of its own.
+func StallChunkedBody(t testing.TB) *Server {
+	t.Helper()
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", stall)
+}
+
+// ShortChunkedBody reads each request, writes a 200 response with a
+// chunked body and its first chunk, "hello", then closes the connection
+// cleanly before the last chunk: a truncated stream. It is [ShortBody]
+// without a Content-Length.
+//
+// A plain http.Transport returns the 200 response; reading its body yields
+// "hello", then io.ErrUnexpectedEOF.
+func ShortChunkedBody(t testing.TB) *Server {
+	t.Helper()
+	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", nil)
+}

@@ -39,6 +39,9 @@ type Server struct {
 
 	tb testing.TB
 	h2 bool // Transport should negotiate HTTP/2
+	// protocols, when not nil, are the only protocols Transport speaks:
+	// the faults of a client that speaks what the server does not.
+	protocols *http.Protocols
 
 	reqMu    sync.Mutex
 	requests int           // requests (or HTTP/2 streams) received
@@ -140,15 +143,20 @@ func (s *Server) countRequest() {
 }
 
 // Transport returns a new transport set up to reach the server: no proxy,
-// the server's RootCAs, HTTP/2 for the HTTP/2 faults and HTTP/1.1 for every
-// other server. Timeouts are left to the caller. Its idle connections are
-// closed when the test ends.
+// the server's RootCAs, HTTP/2 for the HTTP/2 faults, only HTTP/2 for
+// [HTTP2ToHTTP1] and [H2CToHTTP1], and HTTP/1.1 for every other server. Its
+// dial timeout is 5 seconds; other timeouts are left to the caller. Its
+// idle connections are closed when the test ends.
 func (s *Server) Transport() *http.Transport {
 	tr := &http.Transport{
 		Proxy:             nil,
 		DialContext:       (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		TLSClientConfig:   &tls.Config{RootCAs: s.RootCAs},
 		ForceAttemptHTTP2: s.h2,
+	}
+	if s.protocols != nil {
+		p := *s.protocols
+		tr.Protocols = &p
 	}
 	s.tb.Cleanup(tr.CloseIdleConnections)
 	return tr

@@ -203,6 +203,44 @@ func TestHTTP1Faults(t *testing.T) {
 		{name: "LongTrailer", start: LongTrailer, check: wantBodyText(200, "hello", "http: suspiciously long trailer after chunked body")},
 		{name: "BrokenGzip", start: BrokenGzip, check: wantBodyErr(200, "", gzip.ErrHeader)},
 		{name: "BadContentLength", start: BadContentLength, check: wantRoundTripText("multiple Content-Length headers")},
+		{name: "BadStatusLine", start: BadStatusLine, check: wantRoundTripText(`malformed HTTP status code "2OO"`)},
+		{
+			name: "StallChunkedBody", start: StallChunkedBody, timeout: 200 * time.Millisecond,
+			check: wantBodyErr(200, "hello", context.DeadlineExceeded),
+		},
+		{name: "ShortChunkedBody", start: ShortChunkedBody, check: wantBodyErr(200, "hello", io.ErrUnexpectedEOF)},
+		{
+			name: "PlainToTLSHangUp", start: PlainToTLSHangUp,
+			check: wantRoundTripErr(io.EOF, syscall.ECONNRESET),
+		},
+		{
+			name: "H2CToHTTP1", start: H2CToHTTP1,
+			check: func(t *testing.T, r result) {
+				// The second text is a race that hides the cause; see H2CToHTTP1.
+				if r.rtErr == nil || !strings.Contains(r.rtErr.Error(), "note that the frame header looked like an HTTP/1.1 header") &&
+					!strings.Contains(r.rtErr.Error(), "http2: client conn could not be established") {
+					t.Fatalf("RoundTrip error = %v (status %d), want an HTTP/1.1 answer read as a frame", r.rtErr, r.status)
+				}
+			},
+		},
+		{
+			name: "UpstreamGateway", start: func(t testing.TB) *Server { return UpstreamGateway(t, Refused(t).URL) },
+			check: func(t *testing.T, r result) {
+				if r.rtErr != nil || r.bodyErr != nil || r.status != http.StatusBadGateway || r.body != "" {
+					t.Errorf("result = %+v, want an empty 502", r)
+				}
+			},
+		},
+		{
+			name: "Firewall", start: Firewall,
+			setup: func(tr *http.Transport) { tr.DialContext = (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext },
+			check: func(t *testing.T, r result) {
+				var opErr *net.OpError
+				if !errors.As(r.rtErr, &opErr) || opErr.Op != "dial" || !opErr.Timeout() {
+					t.Fatalf("RoundTrip error = %v, want a dial *net.OpError that timed out", r.rtErr)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

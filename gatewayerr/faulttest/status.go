@@ -1,12 +1,16 @@
 package faulttest
 
 import (
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
 // Status returns a well-behaved HTTP/1.1 server that answers every request
@@ -91,4 +95,46 @@ func viaCount(values []string, pseudonym string) int {
 		}
 	}
 	return n
+}
+
+// UpstreamGatewayName is the name by which an [UpstreamGateway] calls
+// itself in the Proxy-Status members it adds.
+const UpstreamGatewayName = "upstream-gateway"
+
+// UpstreamGateway returns an HTTP/1.1 server that is itself a gateway, for
+// chains of proxies: a plain httputil.ReverseProxy to target (such as the
+// URL of another fault) with its own transport (no proxy from the
+// environment, a 5-second dial timeout). When a round trip fails, it
+// answers as a gateway should, with the status of gatewayerr.Classify's
+// kind, an empty body and a Proxy-Status member named
+// [UpstreamGatewayName] with the error type and no details; for example,
+// in front of [Refused]:
+//
+//	HTTP/1.1 502 Bad Gateway
+//	Proxy-Status: upstream-gateway; error=connection_refused
+//
+// A plain http.Transport returns that response and no error;
+// gatewayerr.ClassifyResponse reads its kind from the Proxy-Status member.
+func UpstreamGateway(t testing.TB, target string) *Server {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("faulttest: UpstreamGateway target: %v", err)
+	}
+	s := newServer(t, "http")
+	tr := &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
+	s.onClose = append(s.onClose, tr.CloseIdleConnections)
+	rp := &httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(u) },
+		Transport: tr,
+		ErrorLog:  discardLogger(),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			e := gatewayerr.Classify(err)
+			gatewayerr.AppendProxyStatus(w.Header(), e.ProxyStatus(UpstreamGatewayName, false))
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(e.StatusCode())
+		},
+	}
+	s.serveHTTP(rp, nil)
+	return s
 }

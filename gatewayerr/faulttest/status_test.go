@@ -106,3 +106,33 @@ func TestViaCount(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstreamGateway(t *testing.T) {
+	tests := []struct {
+		name        string
+		behind      func(testing.TB) *Server
+		status      int
+		proxyStatus string
+	}{
+		{"refused", Refused, http.StatusBadGateway, "upstream-gateway;error=connection_refused"},
+		{"reset", ResetBeforeHeaders, http.StatusBadGateway, "upstream-gateway;error=connection_terminated"},
+		{"healthy", func(t testing.TB) *Server { return Status(t, http.StatusOK, nil, "ok") }, http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := UpstreamGateway(t, tt.behind(t).URL)
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := s.Transport().RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || resp.Header.Get("Proxy-Status") != tt.proxyStatus {
+				t.Errorf("got %d with Proxy-Status %q, want %d with %q", resp.StatusCode, resp.Header.Get("Proxy-Status"), tt.status, tt.proxyStatus)
+			}
+		})
+	}
+}

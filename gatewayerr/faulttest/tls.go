@@ -237,3 +237,42 @@ func TLSHandshakeStall(t testing.TB) *Server {
 	s.serveConns(stall)
 	return s
 }
+
+// PlainToTLSHangUp returns a TLS-only server with an http:// URL: a TLS
+// terminator that is not an HTTP server (as HAProxy, Envoy or stunnel in
+// front of an application), which hangs up on a client that does not start
+// with a TLS handshake. Compare [PlainToTLS], where net/http's own TLS
+// server answers the plain request with a 400.
+//
+// A plain http.Transport fails with io.EOF, or a *net.OpError wrapping
+// syscall.ECONNRESET when the server's kernel resets the connection because
+// the request was not read in full.
+func PlainToTLSHangUp(t testing.TB) *Server {
+	t.Helper()
+	ca := newAuthority(t, "faulttest CA")
+	cfg := &tls.Config{Certificates: []tls.Certificate{ca.issue(t, leafSpec{ips: loopbackIP})}}
+	s := newServer(t, "http")
+	s.RootCAs = ca.pool
+	s.serveConns(func(c net.Conn) {
+		// The handshake fails on the first record, "GET / HTTP/1.1...".
+		tls.Server(c, cfg).Handshake()
+	})
+	return s
+}
+
+// HTTP2ToHTTP1 returns a correct HTTPS server, like [TLS], that speaks only
+// HTTP/1.1 (ALPN "http/1.1"), and whose [Server.Transport] speaks only
+// HTTP/2 (its Protocols allow HTTP/2 alone): a client configured for HTTP/2
+// in front of an upstream that never upgraded.
+//
+// The server rejects the client's ALPN offer of "h2" alone with a TLS
+// alert: RoundTrip fails with a *net.OpError (Op "remote error") whose text
+// is "remote error: tls: no application protocol" (alert 120). A client
+// that also offers "http/1.1" gets the response and no error.
+func HTTP2ToHTTP1(t testing.TB) *Server {
+	t.Helper()
+	s := newTLSServer(t, "https", leafSpec{ips: loopbackIP}, nil)
+	s.protocols = new(http.Protocols)
+	s.protocols.SetHTTP2(true)
+	return s
+}

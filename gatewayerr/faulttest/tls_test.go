@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,6 +87,26 @@ func TestTLSFaults(t *testing.T) {
 				}
 				if rerr.Conn != nil {
 					rerr.Conn.Close()
+				}
+			},
+		},
+		{
+			name:  "HTTP2ToHTTP1",
+			start: HTTP2ToHTTP1,
+			check: func(t *testing.T, r result) {
+				var opErr *net.OpError
+				if !errors.As(r.rtErr, &opErr) || opErr.Op != "remote error" || !strings.Contains(r.rtErr.Error(), "no application protocol") {
+					t.Fatalf("RoundTrip error = %v, want a remote error \"no application protocol\"", r.rtErr)
+				}
+			},
+		},
+		{
+			name:  "HTTP2ToHTTP1, a client that also offers HTTP/1.1",
+			start: HTTP2ToHTTP1,
+			setup: func(tr *http.Transport) { tr.Protocols.SetHTTP1(true) },
+			check: func(t *testing.T, r result) {
+				if r.rtErr != nil || r.status != http.StatusOK || r.body != "ok" {
+					t.Fatalf("got %+v, want 200 \"ok\"", r)
 				}
 			},
 		},

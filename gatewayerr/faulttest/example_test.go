@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
 
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
+	"github.com/gatehouse-go/gatehouse/middleware"
 )
 
 // exampleTB is the little of testing.TB that examples need, since they have
@@ -49,7 +53,56 @@ func get(tr http.RoundTripper, url string) (*http.Response, error) {
 	return resp, nil
 }
 
+// Example tests a gateway, here this module's middleware.NewReverseProxy,
+// against the whole catalog: each fault must come back with a Proxy-Status
+// field that names its kind, in the header or, for a body that broke after
+// the header was sent, in the trailer. In a test, t is the test's
+// *testing.T, and each fault gets its own t.Run.
 func Example() {
+	t := &exampleTB{}
+	defer t.done()
+
+	// No Accept-Encoding: the gateway's transport decompresses, so it sees bad_gzip.
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	wrong := 0
+	for _, f := range faulttest.All() {
+		target := f.Start(t)
+		gw := httptest.NewServer(middleware.NewReverseProxy(target.URL, middleware.Options{
+			Transport:          target.Transport,
+			ProxyStatusTrailer: true,
+		}))
+		t.Cleanup(gw.Close)
+		resp, err := client.Get(gw.URL)
+		if err != nil {
+			panic(err)
+		}
+		io.Copy(io.Discard, resp.Body) // the trailer comes after the body
+		resp.Body.Close()
+		if got := reportedKind(resp); got != f.Kind {
+			fmt.Printf("%s: the gateway reported %v, want %v\n", f.Name, got, f.Kind)
+			wrong++
+		}
+	}
+	fmt.Println("faults reported with another kind:", wrong)
+	// Output: faults reported with another kind: 0
+}
+
+// reportedKind returns the kind that the Proxy-Status field of resp, read
+// in full, names: in its trailer when it has one, else in its header.
+func reportedKind(resp *http.Response) gatewayerr.Kind {
+	h := resp.Header
+	if resp.Trailer.Get("Proxy-Status") != "" {
+		h = resp.Trailer
+	}
+	e := gatewayerr.ClassifyResponse(&http.Response{StatusCode: resp.StatusCode, Header: h})
+	if e == nil {
+		return gatewayerr.Unknown
+	}
+	return e.Kind
+}
+
+func ExampleResetBeforeHeaders() {
 	t := &exampleTB{} // in a test: the test's t
 	defer t.done()
 

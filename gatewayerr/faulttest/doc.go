@@ -1,32 +1,57 @@
 // Package faulttest starts loopback upstreams that misbehave on purpose,
-// one per failure a Go gateway meets, for the project's tests: gatewayerr's
-// classification table and the middleware's transport and reverse-proxy
-// tests.
+// one for each way an upstream fails a Go gateway, so that a gateway's tests
+// can meet them: net/http/httptest gives healthy servers, faulttest the
+// ones that refuse, reset, stall, lie, speak bad TLS, break HTTP/2 or
+// answer DNS queries with NXDOMAIN.
+//
+// # The catalog
+//
+// [All] returns the catalog: a [Fault] for each common failure, with the
+// gatewayerr.Kind that a client of it sees and a Start function that
+// returns a [Target], the URL to request and a transport set up to reach
+// it. A gateway's test runs every entry and checks that the gateway
+// reports each fault's kind (see the package example):
+//
+//	for _, f := range faulttest.All() {
+//		t.Run(f.Name, func(t *testing.T) {
+//			target := f.Start(t)
+//			proxy := middleware.NewReverseProxy(target.URL, middleware.Options{Transport: target.Transport})
+//			// serve a request with proxy and check its Proxy-Status names f.Kind
+//		})
+//	}
+//
+// # Servers
 //
 // Every constructor takes a testing.TB, listens on 127.0.0.1:0, registers
 // [Server.Close] with t.Cleanup and fails the test if it cannot start. Close
 // stops accepting, closes every open connection and waits for every
 // goroutine the server started, so tests can use goleak. [Server.Transport]
 // returns a fresh http.Transport set up to reach the server (no proxy from
-// the environment, the server's RootCAs); timeouts are the caller's.
+// the environment, the server's RootCAs, a 5-second dial timeout); other
+// timeouts are the caller's. Like httptest, the package imports testing:
+// it is meant for tests only.
 //
 // Nothing here ever touches an address other than 127.0.0.1, and the
 // resolver-based faults ([DNS]) never query the machine's resolver.
 //
 // # Choosing a fault
 //
-// Connection faults: [Refused], [AcceptClose], [CloseBeforeHeaders],
-// [ResetBeforeHeaders], [ResetDuringHeaders], [ResetDuringBody],
-// [EarlyResponse] and [CloseOnReuse]. Timeouts: [StallHeaders],
-// [StallAfterStatusLine], [StallBody], [StallRead] and [TLSHandshakeStall].
-// Broken responses: [GarbageStatus], [OversizedHeaders], [ShortBody],
-// [BrokenChunking], [BrokenGzip], [BadContentLength] and [BadUpgrade]. TLS:
-// [TLS] (correct, for contrast), [TLSSelfSigned], [TLSExpired],
-// [TLSWrongHost], [TLSToPlain], [PlainToTLS] and [TLSClientCertRequired].
-// HTTP/2: [H2RSTStream] and [H2GoAway], reached over TLS with ALPN "h2"
-// through [Server.Transport] (ForceAttemptHTTP2) or [Server.HTTP2Transport].
-// Upstream error responses: [Status]; proxy loops: [Loop]; resolver faults:
-// [DNS], whose [DNSServer.Transport] reaches the others by name.
+// Connection faults: [Refused], [Firewall], [AcceptClose],
+// [CloseBeforeHeaders], [ResetBeforeHeaders], [ResetDuringHeaders],
+// [ResetDuringBody], [ResetDuringUpload], [EarlyResponse] and
+// [CloseOnReuse]. Timeouts: [StallHeaders], [StallAfterStatusLine],
+// [StallBody], [StallChunkedBody], [StallErrorBody], [StallRead] and
+// [TLSHandshakeStall]. Broken responses: [GarbageStatus], [BadStatusLine],
+// [ZeroStatus], [OversizedHeaders], [ShortBody], [ShortChunkedBody],
+// [BrokenChunking], [LongTrailer], [BrokenGzip], [BadContentLength] and
+// [BadUpgrade]. TLS: [TLS] (correct, for contrast), [TLSSelfSigned],
+// [TLSExpired], [TLSWrongHost], [TLSToPlain], [PlainToTLS],
+// [PlainToTLSHangUp], [TLSClientCertRequired] and [HTTP2ToHTTP1]. HTTP/2:
+// [H2RSTStream], [H2GoAway], [H2BadFrame] and [H2SpeaksHTTP1], reached over
+// TLS with ALPN "h2" through [Server.Transport] (ForceAttemptHTTP2) or
+// [Server.HTTP2Transport], and [H2CToHTTP1]. Upstream error responses:
+// [Status]; chains of proxies: [UpstreamGateway] and [Loop]; resolver
+// faults: [DNS], whose [DNSServer.Transport] reaches the others by name.
 //
 // # Faults and the errors Go gives
 //
@@ -52,6 +77,11 @@
 //	BrokenChunking        body text "invalid byte in chunk length", after a 200
 //	BrokenGzip            body gzip.ErrHeader, after a 200, only when the transport added Accept-Encoding
 //	BadContentLength      RT   text `http: message cannot contain multiple Content-Length headers; got ["5" "7"]`
+//	BadStatusLine         RT   text `malformed HTTP status code "2OO"`
+//	StallChunkedBody      body as StallBody, after "hello"; a read deadline on the connection: a *net.OpError, Timeout()
+//	ShortChunkedBody      body io.ErrUnexpectedEOF, after a 200 and "hello"
+//	Firewall              RT   *net.OpError{Op: "dial"}, Timeout() true, after the dialer's Timeout (Linux only)
+//	UpstreamGateway       no error: the upstream gateway's 502 or 504 with its Proxy-Status member
 //	EarlyResponse         small body: no error, 413; large body: usually a *net.OpError{Op: "write"}
 //	                           wrapping ECONNRESET or EPIPE, sometimes the 413 (a race, as in production)
 //	CloseOnReuse          replayable request: no error (retried on a new connection); other: io.EOF
@@ -68,9 +98,11 @@
 //	TLSWrongHost          RT   *tls.CertificateVerificationError wrapping x509.HostnameError
 //	TLSToPlain            RT   tls.RecordHeaderError ("first record does not look like a TLS handshake")
 //	PlainToTLS            no error: 400 "Client sent an HTTP request to an HTTPS server.\n"
+//	PlainToTLSHangUp      RT   io.EOF, or ECONNRESET
 //	TLSClientCertRequired RT   *net.OpError{Op: "remote error"} wrapping crypto/tls's unexported alert
 //	                           (uint8 116 "certificate required" in TLS 1.3, after the handshake;
 //	                           40 "handshake failure" in TLS 1.2); not a tls.AlertError
+//	HTTP2ToHTTP1          RT   *net.OpError{Op: "remote error"}, text "tls: no application protocol" (alert 120)
 //	TLSHandshakeStall     RT   text "net/http: TLS handshake timeout", a net.Error with Timeout() true
 //	                           (not errors.Is DeadlineExceeded); or context.DeadlineExceeded
 //
@@ -83,10 +115,28 @@
 //	H2GoAway(code)        RT   http2.GoAwayError{LastStreamID: 1, ErrCode: code} through x/net/http2;
 //	                           through net/http an unexported copy that errors.As cannot match, text
 //	                           "http2: server sent GOAWAY and closed the connection; LastStreamID=1, ..."
+//	H2BadFrame            RT   http2.ConnectionError(PROTOCOL_ERROR), or an unexported copy; text
+//	                           "connection error: PROTOCOL_ERROR"
+//	H2SpeaksHTTP1         RT   text "... frame too large, note that the frame header looked like an HTTP/1.1 header"
+//	H2CToHTTP1            RT   as H2SpeaksHTTP1, or (a race) "http2: client conn could not be established"
 //
 // For DNS, see [DNS]: a *net.DNSError with IsNotFound (NXDOMAIN), IsTemporary
 // (SERVFAIL), neither (REFUSED) or IsTimeout, wrapped by http.Transport in a
 // *net.OpError with Op "dial".
+//
+// # What the catalog leaves out
+//
+// [All] holds the faults whose kind a client sees the same way every time
+// within about a second. Some constructors stay out of it: [H2RSTStream]
+// with REFUSED_STREAM, which Go's HTTP/2 transports retry with backoff for
+// about a minute, so that a client sees only its own deadline;
+// [H2CToHTTP1], [EarlyResponse] and [CloseOnReuse], whose outcome is a race;
+// [PlainToTLS] and [ZeroStatus], whose 400 and status 0 a plain client does
+// not take for a failure; [StallRead] and [ResetDuringUpload], which need a
+// large request body; [BadUpgrade], which needs an upgrade request; and the
+// Content-Length variants of the body faults ([StallBody], [ShortBody],
+// [ResetDuringBody]), which a gateway can only report by aborting its
+// response, where the chunked ones in All allow a Proxy-Status trailer.
 //
 // Errors that a round trip returns after the connection broke are often
 // wrapped in an unexported error with the text "net/http: HTTP/1.x transport

@@ -20,6 +20,9 @@
 //     for handlers (panic recovery, error interception) and for upstream
 //     transports and reverse proxies (classification, safe retries, circuit
 //     breaking).
+//   - [github.com/gatehouse-go/gatehouse/gatewayerr/faulttest]: loopback
+//     upstreams that fail on purpose, and a catalog of them with the kind
+//     each should be reported as, to test a gateway of your own.
 //
 // # Quick start
 //

@@ -45,3 +45,30 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Errorf("the quick start does not type-check: %v", err)
 	}
 }
+
+// TestReadmeFaultTest checks that the test file in the README's "Testing
+// your own gateway" section is gofmt-clean and type-checks against this
+// module; gatewayerr/faulttest/usertest runs the same test.
+func TestReadmeFaultTest(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)## Testing your own gateway\n\n[^\n]*\n\n```go\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no Go block under \"## Testing your own gateway\"")
+	}
+	src := m[1]
+	if formatted, err := format.Source(src); err != nil || string(formatted) != string(src) {
+		t.Errorf("the test is not gofmt-clean (%v):\n%s", err, formatted)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "gateway_test.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
+	if _, err := conf.Check(f.Name.Name, fset, []*ast.File{f}, nil); err != nil {
+		t.Errorf("the test does not type-check: %v", err)
+	}
+}

@@ -157,7 +157,7 @@ func All() []Fault {
 	}
 	if firewallSupported {
 		// A firewall, or an accept queue that overflowed: connections hang.
-		faults = append(faults, Fault{"connection_timeout_firewall", gatewayerr.ConnectionTimeout, start(Firewall, shortDial)})
+		faults = append(faults, Fault{"connection_timeout_firewall", gatewayerr.ConnectionTimeout, start(Firewall, firewallTimeouts)})
 	}
 	return faults
 }
@@ -204,6 +204,15 @@ func shortDial(tr *http.Transport) {
 		defer cancel()
 		return next(ctx, network, addr)
 	}
+}
+
+// firewallTimeouts bounds the dial by clientTimeout and, should a
+// connection get through after all (a kernel that queues more than
+// [Firewall] expects), the wait for the response by a second, so that the
+// fault still ends, as a different kind.
+func firewallTimeouts(tr *http.Transport) {
+	shortDial(tr)
+	tr.ResponseHeaderTimeout = time.Second
 }
 
 func headerTimeout(tr *http.Transport)    { tr.ResponseHeaderTimeout = clientTimeout }

@@ -33,15 +33,23 @@ func Firewall(t testing.TB) *Server {
 		t.Skipf("faulttest: Firewall: %v", err)
 	}
 	// Fill the queue with connections that are never accepted. With a
-	// backlog of zero, Linux queues one; probe until a dial is dropped.
+	// backlog of zero, Linux queues one; probe until a dial is dropped. A
+	// probe of an empty queue that times out (a machine too busy to
+	// answer in time) proves nothing: at least one connection must be
+	// queued first.
+	filled := 0
 	for range maxFillers {
 		c, err := net.DialTimeout("tcp4", s.Addr, fillProbeTimeout)
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				return s
+				if filled > 0 {
+					return s
+				}
+				continue
 			}
 			t.Fatalf("faulttest: Firewall: filling the accept queue: %v", err)
 		}
+		filled++
 		s.mu.Lock()
 		s.conns[c] = struct{}{} // closed by Close
 		s.mu.Unlock()

@@ -63,7 +63,7 @@ func BenchmarkClassify(b *testing.B) {
 		{"tls_certificate", realError(b, cert.Transport(), cert.URL, 5*time.Second)},
 		{"tls_alert", realError(b, alert.Transport(), alert.URL, 5*time.Second)},
 		{"h2_rst_stream_bundled", realError(b, rst.Transport(), rst.URL, 5*time.Second)},
-		{"h2_rst_stream_xnet", realError(b, rst.HTTP2Transport(), rst.URL, 5*time.Second)},
+		{"h2_rst_stream_xnet", realError(b, xnetTransport(b, rst), rst.URL, 5*time.Second)},
 		{"h2_goaway_bundled_text", realError(b, goAway.Transport(), goAway.URL, 5*time.Second)},
 		{"malformed_response_text", realError(b, garbage.Transport(), garbage.URL, 5*time.Second)},
 		{"joined", errors.Join(errors.New("a"), fmt.Errorf("b: %w", io.ErrUnexpectedEOF))},

@@ -103,6 +103,14 @@ func server(f func(testing.TB) *faulttest.Server) func(t *testing.T) (*faulttest
 	}
 }
 
+// xnetTransport returns a golang.org/x/net/http2 transport set up to reach
+// s over TLS; its idle connections are closed when the test ends.
+func xnetTransport(tb testing.TB, s *faulttest.Server) *http2.Transport {
+	tr := &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs}}
+	tb.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
 func h2(f func(testing.TB, http2.ErrCode) *faulttest.Server, code http2.ErrCode) func(t *testing.T) (*faulttest.Server, string) {
 	return func(t *testing.T) (*faulttest.Server, string) {
 		s := f(t, code)
@@ -259,7 +267,7 @@ func TestClassifyFaults(t *testing.T) {
 			var rt http.RoundTripper
 			switch tc.via {
 			case viaX:
-				rt = s.HTTP2Transport()
+				rt = xnetTransport(t, s)
 			default:
 				tr := s.Transport()
 				if tc.tweak != nil {
@@ -518,7 +526,7 @@ func TestClassifyH2RequestErrors(t *testing.T) {
 	for _, tr := range []struct {
 		name string
 		rt   http.RoundTripper
-	}{{"bundled", s.Transport()}, {"x/net", s.HTTP2Transport()}} {
+	}{{"bundled", s.Transport()}, {"x/net", xnetTransport(t, s)}} {
 		t.Run(tr.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

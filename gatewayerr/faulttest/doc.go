@@ -49,7 +49,8 @@
 // [PlainToTLSHangUp], [TLSClientCertRequired] and [HTTP2ToHTTP1]. HTTP/2:
 // [H2RSTStream], [H2GoAway], [H2BadFrame] and [H2SpeaksHTTP1], reached over
 // TLS with ALPN "h2" through [Server.Transport] (ForceAttemptHTTP2) or
-// [Server.HTTP2Transport], and [H2CToHTTP1]. Upstream error responses:
+// a golang.org/x/net/http2.Transport with [Server.RootCAs], and
+// [H2CToHTTP1]. Upstream error responses:
 // [Status]; chains of proxies: [UpstreamGateway] and [Loop]; resolver
 // faults: [DNS], whose [DNSServer.Transport] reaches the others by name.
 //
@@ -107,7 +108,7 @@
 //	                           (not errors.Is DeadlineExceeded); or context.DeadlineExceeded
 //
 // For HTTP/2, through net/http's bundled HTTP/2 ([Server.Transport]) and
-// golang.org/x/net/http2 ([Server.HTTP2Transport]):
+// golang.org/x/net/http2 (an http2.Transport with [Server.RootCAs]):
 //
 //	H2RSTStream(code)     RT   http2.StreamError{StreamID: 1, Code: code} (errors.As works through both
 //	                           transports); REFUSED_STREAM is retried with backoff instead, so the

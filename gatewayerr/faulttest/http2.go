@@ -17,7 +17,8 @@ import (
 //
 // Reach it with [Server.Transport] (an http.Transport with
 // ForceAttemptHTTP2 and the CA: HTTP/2 through net/http's bundled copy) or
-// with [Server.HTTP2Transport] (golang.org/x/net/http2.Transport). A client
+// with a golang.org/x/net/http2.Transport whose TLSClientConfig trusts
+// [Server.RootCAs]. A client
 // that does not offer "h2" gets a connection closed after the handshake.
 //
 // With a code such as http2.ErrCodeInternal, RoundTrip fails with a stream

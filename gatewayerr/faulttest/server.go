@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // Server is a loopback upstream started by one of the package's
@@ -158,16 +156,6 @@ func (s *Server) Transport() *http.Transport {
 		p := *s.protocols
 		tr.Protocols = &p
 	}
-	s.tb.Cleanup(tr.CloseIdleConnections)
-	return tr
-}
-
-// HTTP2Transport returns a new golang.org/x/net/http2 transport set up to
-// reach the server over TLS with the server's RootCAs. It is meant for the
-// HTTP/2 faults ([H2RSTStream], [H2GoAway]) and [TLS]. Its idle connections
-// are closed when the test ends.
-func (s *Server) HTTP2Transport() *http2.Transport {
-	tr := &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs}}
 	s.tb.Cleanup(tr.CloseIdleConnections)
 	return tr
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -35,12 +36,12 @@ func TestReadmeQuickStart(t *testing.T) {
 	if formatted, err := format.Source(src); err != nil || string(formatted) != string(src) {
 		t.Errorf("the quick start is not gofmt-clean (%v):\n%s", err, formatted)
 	}
-	fset := token.NewFileSet()
+	fset, imp := sourceImporter()
 	f, err := parser.ParseFile(fset, "quickstart.go", src, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
+	conf := types.Config{Importer: imp}
 	if _, err := conf.Check("main", fset, []*ast.File{f}, nil); err != nil {
 		t.Errorf("the quick start does not type-check: %v", err)
 	}
@@ -62,13 +63,22 @@ func TestReadmeFaultTest(t *testing.T) {
 	if formatted, err := format.Source(src); err != nil || string(formatted) != string(src) {
 		t.Errorf("the test is not gofmt-clean (%v):\n%s", err, formatted)
 	}
-	fset := token.NewFileSet()
+	fset, imp := sourceImporter()
 	f, err := parser.ParseFile(fset, "gateway_test.go", src, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
+	conf := types.Config{Importer: imp}
 	if _, err := conf.Check(f.Name.Name, fset, []*ast.File{f}, nil); err != nil {
 		t.Errorf("the test does not type-check: %v", err)
 	}
 }
+
+// sourceImporter returns the importer that type-checks the README's code
+// against this module's source, shared by the tests so that each package is
+// type-checked once, with its file set. The tests using it do not run in
+// parallel: a types.Importer is not safe for concurrent use.
+var sourceImporter = sync.OnceValues(func() (*token.FileSet, types.Importer) {
+	fset := token.NewFileSet()
+	return fset, importer.ForCompiler(fset, "source", nil)
+})

@@ -33,8 +33,7 @@ type Fault struct {
 	// Start starts the fault's servers (or resolver) on loopback and
 	// returns how to reach them. Everything it starts is stopped, and the
 	// transport's idle connections closed, by tb.Cleanup; it fails the
-	// test (tb.Fatalf) when a server cannot start, and skips it (tb.Skip)
-	// when the platform cannot produce the fault.
+	// test (tb.Fatalf) when a server cannot start.
 	Start func(tb testing.TB) Target
 }
 
@@ -112,6 +111,7 @@ func All() []Fault {
 		{"http2_goaway", gatewayerr.ConnectionTerminated, start(h2Fault(H2GoAway, http2.ErrCodeInternal), nil)},
 		{"http2_goaway_enhance_your_calm", gatewayerr.ConnectionLimitReached, start(h2Fault(H2GoAway, http2.ErrCodeEnhanceYourCalm), nil)},
 		{"http2_rst_stream", gatewayerr.ConnectionTerminated, start(h2Fault(H2RSTStream, http2.ErrCodeInternal), nil)},
+		{"http2_rst_stream_enhance_your_calm", gatewayerr.ConnectionLimitReached, start(h2Fault(H2RSTStream, http2.ErrCodeEnhanceYourCalm), nil)},
 		{"http2_protocol_error", gatewayerr.HTTPProtocolError, start(H2BadFrame, nil)},
 
 		// The network breaks the exchange.

@@ -74,6 +74,8 @@ type DNSServer struct {
 // Op "dial", except that when the request's context ends during the lookup
 // RoundTrip returns a bare context.DeadlineExceeded; a net.Dialer Timeout
 // shorter than the request's deadline gives the DNSError with IsTimeout.
+//
+// Kind: dns_error for NXDOMAIN, SERVFAIL and REFUSED; dns_timeout.
 func DNS(t testing.TB) *DNSServer {
 	t.Helper()
 	d := &DNSServer{

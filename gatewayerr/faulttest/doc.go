@@ -31,6 +31,11 @@
 // timeouts are the caller's. Like httptest, the package imports testing:
 // it is meant for tests only.
 //
+// Each constructor's documentation says what the server does, the error a
+// plain http.Transport gives for it, and, after "Kind:", the
+// gatewayerr.Kind that a client sees: gatewayerr.Classify of that error, or
+// gatewayerr.ClassifyResponse of the response for the faults that answer.
+//
 // Nothing here ever touches an address other than 127.0.0.1, and the
 // resolver-based faults ([DNS]) never query the machine's resolver.
 //

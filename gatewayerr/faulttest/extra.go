@@ -18,6 +18,8 @@ import (
 // returns the 413 response and no error; when it does not (megabytes), it
 // usually fails with a *net.OpError (Op "write") wrapping
 // syscall.ECONNRESET (or EPIPE), and sometimes still returns the 413.
+//
+// Kind: none (the 413) or connection_terminated, as the race goes.
 func EarlyResponse(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")
@@ -41,6 +43,8 @@ func EarlyResponse(t testing.TB) *Server {
 // and no body or a GetBody) on a new connection, transparently: the caller
 // gets 200 and [Server.Requests] counts three requests for two round trips.
 // Any other request (a POST) fails with a bare io.EOF.
+//
+// Kind: none for a replayable request; connection_terminated otherwise.
 func CloseOnReuse(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")
@@ -67,6 +71,8 @@ func CloseOnReuse(t testing.TB) *Server {
 // ErrorHandler with an error of an unexported type whose text is
 // `backend tried to switch protocol "not-websocket" when "websocket" was
 // requested` (it answers 502 by default).
+//
+// Kind: http_upgrade_failed, through httputil.ReverseProxy.
 func BadUpgrade(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: not-websocket\r\n\r\n", stall)

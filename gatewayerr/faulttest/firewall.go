@@ -26,6 +26,8 @@ import (
 //
 // Firewall needs Linux; elsewhere it skips the test (t.Skip), and [All]
 // leaves it out.
+//
+// Kind: connection_timeout.
 func Firewall(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")

@@ -16,6 +16,8 @@ import (
 // A plain http.Transport fails with a *net.OpError (Op "dial") wrapping
 // syscall.ECONNREFUSED. Another process could in principle bind the port in
 // between; on a test machine that does not happen in practice.
+//
+// Kind: connection_refused.
 func Refused(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")
@@ -34,6 +36,8 @@ func Refused(t testing.TB) *Server {
 // unexported type with the text "http: server closed idle connection";
 // tests must accept any of these. [CloseBeforeHeaders] is the deterministic
 // variant.
+//
+// Kind: connection_terminated.
 func AcceptClose(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")
@@ -46,6 +50,8 @@ func AcceptClose(t testing.TB) *Server {
 //
 // A plain http.Transport fails with a bare io.EOF (on a fresh connection Go
 // does not retry it, as it would on a reused one for an idempotent request).
+//
+// Kind: connection_terminated.
 func CloseBeforeHeaders(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "", nil)
@@ -56,6 +62,8 @@ func CloseBeforeHeaders(t testing.TB) *Server {
 //
 // A plain http.Transport fails with a *net.OpError (Op "read") wrapping
 // syscall.ECONNRESET.
+//
+// Kind: connection_terminated.
 func ResetBeforeHeaders(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "", reset)
@@ -69,6 +77,8 @@ func ResetBeforeHeaders(t testing.TB) *Server {
 // broken: unexpected EOF": the kernel reports a reset that follows data the
 // client has not read yet as an end of stream. Elsewhere it may be a
 // *net.OpError (Op "read") wrapping syscall.ECONNRESET.
+//
+// Kind: connection_terminated.
 func ResetDuringHeaders(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/pl", reset)
@@ -80,6 +90,10 @@ func ResetDuringHeaders(t testing.TB) *Server {
 // A plain http.Transport returns a 200 response; reading its body yields
 // the 100 bytes, then a *net.OpError (Op "read") wrapping
 // syscall.ECONNRESET.
+//
+// Kind: connection_terminated from the error alone (gatewayerr.Classify);
+// http_response_incomplete for a client that knows it was reading the body
+// (gatewayerr.ClassifyPhase with PhaseReadBody, as middleware.Transport does).
 func ResetDuringBody(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+strings.Repeat("x", 100), reset)
@@ -91,6 +105,8 @@ func ResetDuringBody(t testing.TB) *Server {
 // with context.DeadlineExceeded (wrapped in *url.Error by http.Client), and
 // Transport.ResponseHeaderTimeout with a net.Error whose Timeout is true
 // ("net/http: timeout awaiting response headers").
+//
+// Kind: http_response_timeout.
 func StallHeaders(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "", stall)
@@ -103,6 +119,8 @@ func StallHeaders(t testing.TB) *Server {
 // from the caller's context, or the "timeout awaiting response headers"
 // net.Error from Transport.ResponseHeaderTimeout, which also covers a header
 // section that started but did not end.
+//
+// Kind: http_response_timeout.
 func StallAfterStatusLine(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\n", stall)
@@ -115,6 +133,9 @@ func StallAfterStatusLine(t testing.TB) *Server {
 // 100 bytes and then blocks until the caller's context ends, when Read
 // returns context.DeadlineExceeded (or context.Canceled). Transport has no
 // body read timeout of its own.
+//
+// Kind: http_response_timeout from the caller's context.DeadlineExceeded alone;
+// connection_read_timeout for a client that knows it was reading the body.
 func StallBody(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+strings.Repeat("x", 100), stall)
@@ -127,6 +148,9 @@ func StallBody(t testing.TB) *Server {
 //
 // A plain http.Transport returns the response; reading its body blocks
 // until the caller's context ends.
+//
+// Kind: gatewayerr.ClassifyResponse of the status (503: destination_unavailable);
+// the stalled body then as [StallBody].
 func StallErrorBody(t testing.TB, code int) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 "+strconv.Itoa(code)+" "+http.StatusText(code)+"\r\nContent-Length: 45\r\n\r\n", stall)
@@ -139,6 +163,8 @@ func StallErrorBody(t testing.TB, code int) *Server {
 // A plain http.Transport fails with a write error ("connection reset by
 // peer" or "broken pipe", or "use of closed network connection" once it
 // closed the connection itself), unless it reads the reset first.
+//
+// Kind: connection_terminated.
 func ResetDuringUpload(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")
@@ -160,6 +186,9 @@ func ResetDuringUpload(t testing.TB) *Server {
 //
 // http.Transport has no write timeout: the caller's context fails the round
 // trip with context.DeadlineExceeded while the body is being written.
+//
+// Kind: http_response_timeout from the caller's context.DeadlineExceeded alone;
+// connection_write_timeout for a client that knows it was writing the request.
 func StallRead(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")
@@ -176,6 +205,8 @@ func StallRead(t testing.TB) *Server {
 // A plain http.Transport fails with an error of an unexported type whose
 // text is `malformed HTTP response "SSH-2.0-OpenSSH_9.6"`; no errors.Is or
 // errors.As target matches it.
+//
+// Kind: http_protocol_error.
 func GarbageStatus(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "SSH-2.0-OpenSSH_9.6\r\n", nil)
@@ -187,6 +218,9 @@ func GarbageStatus(t testing.TB) *Server {
 // A plain http.Transport returns it as a response with StatusCode 0 and
 // Status "000 Zero"; handed to a ResponseWriter, as httputil.ReverseProxy
 // does, that status makes WriteHeader panic.
+//
+// Kind: none for a plain client, which gets a response; a gateway that
+// refuses the status (middleware.NewReverseProxy) reports http_protocol_error.
 func ZeroStatus(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\nok", stall)
@@ -199,6 +233,8 @@ func ZeroStatus(t testing.TB) *Server {
 // A plain http.Transport fails with an error of an unexported type whose
 // text is "net/http: server response headers exceeded N bytes; aborted",
 // where N is the limit; Go does not say which field was too large.
+//
+// Kind: http_response_header_section_size.
 func OversizedHeaders(t testing.TB, n int) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nX-Filler: "+strings.Repeat("a", n)+"\r\nContent-Length: 0\r\n\r\n", stall)
@@ -209,6 +245,8 @@ func OversizedHeaders(t testing.TB, n int) *Server {
 //
 // A plain http.Transport returns a 200 response; reading its body yields the
 // 100 bytes, then io.ErrUnexpectedEOF.
+//
+// Kind: http_response_incomplete.
 func ShortBody(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+strings.Repeat("x", 100), nil)
@@ -220,6 +258,8 @@ func ShortBody(t testing.TB) *Server {
 // A plain http.Transport returns a 200 response; reading its body yields
 // "hello", then an error of an unexported type whose text is "invalid byte
 // in chunk length".
+//
+// Kind: http_response_transfer_coding.
 func BrokenChunking(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", nil)
@@ -232,6 +272,8 @@ func BrokenChunking(t testing.TB) *Server {
 // "hello", then an error whose text is "http: suspiciously long trailer
 // after chunked body": the client reads a trailer only if it ends within
 // its 4 KB read buffer.
+//
+// Kind: http_response_trailer_section_size.
 func LongTrailer(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"+
@@ -248,6 +290,8 @@ func LongTrailer(t testing.TB) *Server {
 // the caller asked for gzip itself (as httputil.ReverseProxy forwards the
 // visitor's Accept-Encoding), the body is returned as it is and no error
 // occurs: the corruption reaches the visitor.
+//
+// Kind: http_response_content_coding, where the transport decompresses.
 func BrokenGzip(t testing.TB) *Server {
 	t.Helper()
 	const body = "this body claims to be gzip but is plain text"
@@ -261,6 +305,8 @@ func BrokenGzip(t testing.TB) *Server {
 // A plain http.Transport fails with an error of an unexported type whose
 // text is `http: message cannot contain multiple Content-Length headers;
 // got ["5" "7"]`.
+//
+// Kind: http_protocol_error.
 func BadContentLength(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello", stall)
@@ -272,6 +318,8 @@ func BadContentLength(t testing.TB) *Server {
 //
 // A plain http.Transport fails with an error of an unexported type whose
 // text is `malformed HTTP status code "2OO"`.
+//
+// Kind: http_protocol_error.
 func BadStatusLine(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n", stall)
@@ -286,6 +334,9 @@ func BadStatusLine(t testing.TB) *Server {
 // "hello" and then blocks until the caller's context ends or a read
 // deadline on the connection passes (a *net.OpError, Op "read", whose
 // Timeout is true). Transport has no body read timeout of its own.
+//
+// Kind: connection_read_timeout with a read deadline on the connection (as
+// [All] sets); with the caller's deadline, as [StallBody].
 func StallChunkedBody(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", stall)
@@ -298,6 +349,8 @@ func StallChunkedBody(t testing.TB) *Server {
 //
 // A plain http.Transport returns the 200 response; reading its body yields
 // "hello", then io.ErrUnexpectedEOF.
+//
+// Kind: http_response_incomplete.
 func ShortChunkedBody(t testing.TB) *Server {
 	t.Helper()
 	return answer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", nil)

@@ -33,6 +33,11 @@ import (
 // backoffs of about 1 s, 2 s, 4 s ..., up to 6 retries. A caller whose
 // context ends first gets context.DeadlineExceeded or context.Canceled, and
 // [Server.Requests] (or [Server.WaitRequests]) shows the retries.
+//
+// Kind: connection_terminated for INTERNAL_ERROR and CANCEL,
+// connection_limit_reached for ENHANCE_YOUR_CALM, http_protocol_error for
+// PROTOCOL_ERROR through x/net/http2 (net/http retries it, as it does
+// REFUSED_STREAM: then http_response_timeout, from the caller's deadline).
 func H2RSTStream(t testing.TB, code http2.ErrCode) *Server {
 	t.Helper()
 	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
@@ -52,6 +57,10 @@ func H2RSTStream(t testing.TB, code http2.ErrCode) *Server {
 // http.Transport the error is net/http's unexported copy, which no errors.As
 // target matches: its text is "http2: server sent GOAWAY and closed the
 // connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug=\"faulttest\"".
+//
+// Kind: connection_terminated for NO_ERROR and INTERNAL_ERROR,
+// connection_limit_reached for ENHANCE_YOUR_CALM, http_protocol_error for
+// PROTOCOL_ERROR.
 func H2GoAway(t testing.TB, code http2.ErrCode) *Server {
 	t.Helper()
 	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
@@ -77,6 +86,8 @@ func H2GoAway(t testing.TB, code http2.ErrCode) *Server {
 // x/net/http2, and with net/http's unexported copy of that type through
 // http.Transport, which no errors.As target matches: both have the text
 // "connection error: PROTOCOL_ERROR".
+//
+// Kind: http_protocol_error.
 func H2BadFrame(t testing.TB) *Server {
 	t.Helper()
 	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
@@ -106,6 +117,8 @@ func H2BadFrame(t testing.TB) *Server {
 // any SETTINGS, makes both transports fail either so or, when the
 // connection's failure wins a race with the request, with "http2: client
 // conn could not be established", which hides the cause.
+//
+// Kind: http_protocol_error.
 func H2SpeaksHTTP1(t testing.TB) *Server {
 	t.Helper()
 	return newH2Server(t, func(fr *http2.Framer, tc *tls.Conn, streamID uint32) bool {
@@ -183,6 +196,9 @@ func newH2Server(t testing.TB, onHeaders func(fr *http2.Framer, tc *tls.Conn, st
 // conn could not be established" instead, which hides the cause. [All]
 // leaves it out for that race: [HTTP2ToHTTP1] is its deterministic
 // counterpart over TLS.
+//
+// Kind: http_protocol_error, or connection_terminated when the race hides the
+// cause.
 func H2CToHTTP1(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "http")

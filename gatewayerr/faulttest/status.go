@@ -20,6 +20,10 @@ import (
 // It stands for an upstream's own error responses: a 502 or 504 from a proxy
 // further up with a Proxy-Status chain, a 503 with Retry-After in seconds or
 // as an HTTP-date. A plain http.Transport returns the response and no error.
+//
+// Kind: gatewayerr.ClassifyResponse of the response: the kind of its first
+// Proxy-Status member with an error, else 503 destination_unavailable, 504
+// http_response_timeout, 502 Unknown; none for other statuses.
 func Status(t testing.TB, code int, header http.Header, body string) *Server {
 	t.Helper()
 	s := newServer(t, "http")
@@ -54,6 +58,8 @@ const MaxLoopHops = 8
 // proxy from the environment). Once the request's Via names via
 // [MaxLoopHops] times, it answers 508 Loop Detected instead of forwarding.
 // A target that cannot be reached yields the ReverseProxy's default 502.
+//
+// Kind: proxy_loop_detected, from a gateway that detects the loop.
 func Loop(t testing.TB, target string, via string) *Server {
 	t.Helper()
 	u, err := url.Parse(target)
@@ -115,6 +121,9 @@ const UpstreamGatewayName = "upstream-gateway"
 //
 // A plain http.Transport returns that response and no error;
 // gatewayerr.ClassifyResponse reads its kind from the Proxy-Status member.
+//
+// Kind: the upstream gateway's own, read by gatewayerr.ClassifyResponse from its
+// Proxy-Status member (connection_refused in front of [Refused]).
 func UpstreamGateway(t testing.TB, target string) *Server {
 	t.Helper()
 	u, err := url.Parse(target)

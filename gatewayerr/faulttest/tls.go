@@ -138,6 +138,8 @@ func newTLSServer(t testing.TB, scheme string, leaf leafSpec, cfg *tls.Config) *
 // every request with 200 and "ok" over HTTP/1.1.
 //
 // A transport from [Server.Transport] gets the response and no error.
+//
+// Kind: none.
 func TLS(t testing.TB) *Server {
 	t.Helper()
 	return newTLSServer(t, "https", leafSpec{ips: loopbackIP}, nil)
@@ -150,6 +152,8 @@ func TLS(t testing.TB) *Server {
 //
 // A plain http.Transport fails with a *tls.CertificateVerificationError
 // whose Err is an x509.UnknownAuthorityError.
+//
+// Kind: tls_certificate_error.
 func TLSSelfSigned(t testing.TB) *Server {
 	t.Helper()
 	return newTLSServer(t, "https", leafSpec{ips: loopbackIP, selfSigned: true}, nil)
@@ -160,6 +164,8 @@ func TLSSelfSigned(t testing.TB) *Server {
 //
 // A plain http.Transport fails with a *tls.CertificateVerificationError
 // whose Err is an x509.CertificateInvalidError with Reason x509.Expired.
+//
+// Kind: tls_certificate_error.
 func TLSExpired(t testing.TB) *Server {
 	t.Helper()
 	now := time.Now()
@@ -171,6 +177,8 @@ func TLSExpired(t testing.TB) *Server {
 //
 // A plain http.Transport fails with a *tls.CertificateVerificationError
 // whose Err is an x509.HostnameError.
+//
+// Kind: tls_certificate_error.
 func TLSWrongHost(t testing.TB) *Server {
 	t.Helper()
 	return newTLSServer(t, "https", leafSpec{dnsNames: []string{"wrong-host.test"}}, nil)
@@ -183,6 +191,8 @@ func TLSWrongHost(t testing.TB) *Server {
 // A plain http.Transport fails with a tls.RecordHeaderError ("tls: first
 // record does not look like a TLS handshake"); its Conn field is the
 // connection, and RecordHeader holds the bytes the server sent ("HTTP/").
+//
+// Kind: tls_protocol_error.
 func TLSToPlain(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "https")
@@ -198,6 +208,8 @@ func TLSToPlain(t testing.TB) *Server {
 // answers "400 Bad Request" with the body "Client sent an HTTP request to an
 // HTTPS server.\n". Other servers (nginx) also answer 400; some send a TLS
 // alert that the client reads as a malformed HTTP response.
+//
+// Kind: none: a 400 is not a gateway failure.
 func PlainToTLS(t testing.TB) *Server {
 	t.Helper()
 	return newTLSServer(t, "http", leafSpec{ips: loopbackIP}, nil)
@@ -217,6 +229,8 @@ func PlainToTLS(t testing.TB) *Server {
 // to read the alert number. With TLS 1.2 (Transport.TLSClientConfig.MaxVersion)
 // the same error comes from the handshake with alert 40,
 // "tls: handshake failure".
+//
+// Kind: tls_alert_received.
 func TLSClientCertRequired(t testing.TB) *Server {
 	t.Helper()
 	return newTLSServer(t, "https", leafSpec{ips: loopbackIP}, &tls.Config{ClientAuth: tls.RequireAnyClientCert})
@@ -230,6 +244,10 @@ func TLSClientCertRequired(t testing.TB) *Server {
 // net.Error whose Timeout is true and whose text is "net/http: TLS handshake
 // timeout" (an unexported type), or with context.DeadlineExceeded when the
 // caller's context ends first.
+//
+// Kind: connection_timeout with TLSHandshakeTimeout; with the caller's deadline,
+// http_response_timeout from the error alone and connection_timeout for a
+// client that knows the handshake was under way.
 func TLSHandshakeStall(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(t, "https")
@@ -247,6 +265,8 @@ func TLSHandshakeStall(t testing.TB) *Server {
 // A plain http.Transport fails with io.EOF, or a *net.OpError wrapping
 // syscall.ECONNRESET when the server's kernel resets the connection because
 // the request was not read in full.
+//
+// Kind: connection_terminated.
 func PlainToTLSHangUp(t testing.TB) *Server {
 	t.Helper()
 	ca := newAuthority(t, "faulttest CA")
@@ -269,6 +289,8 @@ func PlainToTLSHangUp(t testing.TB) *Server {
 // alert: RoundTrip fails with a *net.OpError (Op "remote error") whose text
 // is "remote error: tls: no application protocol" (alert 120). A client
 // that also offers "http/1.1" gets the response and no error.
+//
+// Kind: tls_alert_received.
 func HTTP2ToHTTP1(t testing.TB) *Server {
 	t.Helper()
 	s := newTLSServer(t, "https", leafSpec{ips: loopbackIP}, nil)

@@ -90,10 +90,12 @@ const (
 // Each fault then ends within about a second.
 //
 // The faults that break a response body (stall_mid_body, truncated_body,
-// bad_chunking, bad_gzip, trailer_too_large) answer 200 with a chunked
-// body, so that a gateway can report them in a Proxy-Status trailer. The
-// gzip fault shows only where the transport decompresses: when the request
-// has no Accept-Encoding of its own (a gateway forwarding a client's
+// bad_chunking, bad_gzip, trailer_too_large) answer 200 with a body whose
+// length the client does not know in advance (chunked; for bad_gzip, the
+// transport drops the Content-Length of the body it decompresses), so that
+// a gateway can report them in a Proxy-Status trailer. The gzip fault
+// shows only where the transport decompresses: when the request has no
+// Accept-Encoding of its own (a gateway forwarding a client's
 // "Accept-Encoding: gzip" passes the broken body on, as it should).
 //
 // connection_timeout_firewall is in the catalog only on Linux (see

@@ -29,10 +29,10 @@ type Server struct {
 	// RootCAs is, for a TLS server, the pool a correctly configured client
 	// trusts: the CA that signed the server's certificate where one did
 	// ([TLS], [TLSExpired], [TLSWrongHost], [TLSClientCertRequired],
-	// [PlainToTLS], [H2RSTStream], [H2GoAway]), and an unrelated CA
-	// otherwise ([TLSSelfSigned], [TLSToPlain], [TLSHandshakeStall]), so
-	// that a client never falls back to the system's roots. It is nil for
-	// plain HTTP servers.
+	// [PlainToTLS], [PlainToTLSHangUp], [HTTP2ToHTTP1] and the HTTP/2
+	// faults), and an unrelated CA otherwise ([TLSSelfSigned],
+	// [TLSToPlain], [TLSHandshakeStall]), so that a client never falls back
+	// to the system's roots. It is nil for plain HTTP servers.
 	RootCAs *x509.CertPool
 
 	tb testing.TB

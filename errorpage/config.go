@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
 // Config configures [New]. Its zero value gives the embedded default pages:
@@ -85,6 +87,30 @@ type Config struct {
 	// Now returns the current time, shown (in UTC) on the page. If nil,
 	// time.Now is used.
 	Now func() time.Time
+
+	// OnServe, if not nil, is called after each page that
+	// [Pages.ServeError] or [Pages.ServeStatus] writes (a HEAD request's
+	// included; not when nothing is written for a client that went away),
+	// with what the page was (see [ServedPage]), for metrics. It runs on
+	// the request's goroutine and must not block or write to the response.
+	OnServe func(ServedPage)
+}
+
+// ServedPage describes a page that was served, for [Config.OnServe].
+type ServedPage struct {
+	// Request is the request the page answered.
+	Request *http.Request
+
+	// Status is the page's status.
+	Status int
+
+	// Err is the failure the page reports, as classified; nil for a page
+	// served by status ([Pages.ServeStatus], or ServeError with a nil
+	// error), whose copy is the status's own.
+	Err *gatewayerr.Error
+
+	// Format is the format negotiated for the page.
+	Format Format
 }
 
 // Always is a Config.Debug predicate that shows debug details to every

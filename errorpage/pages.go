@@ -30,6 +30,7 @@ type Pages struct {
 	langs       *header.LanguageMatcher
 	sets        [numFormats]*pageSet // nil for a format rendered in Go
 	debug       func(*http.Request) bool
+	onServe     func(ServedPage)
 	ridHeader   string
 	now         func() time.Time
 	problemBase string
@@ -56,6 +57,7 @@ func New(cfg Config) (*Pages, error) {
 	p := &Pages{
 		brand:       bv,
 		debug:       cfg.Debug,
+		onServe:     cfg.OnServe,
 		ridHeader:   cfg.RequestIDHeader,
 		now:         cfg.Now,
 		problemBase: cfg.ProblemTypeBase,
@@ -269,6 +271,9 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(buf.Bytes()) //nolint:errcheck // the client may be gone; nothing to do
+	}
+	if p.onServe != nil {
+		p.onServe(ServedPage{Request: r, Status: status, Err: ge, Format: j.format})
 	}
 }
 

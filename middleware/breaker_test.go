@@ -253,7 +253,12 @@ func TestTransportReportsStateChangesInOrder(t *testing.T) {
 			prev = c.To
 		}
 	}
-	check("OnStateChange", changes)
+	// The new breaker is reported closed first, then each change; the
+	// log has only the changes.
+	if changes[0] != (change{BreakerClosed, BreakerClosed}) {
+		t.Fatalf("OnStateChange: first call %v→%v, want the new breaker's closed→closed", changes[0].From, changes[0].To)
+	}
+	check("OnStateChange", changes[1:])
 	var logged []change
 	states := map[string]BreakerState{"closed": BreakerClosed, "half-open": BreakerHalfOpen, "open": BreakerOpen}
 	log.mu.Lock()

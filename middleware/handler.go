@@ -71,21 +71,22 @@ func Handler(opts Options) func(http.Handler) http.Handler {
 		cfg.Intercept = opts.intercepted()
 	}
 	pages := opts.pages()
-	logger, onError := opts.Logger, opts.OnError
+	logger, onError, onReplace := opts.Logger, opts.OnError, opts.OnReplace
 	return func(next http.Handler) http.Handler {
-		h := &handler{next: next, cfg: cfg, pages: pages, logger: logger, onError: onError}
+		h := &handler{next: next, cfg: cfg, pages: pages, logger: logger, onError: onError, onReplace: onReplace}
 		h.pool.New = func() any { return new(respwriter.Writer) }
 		return h
 	}
 }
 
 type handler struct {
-	next    http.Handler
-	cfg     *respwriter.Config
-	pages   *errorpage.Pages
-	logger  *slog.Logger
-	onError func(*http.Request, *gatewayerr.Error)
-	pool    sync.Pool // of *respwriter.Writer
+	next      http.Handler
+	cfg       *respwriter.Config
+	pages     *errorpage.Pages
+	logger    *slog.Logger
+	onError   func(*http.Request, *gatewayerr.Error)
+	onReplace func(*http.Request, *gatewayerr.Error)
+	pool      sync.Pool // of *respwriter.Writer
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +104,11 @@ func (h *handler) finish(rw *respwriter.Writer, r *http.Request) {
 		return
 	}
 	if status, ok := rw.Held(); ok {
-		h.serve(rw, r, status, h.cause(rw, r, status))
+		cause := h.cause(rw, r, status)
+		if h.onReplace != nil {
+			h.replaced(rw, r, status, cause)
+		}
+		h.serve(rw, r, status, cause)
 	}
 	h.release(rw)
 }
@@ -160,6 +165,28 @@ func (h *handler) serve(rw *respwriter.Writer, r *http.Request, status int, err 
 	} else {
 		h.pages.ServeStatus(w, r, status)
 	}
+}
+
+// replaced reports to onReplace the response of the given status that is
+// about to be replaced, with cause (which may be nil) as the page will
+// show it, and the request carrying the page's request ID.
+func (h *handler) replaced(rw *respwriter.Writer, r *http.Request, status int, cause error) {
+	var e *gatewayerr.Error
+	if cause != nil {
+		e = gatewayerr.Classify(cause)
+	}
+	if e == nil || e.ReceivedStatus != status {
+		// The page keeps the replaced response's status whatever the
+		// cause: the report says which it was.
+		c := &gatewayerr.Error{Kind: gatewayerr.Unknown, Err: cause}
+		if e != nil {
+			*c = *e
+		}
+		c.ReceivedStatus = status
+		e = c
+	}
+	id := h.pages.SetRequestID(rw, r)
+	reportError(h.onReplace, h.pages, r, id, e)
 }
 
 // cause returns the error that decides the copy of the page replacing a

@@ -55,13 +55,14 @@ type Options struct {
 	// gatewayerr.ProxyInternalError wrapping a [*PanicError], and the
 	// recorded cause (see [SetError]) of a response aborted with
 	// http.ErrAbortHandler. It does not report the error responses it
-	// replaces: the handler that wrote them knows.
+	// replaces: [Options.OnReplace] does.
 	//
 	// [NewReverseProxy] reports the proxy's own failures (the classified
 	// error of a round trip, once, after any retries; a breaker's fast
 	// failure; a detected loop), every upstream error response it replaces
 	// (see [Options.Replace]; the upstream's status is the error's
-	// ReceivedStatus), and a failure while streaming a response body. The
+	// ReceivedStatus; OnReplace is called for them too), and a failure
+	// while streaming a response body. The
 	// upstream responses it lets through are not reported. [ErrorHandler]
 	// reports every error it is given.
 	//
@@ -70,6 +71,31 @@ type Options struct {
 	// ("client_closed_request"), so that it can be counted apart: it is
 	// not an upstream failure, and circuit breakers never count it.
 	OnError func(r *http.Request, err *gatewayerr.Error)
+
+	// OnReplace, if not nil, is called once for every error response that
+	// [Handler] (from the handler it wraps) or [NewReverseProxy] (from the
+	// upstream) replaces with a branded page (see [Options.Intercept] and
+	// [Options.Replace]), for metrics. err is what decides the page: its
+	// ReceivedStatus is the replaced response's status, and its Kind the
+	// one the response was classified as (see [SetError]), or
+	// gatewayerr.Unknown when nothing but the status is known (a 500 or a
+	// 404, whose page is the status's own). Like OnError, it runs on the
+	// request's goroutine before the page is written, with the request
+	// carrying the page's request ID, and must not block or write to the
+	// response.
+	//
+	// It tells replaced responses apart from the failures a constructor
+	// handled itself: Handler reports its recovered panics to OnError and
+	// the responses it replaces to OnReplace alone. NewReverseProxy reports
+	// a replaced upstream response to both, as it always did to OnError:
+	// its OnError count minus its OnReplace count is the failures it
+	// handled itself.
+	OnReplace func(r *http.Request, err *gatewayerr.Error)
+
+	// OnAttempt, if not nil, is called once for every attempt that
+	// NewReverseProxy's [Transport] sends upstream, retries included; see
+	// [Transport.OnAttempt] and [Attempt].
+	OnAttempt func(Attempt)
 
 	// Intercept lists the statuses whose responses [Handler] (from the
 	// handler it wraps) and [NewReverseProxy] (from the upstream) replace
@@ -126,7 +152,9 @@ type Options struct {
 
 	// OnStateChange, if not nil, is called whenever a circuit breaker of
 	// NewReverseProxy's [Transport] changes state, in the order the changes
-	// happened; see [Transport.OnStateChange]. It must not block.
+	// happened, and once, with from and to both BreakerClosed, for each
+	// upstream's new breaker; see [Transport.OnStateChange]. It must not
+	// block.
 	OnStateChange func(upstream string, from, to BreakerState)
 
 	// ProxyName names this gateway in the Proxy-Status members that

@@ -38,6 +38,7 @@ type proxy struct {
 	pages     *errorpage.Pages
 	logger    *slog.Logger
 	onError   func(*http.Request, *gatewayerr.Error)
+	onReplace func(*http.Request, *gatewayerr.Error)
 	name      string
 	pseudonym string      // the Via received-by naming this proxy alone
 	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
@@ -69,6 +70,7 @@ func newProxy(opts *Options) *proxy {
 		pages:     opts.pages(),
 		logger:    opts.Logger,
 		onError:   opts.OnError,
+		onReplace: opts.OnReplace,
 		name:      name,
 		details:   opts.ProxyStatusDetails,
 		trailer:   opts.ProxyStatusTrailer,
@@ -130,11 +132,11 @@ func isTokenChar(c byte) bool {
 //   - Transport is a [Transport] over [Options.Transport] (if nil, a
 //     transport made for a gateway, with a 60-second response-header
 //     timeout; see [Transport.Base]), with the options' Retry, Breaker,
-//     MaxResponseBodyBytes, ResponseBodyReadTimeout, Logger, OnError and
-//     OnStateChange. Options.Transport should be the transport to the
-//     upstream itself, such as an [*http.Transport], not a Transport of
-//     this package, which would classify and report each failure a second
-//     time.
+//     MaxResponseBodyBytes, ResponseBodyReadTimeout, Logger, OnError,
+//     OnAttempt and OnStateChange. Options.Transport should be the
+//     transport to the upstream itself, such as an [*http.Transport], not
+//     a Transport of this package, which would classify and report each
+//     failure a second time.
 //   - BufferPool recycles the 32 KB buffers that copy response bodies,
 //     through a [sync.Pool], instead of allocating one per response. It
 //     takes back only whole 32 KB buffers; a buffer given back must not be
@@ -192,6 +194,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		ResponseBodyReadTimeout: opts.ResponseBodyReadTimeout,
 		Logger:                  opts.Logger,
 		OnError:                 opts.OnError,
+		OnAttempt:               opts.OnAttempt,
 		OnStateChange:           opts.OnStateChange,
 		proxy:                   true,
 		details:                 opts.ProxyStatusDetails,
@@ -293,9 +296,10 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 	// as they are.
 	var e *gatewayerr.Error
 	elapsed := time.Duration(-1)
+	replaced := false // an upstream response that modifyResponse replaces
 	switch v := err.(type) {
 	case *transportError:
-		e, elapsed = v.e, v.elapsed
+		e, elapsed, replaced = v.e, v.elapsed, v.replaced
 	case *interceptedError:
 		p.serveIntercepted(w, r, upstream, v)
 		return
@@ -330,6 +334,9 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 		id = p.pages.SetRequestID(w, r)
 	}
 	reportError(p.onError, p.pages, r, id, e)
+	if replaced && e.Kind != gatewayerr.ClientClosedRequest {
+		reportError(p.onReplace, p.pages, r, id, e)
+	}
 	logFailureID(p.logger, r, id, e, elapsed)
 	if e.Kind == gatewayerr.ClientClosedRequest {
 		return
@@ -519,6 +526,7 @@ func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, upstrea
 	e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: ie.status, Attempts: ie.attempts, Err: errInterceptedStatus, Upstream: upstream}
 	e.SetRequestSent(true)
 	reportError(p.onError, p.pages, r, id, e)
+	reportError(p.onReplace, p.pages, r, id, e)
 	logFailureID(p.logger, r, id, e, ie.elapsed)
 	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: ie.status})
 	respwriter.PassNext(w) // a Handler around the proxy lets the page through
@@ -544,6 +552,11 @@ type interceptedError struct {
 func (e *interceptedError) Error() string {
 	return "middleware: upstream responded " + strconv.Itoa(e.status)
 }
+
+// ErrorType returns the status, as OpenTelemetry's semantic conventions
+// name an HTTP failure that has no better type: the response is not a
+// gateway failure of any kind.
+func (e *interceptedError) ErrorType() string { return strconv.Itoa(e.status) }
 
 // addVia appends the proxy's Via entry to out's header, without allocating
 // when there is none yet.
@@ -661,7 +674,7 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 			e.Upstream = resp.Request.URL.Host
 		}
 		e.Attempts = attempts
-		return &transportError{e: e, elapsed: elapsed}
+		return &transportError{e: e, elapsed: elapsed, replaced: true}
 	}
 	// The Transport has redacted the upstream's Proxy-Status, in the
 	// header, 1xx responses and trailer, unless details are allowed.
@@ -786,11 +799,19 @@ func (b *trailerBody) Read(buf []byte) (int, error) {
 func (b *trailerBody) Close() error { return b.rc.Close() }
 
 // transportError is a RoundTrip failure of a NewReverseProxy's Transport,
-// with the time the round trip took, for the ErrorHandler to report.
+// with the time the round trip took, for the ErrorHandler to report; or, with
+// replaced, an upstream response that ModifyResponse replaces.
 type transportError struct {
-	e       *gatewayerr.Error
-	elapsed time.Duration
+	e        *gatewayerr.Error
+	elapsed  time.Duration
+	replaced bool
 }
 
 func (t *transportError) Error() string { return t.e.Error() }
 func (t *transportError) Unwrap() error { return t.e }
+
+// ErrorType returns the kind's RFC 9209 token, as the error's
+// gatewayerr.Error does: OpenTelemetry's instrumentation (semconv.ErrorType)
+// records it as error.type, not this type's Go name, when it wraps the
+// proxy's Transport.
+func (t *transportError) ErrorType() string { return t.e.ErrorType() }

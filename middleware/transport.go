@@ -152,13 +152,23 @@ type Transport struct {
 	// gatewayerr.ClientClosedRequest), for metrics. It must not block.
 	OnError func(r *http.Request, err *gatewayerr.Error)
 
+	// OnAttempt, if not nil, is called once for every attempt of a round
+	// trip, the first one included, when its outcome is known and before
+	// any wait for the next one (see [Attempt]), for metrics. It runs on the
+	// request's goroutine, must not block, and must not modify the
+	// Attempt's request or error.
+	OnAttempt func(Attempt)
+
 	// OnStateChange, if not nil, is called whenever an upstream's circuit
 	// breaker changes state, for each upstream in the order the changes
 	// happened (each call's from is the previous call's to), one call at a
-	// time per upstream. It runs on the goroutine of a request in flight,
-	// not always the one whose outcome made the change, and must not block:
-	// while it runs, that upstream's later changes wait (at most 256; more
-	// are dropped).
+	// time per upstream; and first, once, with from and to both
+	// BreakerClosed, when the upstream's breaker is made (at its first
+	// request with breakers on), so that a gauge of the states starts at
+	// closed. It runs on the goroutine of a request in flight, not always
+	// the one whose outcome made the change, and must not block: while it
+	// runs, that upstream's later changes wait (at most 256; more are
+	// dropped).
 	OnStateChange func(upstream string, from, to BreakerState)
 
 	// proxy marks NewReverseProxy's Transport: it answers requests marked
@@ -264,13 +274,23 @@ func (t *Transport) upstream(host string) *upstream {
 		return u
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
+	created := false
 	if u = t.upstreams[host]; u == nil {
 		if t.upstreams == nil {
 			t.upstreams = make(map[string]*upstream)
 		}
-		u = new(upstream)
+		u, created = new(upstream), true
+		if t.Breaker != nil && t.OnStateChange != nil {
+			// A new breaker is closed: said once, first in its queue of
+			// changes, so that counting starts from a known state and
+			// no change of another request is reported before it.
+			u.breaker.pending = append(u.breaker.pending, stateChange{BreakerClosed, BreakerClosed})
+		}
 		t.upstreams[host] = u
+	}
+	t.mu.Unlock()
+	if created && t.Breaker != nil && t.OnStateChange != nil {
+		t.reportChanges(u, host)
 	}
 	return u
 }
@@ -326,6 +346,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.Retry == nil && t.Breaker == nil {
 		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, true)
+		if t.OnAttempt != nil {
+			t.attempted(req, 1, resp, e, false, time.Since(start))
+		}
 		if e != nil {
 			return nil, t.fail(req, e, start)
 		}
@@ -392,6 +415,10 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 			probe = p
 		}
 
+		astart := start
+		if attempt > 1 && t.OnAttempt != nil {
+			astart = time.Now()
+		}
 		var cancel context.CancelCauseFunc
 		var timer *time.Timer
 		actx := ctx
@@ -438,6 +465,9 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 		if retry {
 			wait = max(rp.backoff(attempt), retryAfter)
 			retry = time.Since(start)+wait <= rp.maxElapsed() && u.budget.spend(rp, t.clock())
+		}
+		if t.OnAttempt != nil {
+			t.attempted(req, attempt, resp, e, retry, time.Since(astart))
 		}
 		if !retry {
 			if next != nil {
@@ -762,7 +792,7 @@ func (t *Transport) stateChanged(host string, from, to BreakerState) {
 	if t.OnStateChange != nil {
 		t.OnStateChange(host, from, to)
 	}
-	if t.Logger != nil {
+	if t.Logger != nil && from != to { // a new breaker is no change to log
 		level := slog.LevelInfo
 		if to == BreakerOpen {
 			level = slog.LevelWarn

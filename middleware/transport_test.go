@@ -678,7 +678,8 @@ func TestTransportBreaker(t *testing.T) {
 	if st := tr.BreakerState("upstream.test"); st != BreakerClosed {
 		t.Fatalf("breaker %v after a successful probe, want closed", st)
 	}
-	want := []change{{BreakerClosed, BreakerOpen}, {BreakerOpen, BreakerHalfOpen}, {BreakerHalfOpen, BreakerClosed}}
+	// The new breaker is reported closed first, then each change.
+	want := []change{{BreakerClosed, BreakerClosed}, {BreakerClosed, BreakerOpen}, {BreakerOpen, BreakerHalfOpen}, {BreakerHalfOpen, BreakerClosed}}
 	if diff := cmp.Diff(want, changes); diff != "" {
 		t.Errorf("state changes (-want +got):\n%s", diff)
 	}

@@ -9,7 +9,14 @@
 // upstream fail in a different way (refuse, reset, stall, send garbage,
 // present a bad certificate, ...); open them in a browser to see the branded
 // pages, or fetch them with curl to see the status and the Proxy-Status
-// header. Every failure is logged to stderr as a structured slog record.
+// header. Every failure is logged to stderr as a structured slog record,
+// and counted in Prometheus metrics served on /metrics (through
+// contrib/prometheus: failures by RFC 9209 kind, attempts, retries,
+// breaker states, pages).
+//
+// The examples are a module of their own, so that the library's go.mod
+// never requires Prometheus; the go.work at the repository's root joins
+// them to the library and to contrib/prometheus.
 //
 // Flags:
 //
@@ -37,6 +44,10 @@ import (
 	"syscall"
 	"time"
 
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	gatehouseprom "github.com/gatehouse-go/gatehouse/contrib/prometheus"
 	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/middleware"
 )
@@ -76,8 +87,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// its RFC 9209 kind, the upstream and the Go error.
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
+	// Dashboards read the metrics: a registry of their own, served on
+	// /metrics, fed by the middleware's and the pages' hooks.
+	reg := prom.NewRegistry()
+	metrics, err := gatehouseprom.Register(reg, gatehouseprom.Config{})
+	if err != nil {
+		return err
+	}
+
 	// Visitors read the pages. errorpage.New checks the brand and the
 	// templates now, so that a mistake fails at start, not on a visitor.
+	// PagesConfig adds the hook that counts the pages served.
 	cfg := errorpage.Config{Brand: errorpage.Brand{Name: *brand}}
 	if *debug {
 		cfg.Debug = errorpage.Always
@@ -88,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Templates = os.DirFS(*templates)
 	}
-	pages, err := errorpage.New(cfg)
+	pages, err := errorpage.New(metrics.PagesConfig(cfg))
 	if err != nil {
 		return err
 	}
@@ -124,18 +144,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer transport.CloseIdleConnections()
 
-	opts := middleware.Options{
+	// A failed attempt is retried once when that is safe (a refused
+	// connection, or an idempotent request such as these GETs), and the
+	// metrics count every attempt, retry and failure.
+	opts := metrics.Options(middleware.Options{
 		Pages:     pages,
 		Transport: transport,
 		Logger:    logger,
-	}
+		Retry:     &middleware.RetryPolicy{Attempts: 2},
+	})
 
 	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if target != nil {
 		// A real service: everything goes to it.
 		mux.Handle("/", middleware.NewReverseProxy(target, opts))
 		fmt.Fprintf(stdout, "listening on %s\n", base)
-		fmt.Fprintf(stdout, "\nThe gateway is in front of %s. Ctrl-C stops it.\n", target.Redacted())
+		fmt.Fprintf(stdout, "\nThe gateway is in front of %s; its metrics are on %s/metrics. Ctrl-C stops it.\n", target.Redacted(), base)
 	} else {
 		// The embedded flaky upstream, and one reverse proxy per door.
 		up, err := startUpstream()
@@ -154,7 +179,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// started with a 200, is aborted rather than left looking complete.
 		mux.Handle("/stall-body", withTimeout(3*time.Second, flaky))
 		mux.Handle("/bad-cert", middleware.NewReverseProxy(mustParse(up.BadCertURL), opts))
-		mux.Handle("/refused", middleware.NewReverseProxy(mustParse(up.RefusedURL), opts))
+		// A circuit breaker in front of the port that refuses: after 6
+		// refused attempts (3 visits), it answers 503 at once for 10
+		// seconds, without dialling; gatehouse_breaker_state shows it.
+		withBreaker := opts
+		withBreaker.Breaker = &middleware.BreakerPolicy{ConsecutiveFailures: 6, OpenFor: 10 * time.Second}
+		mux.Handle("/refused", middleware.NewReverseProxy(mustParse(up.RefusedURL), withBreaker))
 		// The gateway as its own upstream: it sees its own Via entry
 		// coming back and stops the loop at once.
 		mux.Handle("/loop", middleware.NewReverseProxy(mustParse(base), opts))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -293,6 +294,34 @@ func TestDemo(t *testing.T) {
 		}
 	})
 	failures = append(failures, failure{"/stall-body", http.StatusOK, gatewayerr.ConnectionReadTimeout, false})
+
+	t.Run("metrics", func(t *testing.T) {
+		resp, body := get(t, client, d.base+"/metrics", "text/plain")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d, want 200", resp.StatusCode)
+		}
+		// Each failure route was visited twice (HTML, problem+json).
+		for _, want := range []string{
+			`gatehouse_upstream_failures_total{kind="connection_refused",status="502",upstream="127.0.0.1:\d+"} 2`,
+			`gatehouse_upstream_failures_total{kind="http_response_timeout",status="504",upstream="127.0.0.1:\d+"} 2`,
+			`gatehouse_upstream_failures_total{kind="proxy_internal_error",status="500",upstream=""} 2`,
+			// /refused: two visits of two attempts each, one retry each;
+			// its breaker, closed.
+			`gatehouse_upstream_attempts_total{outcome="failure",upstream="127.0.0.1:\d+"} \d+`,
+			`gatehouse_retries_total{upstream="127.0.0.1:\d+"} \d+`,
+			`gatehouse_breaker_state{upstream="127.0.0.1:\d+"} 0`,
+			`gatehouse_pages_total{format="html",kind="connection_refused",status="502"} 1`,
+			`gatehouse_pages_total{format="problem\+json",kind="connection_refused",status="502"} 1`,
+			`gatehouse_pages_total{format="html",kind="proxy_internal_error",status="500"} 1`,
+		} {
+			if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(body) {
+				t.Errorf("/metrics has no line matching %s", want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("/metrics:\n%s", body)
+		}
+	})
 
 	// Every failure is a structured record naming its kind. The log is
 	// read once the demo has exited, when all it wrote has been copied.

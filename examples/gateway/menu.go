@@ -24,12 +24,13 @@ var demoRoutes = []demoRoute{
 	{"/stall-headers", "the upstream never answers; 2s timeout", "504 http_response_timeout"},
 	{"/stall-body", "half a body, then silence; aborted after 3s", "200, then aborted"},
 	{"/reset", "the upstream resets the connection", "502 connection_terminated"},
-	{"/refused", "nothing listens on the upstream's port", "502 connection_refused"},
+	{"/refused", "nothing listens on the upstream's port; retried once; a breaker opens for 10s after 3 visits", "502 connection_refused, then 503"},
 	{"/garbage", "the upstream answers with an SSH banner", "502 http_protocol_error"},
 	{"/bad-cert", "the upstream's certificate is self-signed", "502 tls_certificate_error"},
 	{"/maintenance", "the upstream answers 503 with Retry-After: 120", "503, Retry-After kept"},
 	{"/loop", "the gateway is its own upstream", "502 proxy_loop_detected"},
 	{"/panic", "a handler in the gateway panics", "500 proxy_internal_error"},
+	{"/metrics", "Prometheus metrics: failures by kind, attempts, retries, breaker states, pages", "200, text"},
 }
 
 // printMenu writes the menu for a gateway at base, such as
@@ -43,7 +44,7 @@ func printMenu(w io.Writer, base string) {
 		fmt.Fprintf(tw, "  %s%s\t%s\t%s\n", base, r.Path, r.Result, r.Shows)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nEvery failure is logged to stderr. Ctrl-C stops the gateway.\n")
+	fmt.Fprintf(w, "\nEvery failure is logged to stderr and counted in %s/metrics. Ctrl-C stops the gateway.\n", base)
 }
 
 // indexHandler serves the menu as a page. It is the demo's own page, not an

@@ -201,7 +201,8 @@ func TraceID(r *http.Request) string {
 // forwards the request's header, the upstream receives the trace ID in that
 // field too. A request without a valid span context is passed on as it
 // is. The copy of the request and its header costs two allocations per
-// request.
+// request; a hook of errorpage that chooses the request ID from the
+// request would spare it, with [TraceID] as that hook.
 func RequestIDFromTrace(pages *errorpage.Pages) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

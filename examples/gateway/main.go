@@ -187,7 +187,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		mux.Handle("/refused", middleware.NewReverseProxy(mustParse(up.RefusedURL), withBreaker))
 		// The gateway as its own upstream: it sees its own Via entry
 		// coming back and stops the loop at once.
-		mux.Handle("/loop", middleware.NewReverseProxy(mustParse(base), opts))
+		// Not retried: the loop's own 502 would only go round again.
+		noRetry := opts
+		noRetry.Retry = nil
+		mux.Handle("/loop", middleware.NewReverseProxy(mustParse(base), noRetry))
 		// A bug in a handler of the gateway's own. The proxies above
 		// answer their failures with pages already; middleware.Handler
 		// does it for your own handlers: a panic becomes a 500 page and a

@@ -21,7 +21,7 @@ var demoRoutes = []demoRoute{
 	{"/ok", "the upstream answers; the gateway stays out of the way", "200"},
 	{"/sse", "server-sent events, one a second, unbuffered", "200, a stream"},
 	{"/ws", "a WebSocket echo page, upgraded through the gateway", "200, then 101"},
-	{"/stall-headers", "the upstream never answers; 2s timeout", "504 http_response_timeout"},
+	{"/stall-headers", "the upstream never answers; 2s timeout, retried once", "504 http_response_timeout"},
 	{"/stall-body", "half a body, then silence; aborted after 3s", "200, then aborted"},
 	{"/reset", "the upstream resets the connection", "502 connection_terminated"},
 	{"/refused", "nothing listens on the upstream's port; retried once; a breaker opens for 10s after 3 visits", "502 connection_refused, then 503"},

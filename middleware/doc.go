@@ -112,4 +112,18 @@
 // [ErrorHandler] gives an existing httputil.ReverseProxy the same pages,
 // Proxy-Status and reporting for the errors of its own Transport, as its
 // ErrorHandler field.
+//
+// # Metrics and traces
+//
+// Hooks report what an operator counts, with nothing logged or allocated
+// when they are nil: [Options.OnError] each failure handled, once;
+// [Options.OnAttempt] each attempt sent upstream, as an [Attempt] (its
+// number, host, status, kind, whether it is retried); [Options.OnReplace]
+// each error response replaced with a page, apart from the failures;
+// [Options.OnStateChange] each breaker's state, closed from its first
+// request on. Every error the Transport returns has an ErrorType method
+// giving its RFC 9209 kind, which OpenTelemetry records as error.type.
+// The nested modules github.com/gatehouse-go/gatehouse/contrib/prometheus
+// and github.com/gatehouse-go/gatehouse/contrib/otel build Prometheus
+// metrics and OpenTelemetry attributes and events on them.
 package middleware

@@ -52,6 +52,8 @@ type Metrics struct {
 	allowed map[string]bool // nil: the first max hosts seen
 	max     int
 
+	statuses [500]string // the label values of 100 to 599, made once
+
 	mu        sync.RWMutex
 	upstreams map[string]*upstreamMetrics // by host as seen, "other" included
 }
@@ -93,6 +95,9 @@ func New(cfg Config) *Metrics {
 	}
 	if m.max <= 0 {
 		m.max = 32
+	}
+	for i := range m.statuses {
+		m.statuses[i] = strconv.Itoa(100 + i)
 	}
 	if cfg.Upstreams != nil {
 		m.allowed = make(map[string]bool, len(cfg.Upstreams))
@@ -188,7 +193,7 @@ func (m *Metrics) PagesConfig(cfg errorpage.Config) errorpage.Config {
 		if s.Err != nil {
 			kind = s.Err.ErrorType()
 		}
-		m.pages.WithLabelValues(statusLabel(s.Status), kind, s.Format.String()).Inc()
+		m.pages.WithLabelValues(m.statusLabel(s.Status), kind, s.Format.String()).Inc()
 		if onServe != nil {
 			onServe(s)
 		}
@@ -211,7 +216,7 @@ func (m *Metrics) failure(e *gatewayerr.Error) {
 	if e.Upstream != "" {
 		upstream = m.upstream(e.Upstream).label
 	}
-	m.failures.WithLabelValues(e.ErrorType(), statusLabel(status), upstream).Inc()
+	m.failures.WithLabelValues(e.ErrorType(), m.statusLabel(status), upstream).Inc()
 }
 
 // attempt counts a in gatehouse_upstream_attempts_total and
@@ -268,9 +273,9 @@ func (m *Metrics) upstream(host string) *upstreamMetrics {
 
 // statusLabel returns status as a label value: its number from 100 to
 // 599, "other" outside.
-func statusLabel(status int) string {
+func (m *Metrics) statusLabel(status int) string {
 	if status < 100 || status > 599 {
 		return "other"
 	}
-	return strconv.Itoa(status)
+	return m.statuses[status-100]
 }

@@ -43,13 +43,13 @@ func Example() {
 	fmt.Println("page reference is the trace ID:", resp.Header.Get("X-Request-ID") == span.SpanContext().TraceID().String())
 	for _, kv := range span.Attributes() {
 		if kv.Key == gatehouseotel.ErrorTypeKey {
-			fmt.Println("span error.type:", kv.Value.Emit())
+			fmt.Println("span error.type:", kv.Value.String())
 		}
 	}
 	for _, e := range span.Events() {
 		for _, kv := range e.Attributes {
 			if kv.Key == gatehouseotel.ErrorTypeKey {
-				fmt.Println(e.Name+" error.type:", kv.Value.Emit())
+				fmt.Println(e.Name+" error.type:", kv.Value.String())
 			}
 		}
 	}

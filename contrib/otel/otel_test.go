@@ -135,7 +135,7 @@ func attrs(kvs []attribute.KeyValue, keep func(attribute.Key) bool) map[string]s
 	m := make(map[string]string)
 	for _, kv := range kvs {
 		if keep == nil || keep(kv.Key) {
-			m[string(kv.Key)] = kv.Value.Emit()
+			m[string(kv.Key)] = kv.Value.String()
 		}
 	}
 	return m

@@ -74,6 +74,10 @@
 //
 // # Cost
 //
-// Each attempt costs a map lookup under a read lock and an atomic add;
-// each failure and page one CounterVec lookup. See the package's benchmarks.
+// Each attempt costs a map lookup under a read lock and an atomic add,
+// about 60 ns and no allocation (BenchmarkHooks): NewReverseProxy's
+// success path keeps its allocations (BenchmarkProxy). Each failure and
+// page costs one CounterVec lookup; a failure's OnError hook receives a
+// copy of the request carrying its request ID, which the middleware makes
+// for any OnError hook (4 allocations in all on the error path).
 package prometheus

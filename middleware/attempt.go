@@ -17,17 +17,8 @@ import (
 // no attempt and is reported only as a failure (OnError). A response body
 // that fails after its headers arrived is reported as a failure then; its
 // attempt was reported, with the response's status, when the headers came.
-type Attempt struct {
-	Request  *http.Request     // the attempt's request
-	Number   int               // 1 for the first attempt
-	Upstream string            // the host:port the attempt went to
-	Status   int               // the response's status; 0 when there was none
-	Err      *gatewayerr.Error // the attempt's failure; nil when it got a response that is not a failure
-	Retry    bool              // whether another attempt follows
-	Duration time.Duration
-}
-
-// Attempt's fields in detail:
+//
+// The fields in detail:
 //
 //   - Request is the request RoundTrip was given, the same for every
 //     attempt (its context is the request's, not the attempt's).
@@ -44,6 +35,15 @@ type Attempt struct {
 //     request with no further attempt.
 //   - Duration is the time from the attempt's start until its response's
 //     headers arrived or it failed, without the wait before it.
+type Attempt struct {
+	Request  *http.Request     // the attempt's request
+	Number   int               // 1 for the first attempt
+	Upstream string            // the host:port the attempt went to
+	Status   int               // the response's status; 0 when there was none
+	Err      *gatewayerr.Error // the attempt's failure; nil when it got a response that is not a failure
+	Retry    bool              // whether another attempt follows
+	Duration time.Duration
+}
 
 // attempted reports attempt number n of req to t.OnAttempt, which is not
 // nil: it got resp or failed with e, after d, and retry tells whether

@@ -264,3 +264,20 @@ func TestOnReplace(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyBreakerStateFromStart checks that NewReverseProxy reports its
+// target's breaker closed when it is built, before any request.
+func TestProxyBreakerStateFromStart(t *testing.T) {
+	var got []string
+	onState := func(u string, from, to BreakerState) { got = append(got, u+" "+from.String()+"->"+to.String()) }
+	target := &url.URL{Scheme: "http", Host: "upstream.test:8080"}
+	NewReverseProxy(target, Options{Breaker: &BreakerPolicy{}, OnStateChange: onState})
+	if want := []string{"upstream.test:8080 closed->closed"}; !cmp.Equal(want, got) {
+		t.Errorf("state changes at build time = %q, want %q", got, want)
+	}
+	got = nil
+	NewReverseProxy(target, Options{OnStateChange: onState})
+	if len(got) != 0 {
+		t.Errorf("state changes without breakers = %q, want none", got)
+	}
+}

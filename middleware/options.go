@@ -153,8 +153,9 @@ type Options struct {
 	// OnStateChange, if not nil, is called whenever a circuit breaker of
 	// NewReverseProxy's [Transport] changes state, in the order the changes
 	// happened, and once, with from and to both BreakerClosed, for each
-	// upstream's new breaker; see [Transport.OnStateChange]. It must not
-	// block.
+	// upstream's new breaker: the target's when NewReverseProxy builds the
+	// proxy (on the caller's goroutine), any other when first used; see
+	// [Transport.OnStateChange]. It must not block.
 	OnStateChange func(upstream string, from, to BreakerState)
 
 	// ProxyName names this gateway in the Proxy-Status members that

@@ -199,6 +199,11 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		proxy:                   true,
 		details:                 opts.ProxyStatusDetails,
 	}
+	if tr.Breaker != nil && target != nil && target.Host != "" {
+		// The target's breaker exists from the start, and is reported
+		// closed now rather than at the first request.
+		tr.upstream(target.Host)
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)

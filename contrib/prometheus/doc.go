@@ -50,9 +50,10 @@
 // by another: with no retries configured it stays 0.
 //
 // gatehouse_breaker_state is the state of each upstream's circuit breaker,
-// the value of middleware.BreakerState: 0 closed, 1 half-open, 2 open. An
-// upstream appears, at 0, when its first request is sent with breakers on
-// (Options.Breaker); with breakers off, it never appears. An open breaker
+// the value of middleware.BreakerState: 0 closed, 1 half-open, 2 open.
+// With breakers on (Options.Breaker), NewReverseProxy's target appears, at
+// 0, when the proxy is built, and any other host at its first request;
+// with breakers off, no upstream appears. An open breaker
 // reads 2 until the first request after its OpenFor, which turns it
 // half-open.
 //

@@ -121,11 +121,13 @@ func Options(opts middleware.Options) middleware.Options {
 	return opts
 }
 
-// InstrumentTransport sets the attempt events' hook in a Transport of your
-// own, chaining the one it has; its failures are recorded by the handler's
-// Options. Call it before the Transport's first use.
+// InstrumentTransport sets the hooks of [Options] in a Transport of your
+// own, such as an http.Client's, chaining the ones it has: each attempt is
+// an event, and each failure sets error.type, on the span of the request's
+// context. Call it before the Transport's first use.
 func InstrumentTransport(t *middleware.Transport) {
-	t.OnAttempt = Options(middleware.Options{OnAttempt: t.OnAttempt}).OnAttempt
+	o := Options(middleware.Options{OnAttempt: t.OnAttempt, OnError: t.OnError})
+	t.OnAttempt, t.OnError = o.OnAttempt, o.OnError
 }
 
 // errorType returns the value of error.type for e: its kind, or, for a

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/goleak"
 
 	gatehouseotel "github.com/gatehouse-go/gatehouse/contrib/otel"
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/gatehouse-go/gatehouse/middleware"
 )
 
@@ -316,5 +317,49 @@ func TestOtelhttpClientMetricErrorType(t *testing.T) {
 	}
 	if want := "github.com/gatehouse-go/gatehouse/middleware.transportError"; metricType != want {
 		t.Errorf("client metric error.type %q, want %q (the documented limitation)", metricType, want)
+	}
+}
+
+// TestInstrumentTransport checks that a Transport of one's own records
+// its attempts and its failure on the span of the request's context, and
+// still calls the hooks it had.
+func TestInstrumentTransport(t *testing.T) {
+	tel := newTelemetry(t)
+	ups := startUpstreams(t)
+	var own atomic.Int32
+	tr := &middleware.Transport{
+		Base:    &http.Transport{Proxy: nil},
+		OnError: func(*http.Request, *gatewayerr.Error) { own.Add(1) },
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	gatehouseotel.InstrumentTransport(tr)
+
+	ctx, span := tel.tp.Tracer("test").Start(context.Background(), "call")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ups.refused.String()+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.RoundTrip(req); err == nil {
+		t.Fatal("RoundTrip to a refused port succeeded")
+	}
+	span.End()
+
+	s := tel.spans.Ended()[0]
+	if got := attrs(s.Attributes(), nil)["error.type"]; got != "connection_refused" {
+		t.Errorf("span error.type %q, want connection_refused", got)
+	}
+	var got []event
+	for _, e := range s.Events() {
+		got = append(got, event{e.Name, attrs(e.Attributes, nil)})
+	}
+	want := []event{{"gatehouse.attempt", map[string]string{
+		"gatehouse.attempt": "1", "server.address": "127.0.0.1", "server.port": ups.refused.Port(),
+		"error.type": "connection_refused", "gatehouse.retry": "false",
+	}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("span events (-want +got):\n%s", diff)
+	}
+	if own.Load() != 1 {
+		t.Errorf("the Transport's own OnError ran %d times, want 1", own.Load())
 	}
 }

@@ -47,11 +47,16 @@
 // ResponseController's deadlines and EnableFullDuplex work, over HTTP/1.1
 // and HTTP/2 alike.
 //
-// On the success path Handler allocates nothing and buffers nothing: the
-// wrapper comes from a pool and the decision to intercept is taken when the
-// status is written. The wrapper goes back to the pool when the next
-// handler returns, so, as net/http already requires, a handler must not use
-// its ResponseWriter after returning, not even from a goroutine it started.
+// On the success path Handler buffers nothing and allocates once: the
+// decision to intercept is taken when the status is written, and each
+// request gets its own wrapper, which is never pooled. A wrapper used after
+// the next handler returned therefore stays its own request's: while the
+// request is still being served (a router's error handler that runs after
+// the middleware returned, as echo's does behind echo.WrapMiddleware) it
+// writes straight to the client, and once the request's context is done it
+// writes nothing and reports the context's error, so that a goroutine that
+// outlives its request can neither crash the server nor write into another
+// response.
 //
 // # Transport
 //

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sync"
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
@@ -59,9 +58,15 @@ import (
 // interfaces of the one Handler gets (http.Flusher, http.Hijacker,
 // io.ReaderFrom, http.Pusher, http.CloseNotifier) and an Unwrap method, so
 // streaming, WebSocket upgrades, sendfile and every http.ResponseController
-// method keep working. It is recycled once the next handler returns: as
-// net/http requires, it must not be used after that, not even from a
-// goroutine the handler started.
+// method keep working. It stays safe once the next handler has returned:
+// while the request is still being served (a router's error handler that
+// runs after Handler returned, such as echo's behind echo.WrapMiddleware),
+// it writes to its own client, straight through, nothing intercepted any
+// more; once the request's context is done, it writes nothing and its
+// methods report the context's error, so that a goroutine that outlives
+// the request never writes into another response. As with any
+// ResponseWriter, it must not be used concurrently with the handler, or
+// with the end of the request.
 func Handler(opts Options) func(http.Handler) http.Handler {
 	cfg := &respwriter.Config{
 		KeepHTML:       opts.Replace.keeps(respwriter.ForPeople),
@@ -73,9 +78,7 @@ func Handler(opts Options) func(http.Handler) http.Handler {
 	pages := opts.pages()
 	logger, onError, onReplace := opts.Logger, opts.OnError, opts.OnReplace
 	return func(next http.Handler) http.Handler {
-		h := &handler{next: next, cfg: cfg, pages: pages, logger: logger, onError: onError, onReplace: onReplace}
-		h.pool.New = func() any { return new(respwriter.Writer) }
-		return h
+		return &handler{next: next, cfg: cfg, pages: pages, logger: logger, onError: onError, onReplace: onReplace}
 	}
 }
 
@@ -86,12 +89,13 @@ type handler struct {
 	logger    *slog.Logger
 	onError   func(*http.Request, *gatewayerr.Error)
 	onReplace func(*http.Request, *gatewayerr.Error)
-	pool      sync.Pool // of *respwriter.Writer
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rw := h.pool.Get().(*respwriter.Writer)
-	rw.Reset(w, h.cfg, r.Method == http.MethodHead)
+	// A Writer per request, never pooled: its view may outlive the call
+	// (see respwriter.Writer.Finish), and this is the one allocation of
+	// the success path.
+	rw := respwriter.New(w, h.cfg, r.Method == http.MethodHead)
 	defer h.finish(rw, r)
 	h.next.ServeHTTP(rw.View(), r)
 }
@@ -110,12 +114,7 @@ func (h *handler) finish(rw *respwriter.Writer, r *http.Request) {
 		}
 		h.serve(rw, r, status, cause)
 	}
-	h.release(rw)
-}
-
-func (h *handler) release(rw *respwriter.Writer) {
-	rw.Release()
-	h.pool.Put(rw)
+	rw.Finish(r.Context())
 }
 
 // recovered handles the panic value v.
@@ -131,7 +130,7 @@ func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("request_id", id))
 		}
-		h.release(rw)
+		rw.Finish(r.Context())
 		panic(http.ErrAbortHandler)
 	}
 	ge := &gatewayerr.Error{
@@ -141,11 +140,11 @@ func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	id := h.pages.SetRequestID(rw, r)
 	h.report(r, id, ge, slog.LevelError, "gatehouse: panic recovered")
 	if rw.Committed() {
-		h.release(rw)
+		rw.Finish(r.Context())
 		panic(http.ErrAbortHandler)
 	}
 	h.serve(rw, r, http.StatusInternalServerError, ge)
-	h.release(rw)
+	rw.Finish(r.Context())
 }
 
 // serve writes the page for status and err (which may be nil) in place of

@@ -819,7 +819,7 @@ func BenchmarkHandler(b *testing.B) {
 	})
 }
 
-func TestHandlerSuccessPathDoesNotAllocate(t *testing.T) {
+func TestHandlerSuccessPathAllocatesOnce(t *testing.T) {
 	body := []byte("hello")
 	src := strings.NewReader("")
 	// app uses every method of the wrapper without allocating itself.
@@ -835,12 +835,14 @@ func TestHandlerSuccessPathDoesNotAllocate(t *testing.T) {
 	h := Handler(Options{})(app)
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	w := &discardWriter{h: http.Header{}}
-	h.ServeHTTP(w, req) // fill the pool
 	if bare := testing.AllocsPerRun(1000, func() { app.ServeHTTP(w, req) }); bare != 0 {
 		t.Fatalf("the bare handler allocates %v times; the test is broken", bare)
 	}
-	if allocs := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, req) }); allocs != 0 {
-		t.Errorf("Handler allocates %v times per request on the success path, want 0", allocs)
+	// One allocation: the request's own respwriter.Writer, which is never
+	// pooled so that a view used after Handler returned cannot reach
+	// another request's response (TestHandlerWriterAfterReturn).
+	if allocs := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, req) }); allocs != 1 {
+		t.Errorf("Handler allocates %v times per request on the success path, want 1", allocs)
 	}
 }
 

@@ -26,7 +26,7 @@ var ifaces = []iface{
 	{
 		bit: "hasFlusher", letter: "F", name: "http.Flusher",
 		methods: `
-func (v %[1]s) Flush() { _ = v.w.flush() }
+func (v %[1]s) Flush() { _ = v.w.viewFlush() }
 `,
 		fake: `func (f *%[1]s) Flush() { f.calls = append(f.calls, "Flush") }
 `,
@@ -34,7 +34,7 @@ func (v %[1]s) Flush() { _ = v.w.flush() }
 	{
 		bit: "hasHijacker", letter: "H", name: "http.Hijacker",
 		methods: `
-func (v %[1]s) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v %[1]s) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 `,
 		fake: `func (f *%[1]s) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	f.calls = append(f.calls, "Hijack")
@@ -45,7 +45,7 @@ func (v %[1]s) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack
 	{
 		bit: "hasReaderFrom", letter: "R", name: "io.ReaderFrom",
 		methods: `
-func (v %[1]s) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v %[1]s) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 `,
 		fake: `func (f *%[1]s) ReadFrom(src io.Reader) (int64, error) {
 	f.calls = append(f.calls, "ReadFrom")
@@ -56,7 +56,7 @@ func (v %[1]s) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src)
 	{
 		bit: "hasPusher", letter: "P", name: "http.Pusher",
 		methods: `
-func (v %[1]s) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v %[1]s) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 `,
 		fake: `func (f *%[1]s) Push(target string, opts *http.PushOptions) error {
 	f.calls = append(f.calls, "Push "+target)
@@ -67,7 +67,7 @@ func (v %[1]s) Push(target string, opts *http.PushOptions) error { return v.w.pu
 	{
 		bit: "hasCloseNotifier", letter: "C", name: "http.CloseNotifier",
 		methods: `
-func (v %[1]s) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v %[1]s) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 `,
 		fake: `func (f *%[1]s) CloseNotify() <-chan bool {
 	f.calls = append(f.calls, "CloseNotify")
@@ -148,12 +148,12 @@ func (w *Writer) view(m uint8) http.ResponseWriter {
 // %[1]s is a view with %[2]s.
 type %[1]s struct{ w *Writer }
 
-func (v %[1]s) Header() http.Header { return v.w.Header() }
-func (v %[1]s) Write(p []byte) (int, error) { return v.w.Write(p) }
-func (v %[1]s) WriteHeader(code int) { v.w.WriteHeader(code) }
-func (v %[1]s) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v %[1]s) Unwrap() http.ResponseWriter { return v.w.rw }
-func (v %[1]s) FlushError() error { return v.w.flush() }
+func (v %[1]s) Header() http.Header { return v.w.viewHeader() }
+func (v %[1]s) Write(p []byte) (int, error) { return v.w.viewWrite(p) }
+func (v %[1]s) WriteHeader(code int) { v.w.viewWriteHeader(code) }
+func (v %[1]s) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v %[1]s) Unwrap() http.ResponseWriter { return v.w.viewUnwrap() }
+func (v %[1]s) FlushError() error { return v.w.viewFlush() }
 func (v %[1]s) writer() *Writer { return v.w }
 `, t, desc)
 		for i, f := range ifaces {

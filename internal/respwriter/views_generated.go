@@ -115,511 +115,521 @@ func (w *Writer) view(m uint8) http.ResponseWriter {
 // viewPlain is a view with no optional interface.
 type viewPlain struct{ w *Writer }
 
-func (v viewPlain) Header() http.Header               { return v.w.Header() }
-func (v viewPlain) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewPlain) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewPlain) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewPlain) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewPlain) FlushError() error                 { return v.w.flush() }
+func (v viewPlain) Header() http.Header               { return v.w.viewHeader() }
+func (v viewPlain) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewPlain) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewPlain) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewPlain) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewPlain) FlushError() error                 { return v.w.viewFlush() }
 func (v viewPlain) writer() *Writer                   { return v.w }
 
 // viewF is a view with http.Flusher.
 type viewF struct{ w *Writer }
 
-func (v viewF) Header() http.Header               { return v.w.Header() }
-func (v viewF) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewF) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewF) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewF) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewF) FlushError() error                 { return v.w.flush() }
+func (v viewF) Header() http.Header               { return v.w.viewHeader() }
+func (v viewF) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewF) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewF) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewF) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewF) FlushError() error                 { return v.w.viewFlush() }
 func (v viewF) writer() *Writer                   { return v.w }
 
-func (v viewF) Flush() { _ = v.w.flush() }
+func (v viewF) Flush() { _ = v.w.viewFlush() }
 
 // viewH is a view with http.Hijacker.
 type viewH struct{ w *Writer }
 
-func (v viewH) Header() http.Header               { return v.w.Header() }
-func (v viewH) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewH) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewH) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewH) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewH) FlushError() error                 { return v.w.flush() }
+func (v viewH) Header() http.Header               { return v.w.viewHeader() }
+func (v viewH) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewH) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewH) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewH) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewH) FlushError() error                 { return v.w.viewFlush() }
 func (v viewH) writer() *Writer                   { return v.w }
 
-func (v viewH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
 // viewFH is a view with http.Flusher, http.Hijacker.
 type viewFH struct{ w *Writer }
 
-func (v viewFH) Header() http.Header               { return v.w.Header() }
-func (v viewFH) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFH) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFH) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFH) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFH) FlushError() error                 { return v.w.flush() }
+func (v viewFH) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFH) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFH) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFH) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFH) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFH) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFH) writer() *Writer                   { return v.w }
 
-func (v viewFH) Flush() { _ = v.w.flush() }
+func (v viewFH) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
 // viewR is a view with io.ReaderFrom.
 type viewR struct{ w *Writer }
 
-func (v viewR) Header() http.Header               { return v.w.Header() }
-func (v viewR) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewR) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewR) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewR) FlushError() error                 { return v.w.flush() }
+func (v viewR) Header() http.Header               { return v.w.viewHeader() }
+func (v viewR) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewR) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewR) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewR) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewR) FlushError() error                 { return v.w.viewFlush() }
 func (v viewR) writer() *Writer                   { return v.w }
 
-func (v viewR) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewR) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
 // viewFR is a view with http.Flusher, io.ReaderFrom.
 type viewFR struct{ w *Writer }
 
-func (v viewFR) Header() http.Header               { return v.w.Header() }
-func (v viewFR) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFR) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFR) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFR) FlushError() error                 { return v.w.flush() }
+func (v viewFR) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFR) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFR) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFR) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFR) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFR) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFR) writer() *Writer                   { return v.w }
 
-func (v viewFR) Flush() { _ = v.w.flush() }
+func (v viewFR) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFR) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFR) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
 // viewHR is a view with http.Hijacker, io.ReaderFrom.
 type viewHR struct{ w *Writer }
 
-func (v viewHR) Header() http.Header               { return v.w.Header() }
-func (v viewHR) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewHR) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewHR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewHR) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewHR) FlushError() error                 { return v.w.flush() }
+func (v viewHR) Header() http.Header               { return v.w.viewHeader() }
+func (v viewHR) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewHR) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewHR) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewHR) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewHR) FlushError() error                 { return v.w.viewFlush() }
 func (v viewHR) writer() *Writer                   { return v.w }
 
-func (v viewHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewHR) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewHR) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
 // viewFHR is a view with http.Flusher, http.Hijacker, io.ReaderFrom.
 type viewFHR struct{ w *Writer }
 
-func (v viewFHR) Header() http.Header               { return v.w.Header() }
-func (v viewFHR) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFHR) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFHR) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFHR) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFHR) FlushError() error                 { return v.w.flush() }
+func (v viewFHR) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFHR) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFHR) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFHR) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFHR) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFHR) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFHR) writer() *Writer                   { return v.w }
 
-func (v viewFHR) Flush() { _ = v.w.flush() }
+func (v viewFHR) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewFHR) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFHR) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
 // viewP is a view with http.Pusher.
 type viewP struct{ w *Writer }
 
-func (v viewP) Header() http.Header               { return v.w.Header() }
-func (v viewP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewP) FlushError() error                 { return v.w.flush() }
+func (v viewP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewP) writer() *Writer                   { return v.w }
 
-func (v viewP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewP) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
 // viewFP is a view with http.Flusher, http.Pusher.
 type viewFP struct{ w *Writer }
 
-func (v viewFP) Header() http.Header               { return v.w.Header() }
-func (v viewFP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFP) FlushError() error                 { return v.w.flush() }
+func (v viewFP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFP) writer() *Writer                   { return v.w }
 
-func (v viewFP) Flush() { _ = v.w.flush() }
+func (v viewFP) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFP) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
 // viewHP is a view with http.Hijacker, http.Pusher.
 type viewHP struct{ w *Writer }
 
-func (v viewHP) Header() http.Header               { return v.w.Header() }
-func (v viewHP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewHP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewHP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewHP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewHP) FlushError() error                 { return v.w.flush() }
+func (v viewHP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewHP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewHP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewHP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewHP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewHP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewHP) writer() *Writer                   { return v.w }
 
-func (v viewHP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewHP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewHP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewHP) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
 // viewFHP is a view with http.Flusher, http.Hijacker, http.Pusher.
 type viewFHP struct{ w *Writer }
 
-func (v viewFHP) Header() http.Header               { return v.w.Header() }
-func (v viewFHP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFHP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFHP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFHP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFHP) FlushError() error                 { return v.w.flush() }
+func (v viewFHP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFHP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFHP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFHP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFHP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFHP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFHP) writer() *Writer                   { return v.w }
 
-func (v viewFHP) Flush() { _ = v.w.flush() }
+func (v viewFHP) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFHP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFHP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewFHP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFHP) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
 // viewRP is a view with io.ReaderFrom, http.Pusher.
 type viewRP struct{ w *Writer }
 
-func (v viewRP) Header() http.Header               { return v.w.Header() }
-func (v viewRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewRP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewRP) FlushError() error                 { return v.w.flush() }
+func (v viewRP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewRP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewRP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewRP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewRP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewRP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewRP) writer() *Writer                   { return v.w }
 
-func (v viewRP) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewRP) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewRP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewRP) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
 // viewFRP is a view with http.Flusher, io.ReaderFrom, http.Pusher.
 type viewFRP struct{ w *Writer }
 
-func (v viewFRP) Header() http.Header               { return v.w.Header() }
-func (v viewFRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFRP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFRP) FlushError() error                 { return v.w.flush() }
+func (v viewFRP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFRP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFRP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFRP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFRP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFRP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFRP) writer() *Writer                   { return v.w }
 
-func (v viewFRP) Flush() { _ = v.w.flush() }
+func (v viewFRP) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFRP) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFRP) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewFRP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFRP) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
 // viewHRP is a view with http.Hijacker, io.ReaderFrom, http.Pusher.
 type viewHRP struct{ w *Writer }
 
-func (v viewHRP) Header() http.Header               { return v.w.Header() }
-func (v viewHRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewHRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewHRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewHRP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewHRP) FlushError() error                 { return v.w.flush() }
+func (v viewHRP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewHRP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewHRP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewHRP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewHRP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewHRP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewHRP) writer() *Writer                   { return v.w }
 
-func (v viewHRP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewHRP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewHRP) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewHRP) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewHRP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewHRP) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
 // viewFHRP is a view with http.Flusher, http.Hijacker, io.ReaderFrom, http.Pusher.
 type viewFHRP struct{ w *Writer }
 
-func (v viewFHRP) Header() http.Header               { return v.w.Header() }
-func (v viewFHRP) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFHRP) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFHRP) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFHRP) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFHRP) FlushError() error                 { return v.w.flush() }
+func (v viewFHRP) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFHRP) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFHRP) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFHRP) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFHRP) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFHRP) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFHRP) writer() *Writer                   { return v.w }
 
-func (v viewFHRP) Flush() { _ = v.w.flush() }
+func (v viewFHRP) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFHRP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFHRP) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewFHRP) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFHRP) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewFHRP) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFHRP) Push(target string, opts *http.PushOptions) error {
+	return v.w.viewPush(target, opts)
+}
 
 // viewC is a view with http.CloseNotifier.
 type viewC struct{ w *Writer }
 
-func (v viewC) Header() http.Header               { return v.w.Header() }
-func (v viewC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewC) FlushError() error                 { return v.w.flush() }
+func (v viewC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewC) writer() *Writer                   { return v.w }
 
-func (v viewC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFC is a view with http.Flusher, http.CloseNotifier.
 type viewFC struct{ w *Writer }
 
-func (v viewFC) Header() http.Header               { return v.w.Header() }
-func (v viewFC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFC) FlushError() error                 { return v.w.flush() }
+func (v viewFC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFC) writer() *Writer                   { return v.w }
 
-func (v viewFC) Flush() { _ = v.w.flush() }
+func (v viewFC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewHC is a view with http.Hijacker, http.CloseNotifier.
 type viewHC struct{ w *Writer }
 
-func (v viewHC) Header() http.Header               { return v.w.Header() }
-func (v viewHC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewHC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewHC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewHC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewHC) FlushError() error                 { return v.w.flush() }
+func (v viewHC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewHC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewHC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewHC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewHC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewHC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewHC) writer() *Writer                   { return v.w }
 
-func (v viewHC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewHC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewHC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewHC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFHC is a view with http.Flusher, http.Hijacker, http.CloseNotifier.
 type viewFHC struct{ w *Writer }
 
-func (v viewFHC) Header() http.Header               { return v.w.Header() }
-func (v viewFHC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFHC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFHC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFHC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFHC) FlushError() error                 { return v.w.flush() }
+func (v viewFHC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFHC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFHC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFHC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFHC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFHC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFHC) writer() *Writer                   { return v.w }
 
-func (v viewFHC) Flush() { _ = v.w.flush() }
+func (v viewFHC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFHC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFHC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewFHC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFHC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewRC is a view with io.ReaderFrom, http.CloseNotifier.
 type viewRC struct{ w *Writer }
 
-func (v viewRC) Header() http.Header               { return v.w.Header() }
-func (v viewRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewRC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewRC) FlushError() error                 { return v.w.flush() }
+func (v viewRC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewRC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewRC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewRC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewRC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewRC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewRC) writer() *Writer                   { return v.w }
 
-func (v viewRC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewRC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewRC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewRC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFRC is a view with http.Flusher, io.ReaderFrom, http.CloseNotifier.
 type viewFRC struct{ w *Writer }
 
-func (v viewFRC) Header() http.Header               { return v.w.Header() }
-func (v viewFRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFRC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFRC) FlushError() error                 { return v.w.flush() }
+func (v viewFRC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFRC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFRC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFRC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFRC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFRC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFRC) writer() *Writer                   { return v.w }
 
-func (v viewFRC) Flush() { _ = v.w.flush() }
+func (v viewFRC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFRC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFRC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewFRC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFRC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewHRC is a view with http.Hijacker, io.ReaderFrom, http.CloseNotifier.
 type viewHRC struct{ w *Writer }
 
-func (v viewHRC) Header() http.Header               { return v.w.Header() }
-func (v viewHRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewHRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewHRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewHRC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewHRC) FlushError() error                 { return v.w.flush() }
+func (v viewHRC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewHRC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewHRC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewHRC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewHRC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewHRC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewHRC) writer() *Writer                   { return v.w }
 
-func (v viewHRC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewHRC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewHRC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewHRC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewHRC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewHRC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFHRC is a view with http.Flusher, http.Hijacker, io.ReaderFrom, http.CloseNotifier.
 type viewFHRC struct{ w *Writer }
 
-func (v viewFHRC) Header() http.Header               { return v.w.Header() }
-func (v viewFHRC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFHRC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFHRC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFHRC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFHRC) FlushError() error                 { return v.w.flush() }
+func (v viewFHRC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFHRC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFHRC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFHRC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFHRC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFHRC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFHRC) writer() *Writer                   { return v.w }
 
-func (v viewFHRC) Flush() { _ = v.w.flush() }
+func (v viewFHRC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFHRC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFHRC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewFHRC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFHRC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewFHRC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFHRC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewPC is a view with http.Pusher, http.CloseNotifier.
 type viewPC struct{ w *Writer }
 
-func (v viewPC) Header() http.Header               { return v.w.Header() }
-func (v viewPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewPC) FlushError() error                 { return v.w.flush() }
+func (v viewPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewPC) writer() *Writer                   { return v.w }
 
-func (v viewPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewPC) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
-func (v viewPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFPC is a view with http.Flusher, http.Pusher, http.CloseNotifier.
 type viewFPC struct{ w *Writer }
 
-func (v viewFPC) Header() http.Header               { return v.w.Header() }
-func (v viewFPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFPC) FlushError() error                 { return v.w.flush() }
+func (v viewFPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFPC) writer() *Writer                   { return v.w }
 
-func (v viewFPC) Flush() { _ = v.w.flush() }
+func (v viewFPC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFPC) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
-func (v viewFPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewHPC is a view with http.Hijacker, http.Pusher, http.CloseNotifier.
 type viewHPC struct{ w *Writer }
 
-func (v viewHPC) Header() http.Header               { return v.w.Header() }
-func (v viewHPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewHPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewHPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewHPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewHPC) FlushError() error                 { return v.w.flush() }
+func (v viewHPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewHPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewHPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewHPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewHPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewHPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewHPC) writer() *Writer                   { return v.w }
 
-func (v viewHPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewHPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewHPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewHPC) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
-func (v viewHPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewHPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFHPC is a view with http.Flusher, http.Hijacker, http.Pusher, http.CloseNotifier.
 type viewFHPC struct{ w *Writer }
 
-func (v viewFHPC) Header() http.Header               { return v.w.Header() }
-func (v viewFHPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFHPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFHPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFHPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFHPC) FlushError() error                 { return v.w.flush() }
+func (v viewFHPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFHPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFHPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFHPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFHPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFHPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFHPC) writer() *Writer                   { return v.w }
 
-func (v viewFHPC) Flush() { _ = v.w.flush() }
+func (v viewFHPC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFHPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFHPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewFHPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFHPC) Push(target string, opts *http.PushOptions) error {
+	return v.w.viewPush(target, opts)
+}
 
-func (v viewFHPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFHPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewRPC is a view with io.ReaderFrom, http.Pusher, http.CloseNotifier.
 type viewRPC struct{ w *Writer }
 
-func (v viewRPC) Header() http.Header               { return v.w.Header() }
-func (v viewRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewRPC) FlushError() error                 { return v.w.flush() }
+func (v viewRPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewRPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewRPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewRPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewRPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewRPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewRPC) writer() *Writer                   { return v.w }
 
-func (v viewRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewRPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewRPC) Push(target string, opts *http.PushOptions) error { return v.w.viewPush(target, opts) }
 
-func (v viewRPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewRPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFRPC is a view with http.Flusher, io.ReaderFrom, http.Pusher, http.CloseNotifier.
 type viewFRPC struct{ w *Writer }
 
-func (v viewFRPC) Header() http.Header               { return v.w.Header() }
-func (v viewFRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFRPC) FlushError() error                 { return v.w.flush() }
+func (v viewFRPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFRPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFRPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFRPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFRPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFRPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFRPC) writer() *Writer                   { return v.w }
 
-func (v viewFRPC) Flush() { _ = v.w.flush() }
+func (v viewFRPC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewFRPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFRPC) Push(target string, opts *http.PushOptions) error {
+	return v.w.viewPush(target, opts)
+}
 
-func (v viewFRPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFRPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewHRPC is a view with http.Hijacker, io.ReaderFrom, http.Pusher, http.CloseNotifier.
 type viewHRPC struct{ w *Writer }
 
-func (v viewHRPC) Header() http.Header               { return v.w.Header() }
-func (v viewHRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewHRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewHRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewHRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewHRPC) FlushError() error                 { return v.w.flush() }
+func (v viewHRPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewHRPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewHRPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewHRPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewHRPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewHRPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewHRPC) writer() *Writer                   { return v.w }
 
-func (v viewHRPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewHRPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewHRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewHRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewHRPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewHRPC) Push(target string, opts *http.PushOptions) error {
+	return v.w.viewPush(target, opts)
+}
 
-func (v viewHRPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewHRPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }
 
 // viewFHRPC is a view with http.Flusher, http.Hijacker, io.ReaderFrom, http.Pusher, http.CloseNotifier.
 type viewFHRPC struct{ w *Writer }
 
-func (v viewFHRPC) Header() http.Header               { return v.w.Header() }
-func (v viewFHRPC) Write(p []byte) (int, error)       { return v.w.Write(p) }
-func (v viewFHRPC) WriteHeader(code int)              { v.w.WriteHeader(code) }
-func (v viewFHRPC) WriteString(s string) (int, error) { return v.w.WriteString(s) }
-func (v viewFHRPC) Unwrap() http.ResponseWriter       { return v.w.rw }
-func (v viewFHRPC) FlushError() error                 { return v.w.flush() }
+func (v viewFHRPC) Header() http.Header               { return v.w.viewHeader() }
+func (v viewFHRPC) Write(p []byte) (int, error)       { return v.w.viewWrite(p) }
+func (v viewFHRPC) WriteHeader(code int)              { v.w.viewWriteHeader(code) }
+func (v viewFHRPC) WriteString(s string) (int, error) { return v.w.viewWriteString(s) }
+func (v viewFHRPC) Unwrap() http.ResponseWriter       { return v.w.viewUnwrap() }
+func (v viewFHRPC) FlushError() error                 { return v.w.viewFlush() }
 func (v viewFHRPC) writer() *Writer                   { return v.w }
 
-func (v viewFHRPC) Flush() { _ = v.w.flush() }
+func (v viewFHRPC) Flush() { _ = v.w.viewFlush() }
 
-func (v viewFHRPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.hijack() }
+func (v viewFHRPC) Hijack() (net.Conn, *bufio.ReadWriter, error) { return v.w.viewHijack() }
 
-func (v viewFHRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.readFrom(src) }
+func (v viewFHRPC) ReadFrom(src io.Reader) (int64, error) { return v.w.viewReadFrom(src) }
 
-func (v viewFHRPC) Push(target string, opts *http.PushOptions) error { return v.w.push(target, opts) }
+func (v viewFHRPC) Push(target string, opts *http.PushOptions) error {
+	return v.w.viewPush(target, opts)
+}
 
-func (v viewFHRPC) CloseNotify() <-chan bool { return v.w.closeNotify() }
+func (v viewFHRPC) CloseNotify() <-chan bool { return v.w.viewCloseNotify() }

@@ -2,13 +2,18 @@
 // hold back an error status, discard the body that follows it and write its
 // own page instead, while success responses go straight through.
 //
-// A [Writer] is meant to be pooled: [Writer.Reset] binds it to one response
-// and [Writer.Release] unbinds it. [Writer.View] returns it as a
-// ResponseWriter with exactly the optional interfaces (http.Flusher,
-// http.Hijacker, io.ReaderFrom, http.Pusher, http.CloseNotifier) of the
-// writer it wraps, plus Unwrap for http.ResponseController, without
-// allocating. Every view also has FlushError, so that
-// http.ResponseController's Flush goes through the Writer.
+// A [Writer] serves one response and is never reused: [Writer.Reset] binds
+// it to the response and [Writer.Finish] marks the end of the handler it was
+// handed to. [Writer.View] returns it as a ResponseWriter with exactly the
+// optional interfaces (http.Flusher, http.Hijacker, io.ReaderFrom,
+// http.Pusher, http.CloseNotifier) of the writer it wraps, plus Unwrap for
+// http.ResponseController, without allocating. Every view also has
+// FlushError, so that http.ResponseController's Flush goes through the
+// Writer.
+//
+// A view stays safe after Finish: it keeps reaching its own response while
+// the request's context is live, and does nothing once it is done (see
+// [Writer.Finish]).
 //
 // Run "go generate" after changing the interface list in gen.go.
 package respwriter
@@ -17,11 +22,14 @@ package respwriter
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"mime"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Statuses is a set of HTTP status codes from 0 to 639.
@@ -106,6 +114,11 @@ const (
 
 // Writer is the state of one wrapped response. Its zero value is unbound;
 // call Reset before use.
+//
+// A Writer is not pooled: a view handed to a handler may be kept beyond the
+// handler's return (a router's error handler writes through it then, a
+// goroutine may), and a recycled Writer would let such a call reach another
+// request's response. One allocation per request buys that guarantee.
 type Writer struct {
 	rw       http.ResponseWriter
 	cfg      *Config
@@ -114,17 +127,47 @@ type Writer struct {
 	head     bool
 	passNext bool
 	err      error
+
+	// After Finish, every call through a view holds mu and first checks
+	// ctx, so that late callers are serialised and stop once the request
+	// is over; done is what a view checks before anything else.
+	done atomic.Bool
+	mu   sync.Mutex
+	ctx  context.Context
+}
+
+// New returns a Writer bound to rw for one request, as Reset does.
+func New(rw http.ResponseWriter, cfg *Config, head bool) *Writer {
+	return &Writer{rw: rw, cfg: cfg, head: head}
 }
 
 // Reset binds w to rw for one request. head reports whether the request's
-// method is HEAD, for which no body is ever expected.
+// method is HEAD, for which no body is ever expected. It must not be called
+// on a Writer whose view was handed out.
 func (w *Writer) Reset(rw http.ResponseWriter, cfg *Config, head bool) {
-	*w = Writer{rw: rw, cfg: cfg, head: head}
+	w.rw, w.cfg, w.head = rw, cfg, head
+	w.status, w.mode, w.passNext, w.err = 0, modeIdle, false, nil
+	w.done.Store(false)
+	w.ctx = nil
 }
 
-// Release unbinds w, dropping every reference it holds. A view used after
-// Release panics instead of writing to a response it no longer owns.
-func (w *Writer) Release() { *w = Writer{} }
+// Finish marks the end of the handler w's view was handed to, once the
+// caller has written whatever it writes in place of a held response. From
+// then on nothing is intercepted any more, a held body stays discarded, and
+// the view's methods are serialised: while ctx (the request's context) is
+// live, they reach the wrapped writer, as a router's error handler that
+// runs after the middleware returned needs; once ctx is done, they do
+// nothing and report ctx's error (Header returns a fresh map, Unwrap a
+// writer that does nothing), so that a goroutine that outlives the request
+// never touches a response net/http has finished and may have recycled.
+func (w *Writer) Finish(ctx context.Context) {
+	if w.mode == modeMaybe {
+		w.mode = modeHeld // the caller wrote a page in its place
+	}
+	w.passNext = true
+	w.ctx = ctx
+	w.done.Store(true)
+}
 
 // View returns w as a ResponseWriter that has exactly the optional
 // interfaces of the writer it wraps. It does not allocate.
@@ -341,11 +384,18 @@ func Find(rw http.ResponseWriter) *Writer {
 	}
 }
 
-// each calls f for every Writer whose view rw is or wraps, innermost first.
+// each calls f for every Writer whose view rw is or wraps, innermost first,
+// holding the lock of a finished one.
 func each(rw http.ResponseWriter, f func(*Writer)) bool {
 	found := false
 	for w := Find(rw); w != nil; w = Find(w.rw) {
-		f(w)
+		if w.done.Load() {
+			w.mu.Lock()
+			f(w)
+			w.mu.Unlock()
+		} else {
+			f(w)
+		}
 		found = true
 	}
 	return found

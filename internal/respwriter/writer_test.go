@@ -3,6 +3,7 @@ package respwriter
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -388,19 +390,100 @@ func TestSetErrorAndPassNextReachEveryWriter(t *testing.T) {
 	}
 }
 
-func TestUseAfterReleasePanics(t *testing.T) {
+func TestViewAfterFinish(t *testing.T) {
 	var cfg Config
-	rw, _ := newFake(0)
-	var w Writer
-	w.Reset(rw, &cfg, false)
-	v := w.View()
-	w.Release()
-	defer func() {
-		if recover() == nil {
-			t.Error("Write after Release did not panic")
-		}
-	}()
-	v.Write([]byte("late"))
+	cfg.Intercept.Add(502)
+	live := context.Background()
+	over, cancel := context.WithCancel(live)
+	cancel()
+	tests := []struct {
+		name      string
+		before    func(v http.ResponseWriter) // before Finish
+		ctx       context.Context
+		wantCalls []string
+		wantBody  string
+	}{
+		{
+			name:      "live request: a late status and body go straight through",
+			ctx:       live,
+			wantCalls: []string{"WriteHeader 502", "Write", "Write", "ReadFrom", "Flush", "Push /a", "CloseNotify", "Hijack"},
+			wantBody:  `{"message":"Bad Gateway"}late`,
+		},
+		{
+			name:      "live request: nothing after a held status reaches it",
+			before:    func(v http.ResponseWriter) { v.WriteHeader(502); v.Write([]byte("held")) },
+			ctx:       live,
+			wantCalls: []string{"Push /a", "CloseNotify", "Hijack"}, // a held status is never flushed
+		},
+		{
+			name: "live request: a body held until its first byte stays discarded",
+			before: func(v http.ResponseWriter) {
+				v.Header().Set("Content-Type", "application/json")
+				v.WriteHeader(502)
+			},
+			ctx:       live,
+			wantCalls: []string{"Push /a", "CloseNotify", "Hijack"}, // a held status is never flushed
+		},
+		{
+			name: "request over: nothing reaches it",
+			ctx:  over,
+		},
+		{
+			name:      "request over after a sent status: nothing more reaches it",
+			before:    func(v http.ResponseWriter) { v.WriteHeader(200) },
+			ctx:       over,
+			wantCalls: []string{"WriteHeader 200"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := cfg
+			cfg.KeepStructured = true
+			rw, fake := newFake(hasFlusher | hasHijacker | hasReaderFrom | hasPusher | hasCloseNotifier)
+			var w Writer
+			w.Reset(rw, &cfg, false)
+			v := w.View()
+			if tt.before != nil {
+				tt.before(v)
+			}
+			w.Finish(tt.ctx)
+
+			v.Header().Set("Content-Type", "application/json")
+			v.WriteHeader(502)
+			v.Write([]byte(`{"message":"Bad Gateway"}`))
+			io.WriteString(v, "late")
+			v.(io.ReaderFrom).ReadFrom(strings.NewReader(""))
+			v.(http.Flusher).Flush()
+			v.(http.Pusher).Push("/a", nil)
+			closed := v.(http.CloseNotifier).CloseNotify()
+			_, _, hijackErr := v.(http.Hijacker).Hijack()
+			deadlineErr := http.NewResponseController(v).SetWriteDeadline(time.Time{})
+			SetError(v, io.EOF)
+			PassNext(v)
+
+			if diff := cmp.Diff(tt.wantCalls, fake.calls); diff != "" {
+				t.Errorf("calls on the wrapped writer (-want +got):\n%s", diff)
+			}
+			if got := fake.body.String(); got != tt.wantBody {
+				t.Errorf("body = %q, want %q", got, tt.wantBody)
+			}
+			if tt.ctx.Err() == nil {
+				return
+			}
+			if got := rw.Header().Get("Content-Type"); got != "" {
+				t.Errorf("a late Header().Set reached the response: Content-Type %q", got)
+			}
+			if !errors.Is(hijackErr, context.Canceled) {
+				t.Errorf("Hijack error = %v, want context.Canceled", hijackErr)
+			}
+			if !errors.Is(deadlineErr, http.ErrNotSupported) {
+				t.Errorf("SetWriteDeadline error = %v, want http.ErrNotSupported", deadlineErr)
+			}
+			if !<-closed {
+				t.Error("CloseNotify did not report the request over")
+			}
+		})
+	}
 }
 
 func TestRemoveBodyHeaders(t *testing.T) {
@@ -441,13 +524,14 @@ func BenchmarkWriter(b *testing.B) {
 	rw := &discard{h: http.Header{}}
 	p := []byte("hello")
 	var w Writer
+	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		w.Reset(rw, &cfg, false)
 		v := w.View()
 		v.WriteHeader(200)
 		v.Write(p)
-		w.Release()
+		w.Finish(ctx)
 	}
 }
 

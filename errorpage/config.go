@@ -78,11 +78,22 @@ type Config struct {
 	// header field name (RFC 9110 token characters: no spaces, colons or
 	// control characters) that HTTP and the page give no meaning of their
 	// own (not Content-Type, Vary, Set-Cookie, Location, ...); [New] rejects
-	// any other. A value is used only if it is 1
-	// to 128 characters of letters, digits and "-._:" (see
-	// [ValidRequestID] and [Pages.RequestID]); otherwise a random ID is
-	// generated. If empty, "X-Request-ID" is used.
+	// any other. A value is used only if it is 1 to 128 characters of
+	// letters, digits and "-._:/=;" (see [ValidRequestID] and
+	// [Pages.RequestID]); otherwise a random ID is generated. If empty,
+	// "X-Request-ID" is used.
 	RequestIDHeader string
+
+	// RequestID returns the ID under which the application logged r, for
+	// pages to quote when it lives somewhere other than the request's
+	// header: in the request's context (chi's middleware.GetReqID), or a
+	// trace ID (OpenTelemetry's trace.SpanContextFromContext). It takes
+	// precedence over the request's header, not over an ID the response
+	// carries already (see [Pages.SetRequestID]); a value [ValidRequestID]
+	// refuses, such as "", is ignored, and the header, then a random ID,
+	// are used instead. It is called only when a page is served, and must
+	// be safe for concurrent use. If nil, only the headers are read.
+	RequestID func(r *http.Request) string
 
 	// Now returns the current time, shown (in UTC) on the page. If nil,
 	// time.Now is used.

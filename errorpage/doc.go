@@ -25,9 +25,11 @@
 //
 // The ID a page quotes is set on its response, in the header field named
 // by Config.RequestIDHeader ("X-Request-ID" by default): the ID that field
-// of the response holds already when valid, else the request's own in that
-// field when valid ([ValidRequestID] accepts 1 to 128 ASCII letters, digits
-// and "-._:"), else a random one. A middleware that logs a failure calls
+// of the response holds already when valid, else the one Config.RequestID
+// returns for the request (say, from its context) when valid, else the
+// request's own in that field when valid ([ValidRequestID] accepts 1 to
+// 128 ASCII letters, digits and "-._:/=;": UUIDs, W3C trace IDs, chi's
+// "host/Ab3dE5fG7h-000001"), else a random one. A middleware that logs a failure calls
 // [Pages.SetRequestID] before serving the page, and logs the ID it returns:
 // the one the page quotes.
 //

@@ -1,6 +1,7 @@
 package errorpage_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -181,4 +182,36 @@ func ExamplePages_SetRequestID() {
 	// page: X-Request-Id = the logged ID
 	// log: request_id = (a new random ID)
 	// page: X-Request-Id = the logged ID
+}
+
+// ridKey is the context key under which the application's request-ID
+// middleware keeps the ID it logs, as chi's middleware.RequestID does.
+type ridKey struct{}
+
+// A page quotes the ID the application logged, wherever the application
+// keeps it: here in the request's context. An ID the hook cannot give (an
+// empty or an invalid one) falls back to the request's X-Request-ID header,
+// then to a random ID.
+func ExampleConfig_requestID() {
+	pages, err := errorpage.New(errorpage.Config{
+		RequestID: func(r *http.Request) string {
+			id, _ := r.Context().Value(ridKey{}).(string)
+			return id
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, id := range []string{"web-1/Qm3rT9xZ1a-000042", "", "<script>"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Request-ID", "from-the-header")
+		r = r.WithContext(context.WithValue(r.Context(), ridKey{}, id))
+		w := httptest.NewRecorder()
+		pages.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused})
+		fmt.Printf("%q: X-Request-Id %s\n", id, w.Header().Get("X-Request-Id"))
+	}
+	// Output:
+	// "web-1/Qm3rT9xZ1a-000042": X-Request-Id web-1/Qm3rT9xZ1a-000042
+	// "": X-Request-Id from-the-header
+	// "<script>": X-Request-Id from-the-header
 }

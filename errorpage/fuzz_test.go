@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
@@ -24,6 +27,8 @@ func FuzzServe(f *testing.F) {
 	f.Add("/", "example.com", "abc", "text/html", "en", "refused", 502, uint8(gatewayerr.ConnectionRefused), false, "proxy")
 	f.Add("/api/x", "h", "", "*/*", "ar,pt-BR;q=0.5", "<script>", 503, uint8(0), true, "")
 	f.Add("/%0d%0a", "\r\n", "a\nb", "application/problem+json;q=0.5,text/plain", "zh-TW", "\x00\u2028", 404, uint8(99), true, `"x"`)
+	f.Add("/", "h", "web-1/Qm3rT9xZ1a-000001", "text/html", "en", "refused", 502, uint8(gatewayerr.ConnectionRefused), false, "")
+	f.Add("/", "h", "Root=1-5759e988;Parent=53995c3f;Sampled=1", "application/json", "en", "x", 503, uint8(3), false, "")
 	p, err := New(Config{Debug: func(r *http.Request) bool { return r.Header.Get("X-Debug") != "" }, Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		f.Fatal(err)
@@ -61,6 +66,11 @@ func FuzzServe(f *testing.F) {
 			t.Fatalf("status %d, want %d", rec.Code, wantStatus)
 		}
 		body := rec.Body.Bytes()
+		if quoted := rec.Header().Get("X-Request-Id"); ValidRequestID(rid) && quoted != rid || !ValidRequestID(quoted) {
+			t.Fatalf("X-Request-Id %q for the request's %q", quoted, rid)
+		} else if !bytes.Contains(body, []byte(quoted)) {
+			t.Fatalf("the page does not quote %q:\n%s", quoted, body)
+		}
 		if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(body)) {
 			t.Fatalf("Content-Length %s for %d bytes", cl, len(body))
 		}
@@ -107,6 +117,40 @@ func FuzzJSONString(f *testing.F) {
 		}
 		if b.String() != string(want) {
 			t.Fatalf("writeJSONString(%q) = %s, encoding/json %s", s, b.String(), want)
+		}
+	})
+}
+
+// FuzzValidRequestID checks that an ID ValidRequestID accepts reads the
+// same in every place a page puts it: it needs no escaping in HTML (text or
+// quoted attribute), JSON, a header value or a URL path, and holds no byte
+// that ends a line or a list.
+func FuzzValidRequestID(f *testing.F) {
+	for _, s := range []string{
+		"abc-123", "web-1/Qm3rT9xZ1a-000001", "8f14e45f-ceea-467a-9575-0a2ad1cbe0a3",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "Root=1-5;Parent=5;Sampled=1",
+		"", "a b", "a+b", "<x>", `a"b`, "a'b", "a\r\nb", "a,b", "é", strings.Repeat("a", 129),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if !ValidRequestID(id) {
+			return
+		}
+		if len(id) > maxRequestID {
+			t.Fatalf("%d bytes accepted", len(id))
+		}
+		if got := template.HTMLEscapeString(id); got != id {
+			t.Fatalf("HTML escapes %q as %q", id, got)
+		}
+		if got, _ := json.Marshal(id); string(got) != `"`+id+`"` {
+			t.Fatalf("JSON escapes %q as %s", id, got)
+		}
+		if !httpguts.ValidHeaderFieldValue(id) || strings.ContainsAny(id, " \t,\r\n\x00") {
+			t.Fatalf("%q is not a plain header value", id)
+		}
+		if got := (&url.URL{Path: id}).EscapedPath(); got != id && got != "./"+id {
+			t.Fatalf("a URL path escapes %q as %q", id, got)
 		}
 	})
 }

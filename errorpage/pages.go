@@ -32,6 +32,7 @@ type Pages struct {
 	debug       func(*http.Request) bool
 	onServe     func(ServedPage)
 	ridHeader   string
+	ridFunc     func(*http.Request) string
 	now         func() time.Time
 	problemBase string
 
@@ -59,6 +60,7 @@ func New(cfg Config) (*Pages, error) {
 		debug:       cfg.Debug,
 		onServe:     cfg.OnServe,
 		ridHeader:   cfg.RequestIDHeader,
+		ridFunc:     cfg.RequestID,
 		now:         cfg.Now,
 		problemBase: cfg.ProblemTypeBase,
 		cache:       make(map[pageKey]*segments),

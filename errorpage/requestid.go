@@ -11,9 +11,14 @@ import (
 const maxRequestID = 128
 
 // ValidRequestID reports whether id is a request ID that the pages quote as
-// it is: 1 to 128 ASCII letters, digits and "-._:". Any other value could
-// carry markup, spaces or line breaks into a page or a header, and is
-// replaced by a random ID.
+// it is: 1 to 128 ASCII letters, digits and "-._:/=;". That takes the IDs
+// that request-ID middlewares and tracers produce: UUIDs (Envoy,
+// gin-contrib/requestid), chi's "host/Ab3dE5fG7h-000001", echo's random
+// alphanumerics, W3C trace IDs and traceparent values, Amazon's
+// "Root=1-...;Parent=...;Sampled=1". Any other value could carry markup,
+// quotes, spaces, list separators or line breaks into a page or a header
+// ("+" is refused too, since HTML escapes it), and is replaced by a random
+// ID.
 func ValidRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestID {
 		return false
@@ -21,7 +26,7 @@ func ValidRequestID(id string) bool {
 	for i := 0; i < len(id); i++ {
 		switch c := id[i]; {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '.', c == '_', c == ':':
+			c == '-', c == '.', c == '_', c == ':', c == '/', c == '=', c == ';':
 		default:
 			return false
 		}
@@ -41,13 +46,20 @@ func NewRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// RequestID returns the valid request ID that r carries: the value of r's
-// header named by Config.RequestIDHeader ("X-Request-ID" by default), its
-// first line, when [ValidRequestID] accepts it, else "". A page quotes it
-// unless its response already carries a valid ID (see [Pages.SetRequestID]).
+// RequestID returns the valid request ID that r carries: the one
+// Config.RequestID returns for r, when set and [ValidRequestID] accepts it,
+// else the value of r's header named by Config.RequestIDHeader
+// ("X-Request-ID" by default), its first line, when valid, else "". A page
+// quotes it unless its response already carries a valid ID (see
+// [Pages.SetRequestID]).
 func (p *Pages) RequestID(r *http.Request) string {
 	if p == nil {
 		p = Default()
+	}
+	if p.ridFunc != nil {
+		if id := p.ridFunc(r); ValidRequestID(id) {
+			return id
+		}
 	}
 	if id := r.Header.Get(p.ridHeader); ValidRequestID(id) {
 		return id
@@ -58,8 +70,9 @@ func (p *Pages) RequestID(r *http.Request) string {
 // SetRequestID returns the request ID that a page served on w for r
 // quotes, and sets it on w's header, in the field named by
 // Config.RequestIDHeader: the ID w's header holds already when it is valid
-// (one the application chose and logged), else r's own ([Pages.RequestID]),
-// else a new random one ([NewRequestID]). [Pages.ServeError] and
+// (one the application chose and logged), else r's own ([Pages.RequestID]:
+// from Config.RequestID, else from r's header), else a new random one
+// ([NewRequestID]). [Pages.ServeError] and
 // [Pages.ServeStatus] call it; a middleware that logs a failure calls it
 // first, so that its log and the page agree:
 //
@@ -89,7 +102,7 @@ func (p *Pages) setRequestID(h http.Header, r *http.Request) string {
 // WithRequestID returns r carrying id as its request ID, in the header named
 // by Config.RequestIDHeader, so that [Pages.RequestID] returns it and a
 // page served for it quotes it (unless the response carries an ID of its
-// own). It returns r itself when r carries id already, and otherwise a
+// own, or Config.RequestID returns a valid one for it). It returns r itself when r carries id already, and otherwise a
 // shallow copy of r with a copy of its header, so that r, which the
 // application may still be reading, is left alone. It suits code that
 // hands the request on, such as a hook that reads the ID from it; to make

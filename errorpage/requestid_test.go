@@ -20,14 +20,31 @@ func TestValidRequestID(t *testing.T) {
 		{"01HZX3:trace.span_1", true},
 		{"Z", true},
 		{strings.Repeat("a", 128), true},
+		// What request-ID middlewares and tracers produce.
+		{"web-7f9c4d-x2k8p/Qm3rT9xZ1a-000001", true},                                         // chi's middleware.RequestID
+		{"8f14e45f-ceea-467a-9575-0a2ad1cbe0a3", true},                                       // a UUID: Envoy, gin-contrib/requestid
+		{"xQ9mKfW2LzR7TnB4hYc1Vd8JpE5sGa3u", true},                                           // echo's middleware.RequestID
+		{"4bf92f3577b34da6a3ce929d0e0e4736", true},                                           // a W3C trace ID
+		{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", true},                    // a traceparent
+		{"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", true}, // Amazon's X-Amzn-Trace-Id
+		{"105445aa7843bc8bf206b12000100000/1;o=1", true},                                     // Google's X-Cloud-Trace-Context
 		{strings.Repeat("a", 129), false},
 		{"", false},
 		{"a b", false},
 		{"a,b", false},
-		{"a/b", false},
+		{"a+b", false}, // html/template writes &#43;
 		{"<x>", false},
+		{"a&b", false},
+		{`a"b`, false},
+		{"a'b", false},
+		{"a`b", false},
+		{`a\b`, false},
+		{"a\tb", false},
+		{"a\x00b", false},
+		{"a\x7fb", false},
 		{"é", false},
 		{"a\r\nSet-Cookie: x", false},
+		{"a\nb", false},
 	}
 	for _, tt := range tests {
 		if got := ValidRequestID(tt.id); got != tt.want {
@@ -48,6 +65,9 @@ func TestNewRequestID(t *testing.T) {
 // request given an ID with WithRequestID gets a page quoting it.
 func TestPagesRequestIDIsTheQuotedOne(t *testing.T) {
 	custom := newPages(t, Config{RequestIDHeader: "x-correlation-id"})
+	// hooked takes the ID from elsewhere: here a header of its own, as it
+	// would from the request's context or its trace.
+	hooked := newPages(t, Config{RequestID: func(r *http.Request) string { return r.Header.Get("Hook") }})
 	tests := []struct {
 		name   string
 		p      *Pages
@@ -65,6 +85,10 @@ func TestPagesRequestIDIsTheQuotedOne(t *testing.T) {
 		{name: "supplied", p: Default(), supply: "sup-5"},
 		{name: "supplied over invalid", p: Default(), hdr: []string{"X-Request-ID", "bad id"}, supply: "sup-6"},
 		{name: "supplied custom", p: custom, hdr: []string{"X-Request-ID", "req-7"}, supply: "sup-7"},
+		{name: "hook", p: hooked, hdr: []string{"X-Request-ID", "req-8", "Hook", "web-1/Qm3rT9xZ1a-000008"}, want: "web-1/Qm3rT9xZ1a-000008"},
+		{name: "invalid hook falls back to the header", p: hooked, hdr: []string{"X-Request-ID", "req-9", "Hook", "bad id"}, want: "req-9"},
+		{name: "empty hook falls back to the header", p: hooked, hdr: []string{"X-Request-ID", "req-10"}, want: "req-10"},
+		{name: "invalid hook and header", p: hooked, hdr: []string{"X-Request-ID", "<b>", "Hook", "a\r\nb"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

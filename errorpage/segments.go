@@ -107,7 +107,7 @@ var probes = [...]struct {
 	host, path, rid string
 	now             time.Time
 }{
-	{"h-alpha.example", "/alpha", "Ab9-._:z", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+	{"h-alpha.example", "/alpha", "Ab9-._:/=;z", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
 	{"", "/b/%3Cc%3E/a-much-longer-path/than-the-other-one.html", "Q7", time.Date(2031, 11, 30, 22, 58, 59, 0, time.UTC)},
 }
 
@@ -197,7 +197,7 @@ func (p *Pages) check() error {
 			seen[pg] = true
 			for _, s := range kinds {
 				j := s
-				j.format, j.now, j.rid, j.host, j.path = Format(f), now, "Ab9-._:z", "example.com", "/a/b"
+				j.format, j.now, j.rid, j.host, j.path = Format(f), now, "Ab9-._:/=;z", "example.com", "/a/b"
 				if set.page(j.status) != pg {
 					j.status = 400 + i
 				}
@@ -210,7 +210,7 @@ func (p *Pages) check() error {
 					for _, debug := range []bool{false, true} {
 						j := s
 						j.format, j.loc, j.debug, j.now = Format(f), loc, debug, now
-						j.rid, j.host, j.path = "Ab9-._:z", "example.com", "/a/b"
+						j.rid, j.host, j.path = "Ab9-._:/=;z", "example.com", "/a/b"
 						if set.page(j.status) != pg {
 							j.status = 400 + i
 						}

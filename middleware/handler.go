@@ -47,8 +47,9 @@ import (
 // choose it (errorpage.Pages.SetRequestID), in the header field their
 // Config.RequestIDHeader names (X-Request-ID by default): the one the
 // application set on its response in that field when valid
-// (errorpage.ValidRequestID), else the request's own in that field when
-// valid, else a random one. The page quotes it and the response carries
+// (errorpage.ValidRequestID), else the one their Config.RequestID hook
+// returns when valid, else the request's own in that field when valid,
+// else a random one. The page quotes it and the response carries
 // it in that field, the log records have it as request_id, and the
 // request passed to opts.OnError carries it in that request header, a
 // copy of the request being made (errorpage.Pages.WithRequestID) when the

@@ -276,9 +276,10 @@ type loopKey struct{}
 // target's base path. On a ReverseProxy of your own whose Rewrite or
 // Director changes paths, they show the path as sent upstream.
 //
-// The request ID is chosen first (errorpage.Pages.SetRequestID: the
-// request's own in the header its Pages read, errorpage.Config.RequestIDHeader,
-// X-Request-ID by default, when valid, else a random one) and set on the
+// The request ID is chosen first (errorpage.Pages.SetRequestID: the one
+// errorpage.Config.RequestID returns, else the request's own in the header
+// its Pages read, errorpage.Config.RequestIDHeader, X-Request-ID by default,
+// when valid, else a random one) and set on the
 // response, so that the reference quoted on the page is the request_id
 // logged and the one the OnError hook's request carries in that header.
 //

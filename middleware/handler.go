@@ -63,9 +63,12 @@ import (
 // while the request is still being served (a router's error handler that
 // runs after Handler returned, such as echo's behind echo.WrapMiddleware),
 // it writes to its own client, straight through, nothing intercepted any
-// more; once the request's context is done, it writes nothing and its
-// methods report the context's error, so that a goroutine that outlives
-// the request never writes into another response. As with any
+// more; once the request's context (the one Handler was given) is done, it
+// writes nothing and its methods report the context's error, so that a
+// goroutine that outlives the request never writes into another response.
+// A middleware outside Handler that cancels the context it hands on when it
+// returns (echo's ContextTimeout) therefore ends that window early: put it
+// inside Handler. As with any
 // ResponseWriter, it must not be used concurrently with the handler, or
 // with the end of the request.
 func Handler(opts Options) func(http.Handler) http.Handler {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-chi/chi/v5"
@@ -286,5 +287,36 @@ func TestEchoWrapMiddlewareConcurrent(t *testing.T) {
 	}
 	if n > 0 {
 		t.Errorf("%d of %d requests failed", n, requests)
+	}
+}
+
+// TestEchoContextTimeoutOrder pins what the README says of a middleware
+// that cancels the context it hands on when it returns, as echo's
+// ContextTimeout does: inside Handler, echo's error handler still reaches
+// the client after Handler returned; outside it, Handler's writer sees its
+// request's context done by then and writes nothing, and the client gets
+// net/http's empty 200.
+func TestEchoContextTimeoutOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		inside bool
+		want   want
+	}{
+		{"ContextTimeout inside Handler", true, want{status: 502, body: echoJSON("upstream down")}},
+		{"ContextTimeout outside Handler", false, want{status: 200, body: ""}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := echo.New()
+			quiet(e)
+			wrapped := echo.WrapMiddleware(middleware.Handler(middleware.Options{}))
+			timeout := echomw.ContextTimeout(time.Minute)
+			if tt.inside {
+				e.Use(wrapped, timeout)
+			} else {
+				e.Use(timeout, wrapped)
+			}
+			echoRoutes(e)
+			tt.want.check(t, get(t, e, http.MethodGet, "/json"))
+		})
 	}
 }

@@ -68,9 +68,8 @@ import (
 // goroutine that outlives the request never writes into another response.
 // A middleware outside Handler that cancels the context it hands on when it
 // returns (echo's ContextTimeout) therefore ends that window early: put it
-// inside Handler. As with any
-// ResponseWriter, it must not be used concurrently with the handler, or
-// with the end of the request.
+// inside Handler. As with any ResponseWriter, it must not be used
+// concurrently with the handler, or with the end of the request.
 func Handler(opts Options) func(http.Handler) http.Handler {
 	cfg := &respwriter.Config{
 		KeepHTML:       opts.Replace.keeps(respwriter.ForPeople),

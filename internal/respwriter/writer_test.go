@@ -455,6 +455,7 @@ func TestViewAfterFinish(t *testing.T) {
 			v.(io.ReaderFrom).ReadFrom(strings.NewReader(""))
 			v.(http.Flusher).Flush()
 			v.(http.Pusher).Push("/a", nil)
+			//lint:ignore SA1019 a view still forwards CloseNotify
 			closed := v.(http.CloseNotifier).CloseNotify()
 			_, _, hijackErr := v.(http.Hijacker).Hijack()
 			deadlineErr := http.NewResponseController(v).SetWriteDeadline(time.Time{})

@@ -41,6 +41,7 @@ func echoRoutes(e *echo.Echo) {
 	e.GET("/ok", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/bad-gateway", func(c echo.Context) error { return c.String(http.StatusBadGateway, "upstream said no") })
 	e.GET("/json", func(c echo.Context) error { return echo.NewHTTPError(http.StatusBadGateway, "upstream down") })
+	e.GET("/no-content", func(c echo.Context) error { return c.NoContent(http.StatusBadGateway) })
 	e.GET("/panic", func(c echo.Context) error { panic("boom") })
 }
 
@@ -141,6 +142,7 @@ func TestRouters(t *testing.T) {
 			want: map[string]want{
 				"/ok":          {status: 200, body: "ok"},
 				"/bad-gateway": {status: 502, page: true, id: echoID},
+				"/no-content":  {status: 502, page: true, id: echoID},
 				"/json":        {status: 502, body: echoJSON("upstream down")},
 				"/panic":       {status: 500, page: true, id: echoID},
 				"/missing":     {status: 404, body: echoJSON("Not Found")},
@@ -199,6 +201,17 @@ func TestRouters(t *testing.T) {
 			want: map[string]want{
 				"/bad-gateway": {status: 502, page: true},
 				"/panic":       {status: 500, body: ""},
+			},
+		},
+		{
+			name: "gin: Handler around the engine, 404 intercepted",
+			handler: func() http.Handler {
+				engine := gin.New()
+				ginRoutes(engine)
+				return middleware.Handler(middleware.Options{Intercept: []int{404, 502}})(engine)
+			}(),
+			want: map[string]want{
+				"/missing": {status: 404, page: true}, // gin's plain-text 404 is bare
 			},
 		},
 		{

@@ -3,6 +3,7 @@ package errorpage
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -118,6 +119,15 @@ var defaultPages = sync.OnceValue(func() *Pages {
 // configuration that can change.
 func Default() *Pages { return defaultPages() }
 
+// ErrMaintenance marks a failure as planned maintenance: an error that
+// matches it (errors.Is) gets the maintenance page, whose copy and "where
+// it failed" strip say the service is under maintenance, rather than that
+// it failed. middleware.Maintenance serves it as the cause of a
+// destination_unavailable (503) error:
+//
+//	p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, Err: errorpage.ErrMaintenance, RetryAfter: time.Hour})
+var ErrMaintenance = errors.New("errorpage: down for maintenance")
+
 // ServeError writes the error page for err, classified with
 // gatewayerr.Classify: its status, copy and "where it failed" strip follow
 // the error's kind, and its upstream Proxy-Status chain if any.
@@ -219,6 +229,9 @@ type job struct {
 func (j *job) group() group {
 	if j.ge == nil {
 		return groupOfStatus(j.status)
+	}
+	if j.ge.Kind == gatewayerr.DestinationUnavailable && errors.Is(j.ge.Err, ErrMaintenance) {
+		return gMaintenance
 	}
 	return groupOfKind(j.ge.Kind, j.ge.ReceivedStatus, j.status)
 }

@@ -39,6 +39,9 @@ import (
 // Informational (1xx) responses, 101 Switching Protocols and hijacked
 // connections are never intercepted.
 //
+// While opts.Maintenance is on, a request it does not allow through gets
+// the maintenance page and never reaches next (see [Options.Maintenance]).
+//
 // A page keeps the headers the application set, except those that
 // describe the discarded body; its Vary field lists the application's
 // tokens followed by Accept and Accept-Language.
@@ -80,8 +83,9 @@ func Handler(opts Options) func(http.Handler) http.Handler {
 	}
 	pages := opts.pages()
 	logger, onError, onReplace := opts.Logger, opts.OnError, opts.OnReplace
+	maint := newMaintenancePage(&opts, proxyStatusName(opts.ProxyName))
 	return func(next http.Handler) http.Handler {
-		return &handler{next: next, cfg: cfg, pages: pages, logger: logger, onError: onError, onReplace: onReplace}
+		return &handler{next: next, cfg: cfg, pages: pages, logger: logger, onError: onError, onReplace: onReplace, maint: maint}
 	}
 }
 
@@ -92,9 +96,13 @@ type handler struct {
 	logger    *slog.Logger
 	onError   func(*http.Request, *gatewayerr.Error)
 	onReplace func(*http.Request, *gatewayerr.Error)
+	maint     *maintenancePage // nil without Options.Maintenance
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.maint.serve(w, r) {
+		return
+	}
 	// A Writer per request, never pooled: its view may outlive the call
 	// (see respwriter.Writer.Finish), and this is the one allocation of
 	// the success path.

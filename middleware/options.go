@@ -200,6 +200,18 @@ type Options struct {
 	// redacted.
 	ProxyStatusDetails func(*http.Request) bool
 
+	// Maintenance, if not nil, is a switch for planned downtime: while it
+	// is on, [Handler] and [NewReverseProxy] answer every request it does
+	// not allow through with a 503 maintenance page (in the negotiated
+	// format, with Retry-After when its end is known, Cache-Control:
+	// no-store and a Proxy-Status member naming ProxyName with
+	// error=destination_unavailable, and details="maintenance" when
+	// ProxyStatusDetails allows), and the request reaches neither the
+	// wrapped handler nor the upstream. Such a request is not a failure: it
+	// is neither logged nor reported to OnError. See [Maintenance].
+	// If nil, there is no maintenance mode.
+	Maintenance *Maintenance
+
 	// ProxyStatusTrailer, when true, makes NewReverseProxy end a streamed
 	// response (one without Content-Length) whose upstream fails midway
 	// with a Proxy-Status trailer naming the failure (RFC 9209 allows it),

@@ -52,6 +52,7 @@ type proxy struct {
 	trailer   bool
 	intercept respwriter.Statuses
 	replace   ReplacePolicy
+	maint     *maintenancePage // nil without Options.Maintenance
 }
 
 func newProxy(opts *Options) *proxy {
@@ -86,6 +87,7 @@ func newProxy(opts *Options) *proxy {
 		}
 	}
 	p.pseudonym = pseudonym
+	p.maint = newMaintenancePage(opts, name)
 	for i, proto := range [...]string{"1.0", "1.1", "2", "3"} {
 		p.via[i] = []string{proto + " " + p.pseudonym}
 	}
@@ -148,6 +150,10 @@ func isTokenChar(c byte) bool {
 //     branded page, keeping their status as received-status; and, with
 //     [Options.ProxyStatusTrailer], lets a streamed response that fails
 //     midway end with a Proxy-Status trailer.
+//   - With [Options.Maintenance], the Transport is wrapped in a check that
+//     holds back the requests maintenance does not allow through, before
+//     any retry, breaker or upstream sees them; the ErrorHandler answers
+//     them with the maintenance page.
 //   - ErrorLog receives the ReverseProxy's own messages at debug level
 //     through Options.Logger, or is discarded.
 //
@@ -218,6 +224,11 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		ErrorHandler:   p.serveError,
 		ModifyResponse: p.modifyResponse,
 		BufferPool:     new(bufferPool),
+	}
+	if p.maint != nil {
+		// Held back before the Transport, so that no retry, breaker or
+		// upstream sees the request.
+		rp.Transport = &maintenanceTransport{m: opts.Maintenance, next: tr}
 	}
 	if opts.Logger != nil {
 		rp.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)
@@ -309,6 +320,11 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 	case *interceptedError:
 		p.serveIntercepted(w, r, upstream, v)
 		return
+	case *heldBack:
+		if p.maint != nil {
+			p.maint.serveHeld(w, r, v.until)
+			return
+		}
 	case nil:
 		e = &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError}
 	default:

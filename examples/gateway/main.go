@@ -26,6 +26,9 @@
 //	-debug           show failure details (kind, upstream, cause) on the pages
 //	-templates DIR   override the page templates with the files in DIR
 //
+// /maintenance/on turns the gateway's maintenance mode on for two minutes,
+// and /maintenance/off turns it off, from this machine only.
+//
 // Ctrl-C shuts the gateway down gracefully.
 package main
 
@@ -38,6 +41,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -147,11 +151,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// A failed attempt is retried once when that is safe (a refused
 	// connection, or an idempotent request such as these GETs), and the
 	// metrics count every attempt, retry and failure.
+	maint := new(middleware.Maintenance)
 	opts := metrics.Options(middleware.Options{
 		Pages:     pages,
 		Transport: transport,
 		Logger:    logger,
 		Retry:     &middleware.RetryPolicy{Attempts: 2},
+		// Planned downtime: /maintenance/on and /maintenance/off switch it
+		// while the gateway runs.
+		Maintenance: maint,
 	})
 
 	mux := http.NewServeMux()
@@ -170,7 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer up.Close()
 		flaky := middleware.NewReverseProxy(mustParse(up.URL), opts)
-		for _, path := range []string{"/ok", "/sse", "/ws", "/ws/echo", "/stall-headers", "/reset", "/garbage", "/maintenance"} {
+		for _, path := range []string{"/ok", "/sse", "/ws", "/ws/echo", "/stall-headers", "/reset", "/garbage", "/unavailable"} {
 			mux.Handle(path, flaky)
 		}
 		// The transport bounds the wait for headers, not for the body:
@@ -200,6 +208,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			panic("demo: a handler in the gateway panicked")
 		})))
 		mux.Handle("/{$}", indexHandler(*brand))
+		mux.Handle("/maintenance/{state}", maintenanceSwitch(maint))
 		fmt.Fprintf(stdout, "listening on %s\n", base)
 		printMenu(stdout, base)
 	}
@@ -255,4 +264,29 @@ func mustParse(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// maintenanceSwitch turns m on for two minutes (/maintenance/on) or off
+// (/maintenance/off) and sends the browser to /ok, where the maintenance
+// page shows (and reloads itself when the two minutes are up). Only a
+// request from this machine may switch it; the switch itself is never held
+// back.
+func maintenanceSwitch(m *middleware.Maintenance) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil || !ap.Addr().Unmap().IsLoopback() {
+			http.Error(w, "maintenance can be switched from this machine only", http.StatusForbidden)
+			return
+		}
+		switch r.PathValue("state") {
+		case "on":
+			m.On(time.Now().Add(2 * time.Minute))
+		case "off":
+			m.Off()
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		http.Redirect(w, r, "/ok", http.StatusSeeOther)
+	})
 }

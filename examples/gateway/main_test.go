@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -216,7 +217,7 @@ func TestDemo(t *testing.T) {
 		{"/refused", http.StatusBadGateway, gatewayerr.ConnectionRefused, true},
 		{"/garbage", http.StatusBadGateway, gatewayerr.HTTPProtocolError, true},
 		{"/bad-cert", http.StatusBadGateway, gatewayerr.TLSCertificateError, true},
-		{"/maintenance", http.StatusServiceUnavailable, gatewayerr.DestinationUnavailable, false},
+		{"/unavailable", http.StatusServiceUnavailable, gatewayerr.DestinationUnavailable, false},
 		{"/loop", http.StatusBadGateway, gatewayerr.ProxyLoopDetected, true},
 		{"/panic", http.StatusInternalServerError, gatewayerr.ProxyInternalError, false},
 	}
@@ -267,10 +268,30 @@ func TestDemo(t *testing.T) {
 		})
 	}
 
-	t.Run("maintenance/retry-after", func(t *testing.T) {
-		resp, _ := get(t, client, d.base+"/maintenance", "text/html")
+	t.Run("unavailable/retry-after", func(t *testing.T) {
+		resp, _ := get(t, client, d.base+"/unavailable", "text/html")
 		if got := resp.Header.Get("Retry-After"); got != "120" {
 			t.Errorf("Retry-After = %q, want the upstream's 120", got)
+		}
+	})
+
+	t.Run("maintenance", func(t *testing.T) {
+		noRedirect := &http.Client{Transport: client.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, _ := get(t, noRedirect, d.base+"/maintenance/on", "text/html")
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ok" {
+			t.Fatalf("/maintenance/on: %d to %q, want 303 to /ok", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, body := get(t, client, d.base+"/ok", "text/html")
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "maintenance") {
+			t.Errorf("/ok during maintenance: %d\n%s", resp.StatusCode, body)
+		}
+		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 120 {
+			t.Errorf("Retry-After = %q, want at most 120", resp.Header.Get("Retry-After"))
+		}
+		checkFailure(t, resp, http.StatusServiceUnavailable, gatewayerr.DestinationUnavailable, true)
+		get(t, noRedirect, d.base+"/maintenance/off", "text/html")
+		if resp, _ := get(t, client, d.base+"/ok", "text/html"); resp.StatusCode != http.StatusOK {
+			t.Errorf("/ok after maintenance: %d", resp.StatusCode)
 		}
 	})
 

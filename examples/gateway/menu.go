@@ -27,7 +27,9 @@ var demoRoutes = []demoRoute{
 	{"/refused", "nothing listens on the upstream's port; retried once; a breaker opens for 10s after 3 visits", "502 connection_refused, then 503"},
 	{"/garbage", "the upstream answers with an SSH banner", "502 http_protocol_error"},
 	{"/bad-cert", "the upstream's certificate is self-signed", "502 tls_certificate_error"},
-	{"/maintenance", "the upstream answers 503 with Retry-After: 120", "503, Retry-After kept"},
+	{"/unavailable", "the upstream answers 503 with Retry-After: 120", "503, Retry-After kept"},
+	{"/maintenance/on", "the gateway's maintenance mode, on for 2 minutes (from this machine only); then /ok", "503 maintenance page that reloads itself"},
+	{"/maintenance/off", "maintenance mode off again (from this machine only)", "303 to /ok"},
 	{"/loop", "the gateway is its own upstream", "502 proxy_loop_detected"},
 	{"/panic", "a handler in the gateway panics", "500 proxy_internal_error"},
 	{"/metrics", "Prometheus metrics: failures by kind, attempts, retries, breaker states, pages", "200, text"},
@@ -70,8 +72,14 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:.4rem .6rem;border-bottom:1px solid #8884}
-code{font-size:.9em}
-td:last-child{white-space:nowrap}
+code{font-size:.9em;overflow-wrap:anywhere}
+@media(max-width:40rem){
+thead{display:none}
+tr,td{display:block}
+tr{padding:.5rem 0;border-bottom:1px solid #8884}
+td{border:0;padding:.1rem 0}
+td:first-child{font-weight:600}
+}
 </style>
 <h1>{{.Brand}}</h1>
 <p>This Gatehouse gateway stands in front of a deliberately flaky upstream. Each link
@@ -79,7 +87,7 @@ below makes the upstream fail in its own way; the gateway answers with a
 branded page and reports the failure in the <code>Proxy-Status</code> header
 and in its log.</p>
 <table>
-<tr><th>Try</th><th>What the upstream does</th><th>What you get</th></tr>
+<thead><tr><th>Try</th><th>What the upstream does</th><th>What you get</th></tr></thead>
 {{range .Routes}}<tr><td><a href="{{.Path}}">{{.Path}}</a></td><td>{{.Shows}}</td><td>{{.Result}}</td></tr>
 {{end}}</table>
 <p>The pages follow your browser's language (fifteen of them, Arabic right

@@ -186,12 +186,12 @@ func upstreamHandler() http.Handler {
 		buf.Flush()
 	})
 
-	// /maintenance is down for maintenance and says when to come back.
-	mux.HandleFunc("/maintenance", func(w http.ResponseWriter, r *http.Request) {
+	// /unavailable is temporarily unavailable and says when to come back.
+	mux.HandleFunc("/unavailable", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "120")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "upstream: down for maintenance (this plain-text body is replaced by the gateway)\n")
+		io.WriteString(w, "upstream: temporarily unavailable (this plain-text body is replaced by the gateway)\n")
 	})
 
 	return mux

@@ -1,0 +1,209 @@
+package middleware
+
+import (
+	"net/http"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/errorpage"
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
+	"github.com/gatehouse-go/gatehouse/internal/respwriter"
+)
+
+// Maintenance is a switch for planned downtime, for [Options.Maintenance].
+// While it is on, [Handler] and [NewReverseProxy] answer every request
+// whose client address is not in Allow with a 503 maintenance page, and the
+// request reaches neither the handler nor the upstream.
+//
+// Its zero value is off. It is safe for concurrent use: On, Off and
+// Schedule may be called at any time, from any goroutine, while requests
+// are served, and take effect for the requests that arrive after them. A
+// Maintenance must not be copied after first use.
+type Maintenance struct {
+	// Allow lists the client addresses that pass while maintenance is on,
+	// such as the team's network, so that it can check the service before
+	// opening it again. The client address is the host of the request's
+	// RemoteAddr (an IPv4-mapped IPv6 address counts as its IPv4 address);
+	// X-Forwarded-For is not consulted, since a client can forge it.
+	// Set it before the Maintenance is used, and do not change it after.
+	// If empty, no request passes.
+	Allow []netip.Prefix
+
+	w atomic.Pointer[window] // nil: off
+}
+
+// A window is a period of maintenance: from its start (zero: already
+// started) to its end (zero: until Off).
+type window struct{ from, until time.Time }
+
+// On turns maintenance on now. until is when it is expected to end: pages
+// and their Retry-After tell visitors to come back then, and maintenance
+// ends by itself at that moment. A zero until means the end is unknown:
+// visitors are not told when to come back, and maintenance lasts until Off
+// is called. An until in the past turns maintenance off.
+func (m *Maintenance) On(until time.Time) {
+	if !until.IsZero() && !until.After(time.Now()) {
+		m.Off()
+		return
+	}
+	m.w.Store(&window{until: until})
+}
+
+// Off turns maintenance off now, and cancels a window set with Schedule.
+func (m *Maintenance) Off() { m.w.Store(nil) }
+
+// Schedule sets a window of maintenance ahead: it is on from from until
+// until, and off after that; it replaces any window set before (including
+// one turned on with On). A zero from means now; a zero until means the end
+// is unknown, as for On. A window that ends before it starts, or that has
+// already ended, turns maintenance off.
+func (m *Maintenance) Schedule(from, until time.Time) {
+	if !until.IsZero() && (!until.After(from) || !until.After(time.Now())) {
+		m.Off()
+		return
+	}
+	m.w.Store(&window{from: from, until: until})
+}
+
+// Active reports whether maintenance is on at the moment now, and the end
+// it was given (zero when unknown). A nil Maintenance is never on.
+func (m *Maintenance) Active(now time.Time) (on bool, until time.Time) {
+	if m == nil {
+		return false, time.Time{}
+	}
+	w := m.w.Load()
+	if w == nil || (!w.from.IsZero() && now.Before(w.from)) || (!w.until.IsZero() && !now.Before(w.until)) {
+		return false, time.Time{}
+	}
+	return true, w.until
+}
+
+// allowed reports whether r comes from an address in Allow.
+func (m *Maintenance) allowed(r *http.Request) bool {
+	if len(m.Allow) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	var a netip.Addr
+	if err == nil {
+		a = ap.Addr()
+	} else if a, err = netip.ParseAddr(r.RemoteAddr); err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range m.Allow {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// blocks reports whether r is to get the maintenance page, and the
+// maintenance's end (zero when unknown).
+func (m *Maintenance) blocks(r *http.Request) (bool, time.Time) {
+	on, until := m.Active(time.Now())
+	if !on || m.allowed(r) {
+		return false, time.Time{}
+	}
+	return true, until
+}
+
+// Private implementation past this point.
+
+// maintenancePage serves the maintenance page: what Handler and
+// NewReverseProxy share.
+type maintenancePage struct {
+	m       *Maintenance
+	pages   *errorpage.Pages
+	member  []string // "name;error=destination_unavailable", shared: never modified
+	detail  []string // the same with details="maintenance", shared: never modified
+	details func(*http.Request) bool
+}
+
+func newMaintenancePage(opts *Options, name string) *maintenancePage {
+	if opts.Maintenance == nil {
+		return nil
+	}
+	ps := gatewayerr.ProxyStatus{Proxy: name, Kind: gatewayerr.DestinationUnavailable, Error: gatewayerr.DestinationUnavailable.String()}
+	mp := &maintenancePage{m: opts.Maintenance, pages: opts.pages(), details: opts.ProxyStatusDetails}
+	mp.member = []string{ps.String()}
+	ps.Details = "maintenance"
+	mp.detail = []string{ps.String()}
+	return mp
+}
+
+// serve answers r with the maintenance page if maintenance is on and r is
+// not allowed through, and reports whether it did.
+func (mp *maintenancePage) serve(w http.ResponseWriter, r *http.Request) bool {
+	if mp == nil {
+		return false
+	}
+	block, until := mp.m.blocks(r)
+	if block {
+		mp.serveHeld(w, r, until)
+	}
+	return block
+}
+
+// serveHeld writes the maintenance page for a request held back by a
+// maintenance that ends at until (zero: unknown). Pages set Retry-After
+// from the error's RetryAfter.
+func (mp *maintenancePage) serveHeld(w http.ResponseWriter, r *http.Request, until time.Time) {
+	e := &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, Err: errorpage.ErrMaintenance}
+	if !until.IsZero() {
+		e.RetryAfter = max(time.Until(until), time.Second)
+	}
+	h := w.Header()
+	if mp.details != nil && mp.details(r) {
+		h["Proxy-Status"] = append(h["Proxy-Status"], mp.detail...)
+	} else {
+		h["Proxy-Status"] = append(h["Proxy-Status"], mp.member...)
+	}
+	mp.pages.SetRequestID(w, r)
+	respwriter.PassNext(w) // an enclosing Handler lets the page through
+	mp.pages.ServeError(w, r, e)
+}
+
+// maintenanceTransport answers, in NewReverseProxy, the requests that
+// maintenance holds back, without calling next; ReverseProxy hands the
+// error to the proxy's ErrorHandler, which serves the page.
+type maintenanceTransport struct {
+	m    *Maintenance
+	next http.RoundTripper
+}
+
+// heldBack is what maintenanceTransport returns for a request held back,
+// with the maintenance's end; the proxy's ErrorHandler serves the
+// maintenance page for it.
+type heldBack struct{ until time.Time }
+
+func (*heldBack) Error() string { return "middleware: held back by maintenance" }
+
+func (t *maintenanceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if block, until := t.m.blocks(req); block {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, &heldBack{until: until}
+	}
+	return t.next.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of the transport
+// underneath.
+func (t *maintenanceTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// proxyStatusName returns the name of the gateway in its Proxy-Status
+// members, as NewReverseProxy names it.
+func proxyStatusName(name string) string {
+	if name = viaPseudonym(name); name == "" {
+		return defaultProxyName
+	}
+	return name
+}

@@ -169,12 +169,16 @@ func (l *locale) msg(key string, args ...any) string {
 	return s
 }
 
-// retry returns the sentence saying when to retry. In a right-to-left
-// language the time is isolated (U+2068, U+2069), so that it reads
-// left to right.
-func (l *locale) retry(at string) string {
+// retry returns the sentence saying when to retry, or, for a page that
+// refreshes itself, that it will try again then. In a right-to-left
+// language the time is isolated (U+2068, U+2069), so that it reads left to
+// right.
+func (l *locale) retry(at string, refresh bool) string {
 	if l.dir == "rtl" {
 		at = "\u2068" + at + "\u2069"
+	}
+	if refresh {
+		return l.msg("refresh", at)
 	}
 	return l.msg("retry", at)
 }

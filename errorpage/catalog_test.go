@@ -45,7 +45,7 @@ func TestCatalogsComplete(t *testing.T) {
 }
 
 func TestMessagesOverrides(t *testing.T) {
-	p := newPages(t, Config{Messages: map[string]map[string]string{
+	p := newPages(t, Config{RefreshLimit: -1, Messages: map[string]map[string]string{
 		"en":    {"title.refused": "Our backend is napping"},
 		"de":    {"retry": "Nochmal ab %s."},
 		"sv-SE": {"title.refused": "Tjänsten tar inte emot anslutningar"},

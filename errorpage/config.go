@@ -95,6 +95,16 @@ type Config struct {
 	// be safe for concurrent use. If nil, only the headers are read.
 	RequestID func(r *http.Request) string
 
+	// RefreshLimit is the longest retry delay for which an HTML page
+	// refreshes itself: when a page's retry time is known (Retry-After, a
+	// circuit breaker's reopening, the end of maintenance) and no further
+	// away than RefreshLimit, the HTML page for a GET or HEAD request
+	// carries <meta http-equiv="refresh"> for that moment, and says that it
+	// will try again then. Pages for other methods never refresh, and no
+	// script is involved (the Content-Security-Policy forbids scripts).
+	// If zero, 5 minutes; a negative value turns refreshing off.
+	RefreshLimit time.Duration
+
 	// Now returns the current time, shown (in UTC) on the page. If nil,
 	// time.Now is used.
 	Now func() time.Time

@@ -18,11 +18,21 @@ type Data struct {
 	// Actions is what the visitor can do: advice, and links from the Brand.
 	Actions []Action
 
-	// RetryAt is when the visitor may retry, from Retry-After, such as
-	// "14:05:09 UTC", and Retry a sentence saying so; both empty when not
-	// known.
+	// RetryAt is when the visitor may retry, from Retry-After, in UTC and
+	// the page's language: its time of day, such as "14:05:09 UTC" (to the
+	// minute when it is an hour or more away), with its date when it is
+	// not today, such as "7 May 2026, 09:00 UTC". Retry is a sentence
+	// saying when to retry, or, when the page refreshes itself, that it
+	// will. Both are empty when not known.
 	RetryAt string
 	Retry   string
+
+	// Refresh is the delay in seconds, such as "30", after which the page
+	// reloads itself, for <meta http-equiv="refresh" content="...">; empty
+	// when it does not. An HTML page for a GET or HEAD request refreshes
+	// itself when the retry time is known and within
+	// [Config.RefreshLimit]; no other page does.
+	Refresh string
 
 	RequestID string // the request's ID, to quote to support
 	Time      string // the time of the failure, in UTC, such as "2026-01-02 14:04:39 UTC"
@@ -61,8 +71,8 @@ type Action struct {
 type Hop struct {
 	Label      string // such as "Your browser", in the page's language
 	Name       string // a proxy's name; only with debug details
-	State      string // [HopOK], [HopFailed] or [HopSkipped]
-	StatusText string // "Working", "Error" or "Not reached" in the page's language
+	State      string // [HopOK], [HopFailed], [HopSkipped] or [HopMaintenance]
+	StatusText string // "Working", "Error", "Not reached" or "Under maintenance" in the page's language
 }
 
 // Debug is what operators see of a failure when debug details are on.
@@ -75,4 +85,5 @@ type Debug struct {
 	ReceivedStatus int      // the upstream's status, when it answered
 	RetryAfter     string   // the Retry-After delay, such as "30s"; empty when not known
 	Proxies        []string // the upstream's Proxy-Status members, as "name: error"
+	Hint           string   // what to check for a failure of this kind, in English; empty when there is no specific advice
 }

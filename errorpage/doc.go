@@ -44,13 +44,32 @@
 // browser, the gateway, any proxies that the upstream's own Proxy-Status
 // names, and the service, with the failed node marked and each node's state
 // in words ("Working", "Error", "Not reached"), not only in colour. A
-// failure of the gateway itself (proxy_internal_error, a panic served as
-// 500) marks the gateway, never the upstream. On a narrow screen the strip
-// is a compact list, one short row per node.
+// failure the gateway decided itself (proxy_internal_error, a panic served
+// as 500, proxy_loop_detected, proxy_configuration_error and the other
+// kinds of its own configuration) marks the gateway, says so in its copy,
+// and the service is "Not reached". Planned maintenance ([ErrMaintenance],
+// or a 503 served by status) is not shown as an error: the service is
+// "Under maintenance". On a narrow screen the strip is a compact list, one
+// short row per node.
+//
+// Each kind has the remedies that apply to it: reloading in a minute or two
+// when a second try may work; the time to come back when the retry time is
+// known (never beside a vaguer one); nothing to change on the visitor's
+// side, only waiting, for failures only the site's team can fix
+// (certificates, the gateway's own); other sites, the visitor's
+// connection, proxy or VPN only for failures on the visitor's side (4xx);
+// and the Brand's status page and support links. With debug details, the
+// operator gets what to check for that kind (Debug.Hint).
+//
+// A page whose retry time is known and near ([Config.RefreshLimit], 5
+// minutes by default) refreshes itself, for GET and HEAD, with <meta
+// http-equiv="refresh"> and no script, and says when it will. The retry
+// moment is told in UTC, with its date in the page's language when it is
+// not today.
 //
 // The HTML is self-contained (inline CSS, the logo as a data: URI, no
-// script, no external request), responsive, follows prefers-color-scheme
-// and prefers-reduced-motion, meets WCAG AA contrast (New checks the
+// script, no external request, no animation), responsive, follows
+// prefers-color-scheme, meets WCAG AA contrast (New checks the
 // Brand's colours) and stays well under 12 KB. It is small enough that the
 // whole response for an English 502, 503 or 504, headers included, fits in
 // net/http's 4 KB response buffer with room for a Proxy-Status and a Via

@@ -33,6 +33,7 @@ func TestGolden(t *testing.T) {
 		Err: errors.New("dial tcp 10.0.0.7:8080: connect: connection refused"), Attempts: 2, RetryAfter: 30 * time.Second}
 	chain := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: 502, Chain: []gatewayerr.ProxyStatus{
 		{Proxy: "origin-lb"}, {Proxy: "edge-fra", Kind: gatewayerr.ConnectionTimeout, Error: "connection_timeout"}}}
+	maint := &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, Err: ErrMaintenance}
 	tests := []struct {
 		file  string
 		pages *Pages
@@ -54,6 +55,13 @@ func TestGolden(t *testing.T) {
 		{"504-upstream.en.txt", p, Sample{Err: &gatewayerr.Error{Kind: gatewayerr.HTTPResponseTimeout, ReceivedStatus: 504}, Format: Text}},
 		{"500-internal.en.txt", p, Sample{Status: 500, Format: Text}},
 		{"503-unavailable.pt.json", p, Sample{Err: gatewayerr.DestinationUnavailable, Format: JSON, Language: "pt-BR", RetryAfter: time.Minute}},
+		{"503-maintenance-refresh.en.html", p, Sample{Err: maint, RetryAfter: 3 * time.Minute}},
+		{"503-maintenance-tomorrow.ar.html", p, Sample{Err: maint, RetryAfter: 26 * time.Hour, Language: "ar"}},
+		{"503-maintenance-tomorrow.de.txt", p, Sample{Err: maint, RetryAfter: 26 * time.Hour, Language: "de", Format: Text}},
+		{"503-maintenance.en.post.html", p, Sample{Err: maint, RetryAfter: 3 * time.Minute, Method: "POST"}},
+		{"502-loop.en.debug.txt", p, Sample{Err: gatewayerr.ProxyLoopDetected, Format: Text, Debug: true}},
+		{"502-reset.en.txt", p, Sample{Err: gatewayerr.ConnectionTerminated, Format: Text}},
+		{"502-bad-cert.en.debug.txt", p, Sample{Err: gatewayerr.TLSCertificateError, Format: Text, Debug: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

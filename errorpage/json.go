@@ -72,9 +72,10 @@ func (p *Pages) writeJSON(buf *bytes.Buffer, j *job) {
 	}
 	if j.debug && j.ge != nil {
 		d := debugOf(j.ge, j.retry)
+		d.Hint = operatorHint(j.ge.Kind, g)
 		buf.WriteString(`,"debug":{"kind":`)
 		writeJSONString(buf, d.Kind)
-		for _, f := range [...]struct{ k, v string }{{"phase", d.Phase}, {"upstream", d.Upstream}, {"cause", d.Cause}, {"retry_after", d.RetryAfter}} {
+		for _, f := range [...]struct{ k, v string }{{"phase", d.Phase}, {"upstream", d.Upstream}, {"cause", d.Cause}, {"retry_after", d.RetryAfter}, {"hint", d.Hint}} {
 			if f.v != "" {
 				buf.WriteString(`,"` + f.k + `":`)
 				writeJSONString(buf, f.v)

@@ -36,6 +36,7 @@ type Pages struct {
 	ridFunc     func(*http.Request) string
 	now         func() time.Time
 	problemBase string
+	refresh     time.Duration // the longest retry delay a page refreshes for; <= 0 for none
 
 	bufs sync.Pool // *bytes.Buffer
 
@@ -64,7 +65,11 @@ func New(cfg Config) (*Pages, error) {
 		ridFunc:     cfg.RequestID,
 		now:         cfg.Now,
 		problemBase: cfg.ProblemTypeBase,
+		refresh:     cfg.RefreshLimit,
 		cache:       make(map[pageKey]*segments),
+	}
+	if p.refresh == 0 {
+		p.refresh = DefaultRefreshLimit
 	}
 	if p.ridHeader == "" {
 		p.ridHeader = "X-Request-ID"
@@ -167,9 +172,9 @@ func (p *Pages) ServeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // ServeStatus writes the page for status, a 4xx or 5xx status. Its copy is
-// the status's own: for 500 "something went wrong on our side" (the service
-// failed, as after a panic), for 502 an upstream in trouble, for 503
-// maintenance, for 504 a timeout, for 404 a missing page, and so on.
+// the status's own: for 500 "something went wrong on our side" (the
+// gateway's own error, as after a panic), for 502 an upstream in trouble,
+// for 503 maintenance, for 504 a timeout, for 404 a missing page, and so on.
 // Headers are handled as by [Pages.ServeError].
 //
 // A status outside 400 to 599 (such as 0, 200, 302 or 600) is a mistake of
@@ -211,18 +216,30 @@ var (
 	hdrType    = [numFormats][]string{{HTML.ContentType()}, {ProblemJSON.ContentType()}, {JSON.ContentType()}, {Text.ContentType()}}
 )
 
+// DefaultRefreshLimit is the longest retry delay for which an HTML page
+// refreshes itself when Config.RefreshLimit is zero.
+const DefaultRefreshLimit = 5 * time.Minute
+
 // A job is one rendering: everything a page depends on.
 type job struct {
-	format Format
-	loc    int
-	status int
-	ge     *gatewayerr.Error // nil for a page served by status
-	debug  bool
-	rid    string
-	now    time.Time
-	retry  time.Duration
-	host   string
-	path   string // escaped
+	format  Format
+	loc     int
+	status  int
+	ge      *gatewayerr.Error // nil for a page served by status
+	debug   bool
+	rid     string
+	now     time.Time
+	retry   time.Duration
+	refresh bool // the page reloads itself after retry
+	host    string
+	path    string // escaped
+}
+
+// refreshes reports whether a page in format for a request with method,
+// whose retry delay is retry (0 when not known), reloads itself.
+func (p *Pages) refreshes(format Format, method string, retry time.Duration) bool {
+	return format == HTML && (method == http.MethodGet || method == http.MethodHead) &&
+		retry > 0 && retry <= p.refresh
 }
 
 // group returns the copy of j's page.
@@ -264,6 +281,8 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 		j.retry, _ = gatewayerr.ParseRetryAfter(v, j.now)
 		j.retry = min(j.retry, gatewayerr.MaxStatedRetryAfter)
 	}
+
+	j.refresh = p.refreshes(j.format, r.Method, j.retry)
 
 	buf := p.buffer()
 	defer p.release(buf)
@@ -422,6 +441,11 @@ type Sample struct {
 	// Host and Path are the request's host and path, for templates that
 	// show them.
 	Host, Path string
+
+	// Method is the request's method; an HTML page for GET or HEAD whose
+	// retry time is near enough refreshes itself (see
+	// [Config.RefreshLimit]). If empty, GET.
+	Method string
 }
 
 // Render writes the body of the page that s describes to w, exactly as
@@ -460,6 +484,11 @@ func (p *Pages) Render(w io.Writer, s Sample) error {
 	if j.now.IsZero() {
 		j.now = p.now()
 	}
+	method := s.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	j.refresh = p.refreshes(j.format, method, j.retry)
 	buf := p.buffer()
 	defer p.release(buf)
 	p.render(buf, &j)

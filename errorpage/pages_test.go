@@ -285,6 +285,18 @@ func TestCopy(t *testing.T) {
 			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: 500})
 		}, 500, "The service is having trouble", "Service"},
 		{"maintenance", func(w http.ResponseWriter, r *http.Request) { p.ServeStatus(w, r, 503) }, 503, "Down for maintenance", "Service"},
+		{"maintenance mode", func(w http.ResponseWriter, r *http.Request) {
+			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, Err: ErrMaintenance})
+		}, 503, "Down for maintenance", "Service"},
+		{"loop", func(w http.ResponseWriter, r *http.Request) {
+			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.ProxyLoopDetected})
+		}, 502, "Your request went round in a loop", "Gateway"},
+		{"configuration", func(w http.ResponseWriter, r *http.Request) {
+			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.ProxyConfigurationError})
+		}, 500, "This site is not set up correctly", "Gateway"},
+		{"reset", func(w http.ResponseWriter, r *http.Request) {
+			p.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.ConnectionTerminated})
+		}, 502, "The connection to the service dropped", "Service"},
 		{"not found", func(w http.ResponseWriter, r *http.Request) { p.ServeStatus(w, r, 404) }, 404, "Page not found", ""},
 		{"teapot", func(w http.ResponseWriter, r *http.Request) { p.ServeStatus(w, r, 418) }, 418, "The request could not be completed", ""},
 		{"denied", func(w http.ResponseWriter, r *http.Request) {
@@ -309,7 +321,11 @@ func TestCopy(t *testing.T) {
 			if hasStrip != (tt.failed != "") {
 				t.Fatalf("strip shown: %v, want %v", hasStrip, tt.failed != "")
 			}
-			if tt.failed != "" && !strings.Contains(body, `<li class=failed><span class=dot aria-hidden=true>✕</span><b>`+tt.failed+`</b>`) {
+			state, mark := "failed", "✕"
+			if tt.title == "Down for maintenance" {
+				state, mark = "maintenance", "‖" // not a failure
+			}
+			if tt.failed != "" && !strings.Contains(body, `<li class=`+state+`><span class=dot aria-hidden=true>`+mark+`</span><b>`+tt.failed+`</b>`) {
 				t.Errorf("the failed hop is not %q:\n%s", tt.failed, body)
 			}
 		})

@@ -481,15 +481,14 @@ func (p *Pages) render(buf *bytes.Buffer, j *job) {
 	}
 	if pg.cacheable && !pg.reflects && !j.debug && (j.ge == nil || len(j.ge.Chain) == 0) {
 		if seg := p.segments(pg, j); seg != nil {
-			var ts, iso, at [32]byte
+			var ts, iso, at [48]byte
+			var secs [20]byte
 			vals := [numSlots][]byte{
 				slotRequestID: []byte(j.rid),
 				slotTime:      appendTime(ts[:0], j.now),
 				slotTimeISO:   j.now.UTC().AppendFormat(iso[:0], time.RFC3339),
 			}
-			if j.retry > 0 {
-				vals[slotRetryAt] = appendRetryAt(at[:0], j.now, j.retry)
-			}
+			fillRetry(&vals, p.locales[j.loc], j, at[:0], secs[:0])
 			seg.write(buf, &vals)
 			return
 		}
@@ -528,7 +527,7 @@ func (p *Pages) data(j *job) *Data {
 		Brand:      p.brand,
 		T:          l.msgs,
 	}
-	d.Actions = actions(l, &p.brand, g, j.status)
+	d.Actions = actions(l, &p.brand, g, j.status, j.retry > 0)
 	var chain []gatewayerr.ProxyStatus
 	if j.ge != nil {
 		d.Kind = j.ge.Kind.String()
@@ -536,11 +535,15 @@ func (p *Pages) data(j *job) *Data {
 	}
 	d.Hops = hops(l, g, chain, j.debug)
 	if j.retry > 0 {
-		d.RetryAt = string(appendRetryAt(nil, j.now, j.retry))
-		d.Retry = l.retry(d.RetryAt)
+		d.RetryAt = string(appendRetryAt(nil, l, j.now, j.retry))
+		if j.refresh {
+			d.Refresh = strconv.FormatInt(refreshSeconds(j.retry), 10)
+		}
+		d.Retry = l.retry(d.RetryAt, j.refresh)
 	}
 	if j.debug && j.ge != nil {
 		d.Debug = debugOf(j.ge, j.retry)
+		d.Debug.Hint = operatorHint(j.ge.Kind, g)
 	}
 	return d
 }
@@ -584,14 +587,32 @@ func appendTime(b []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(b, "2006-01-02 15:04:05 UTC")
 }
 
-// appendRetryAt appends the time now+d: its time of day in UTC, with the
-// date when it is not within the day.
-func appendRetryAt(b []byte, now time.Time, d time.Duration) []byte {
+// appendRetryAt appends the moment now+d, in UTC, as the language l writes
+// it: its time of day, to the second when it is less than an hour away and
+// to the minute otherwise (rounded up, so that it is never too early), with
+// its date (l's "format.datetime") when it is not on the same day as now.
+func appendRetryAt(b []byte, l *locale, now time.Time, d time.Duration) []byte {
 	t := now.Add(d).UTC()
-	if d >= 20*time.Hour {
-		return t.AppendFormat(b, "2006-01-02 15:04 UTC")
+	precision := time.Second
+	if d >= time.Hour {
+		precision = time.Minute
 	}
-	return t.AppendFormat(b, "15:04:05 UTC")
+	if r := t.Truncate(precision); !r.Equal(t) {
+		t = r.Add(precision)
+	}
+	if y, m, dd := t.Date(); y == now.UTC().Year() && m == now.UTC().Month() && dd == now.UTC().Day() {
+		if precision == time.Second {
+			return t.AppendFormat(b, "15:04:05 UTC")
+		}
+		return t.AppendFormat(b, "15:04 UTC")
+	}
+	return t.AppendFormat(b, l.msgs["format.datetime"])
+}
+
+// refreshSeconds returns the delay d in whole seconds, rounded up, for a
+// page that refreshes itself: at the moment appendRetryAt states.
+func refreshSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 // clean returns s as valid UTF-8 without control characters (replaced by

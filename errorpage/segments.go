@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ const (
 	slotTime
 	slotTimeISO
 	slotRetryAt
+	slotRefresh
 	numSlots
 )
 
@@ -29,16 +31,17 @@ const (
 // escaper changes it.
 const sentinelPrefix = "Zq7xGhS"
 
-var sentinels = [numSlots]string{sentinelPrefix + "0x", sentinelPrefix + "1x", sentinelPrefix + "2x", sentinelPrefix + "3x"}
+var sentinels = [numSlots]string{sentinelPrefix + "0x", sentinelPrefix + "1x", sentinelPrefix + "2x", sentinelPrefix + "3x", sentinelPrefix + "4x"}
 
 // A pageKey is everything a cacheable page depends on.
 type pageKey struct {
-	format Format
-	loc    uint8
-	retry  bool
-	kind   uint8 // the kind + 1, or 0 for a page served by status
-	group  group // the copy, which also follows the upstream's own status
-	status uint16
+	format  Format
+	loc     uint8
+	retry   bool
+	refresh bool
+	kind    uint8 // the kind + 1, or 0 for a page served by status
+	group   group // the copy, which also follows the upstream's own status
+	status  uint16
 }
 
 // segments is a rendered page: parts[0], slot[0]'s value, parts[1], ...
@@ -115,7 +118,7 @@ var probes = [...]struct {
 // if it cannot be cached. On first use it checks the page against the
 // probes; a page that fails is remembered as direct.
 func (p *Pages) segments(pg *page, j *job) *segments {
-	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, group: j.group(), status: uint16(j.status)}
+	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, refresh: j.refresh, group: j.group(), status: uint16(j.status)}
 	if j.loc > 255 {
 		return nil
 	}
@@ -135,7 +138,10 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 	d.RequestID, d.Time, d.TimeISO = sentinels[slotRequestID], sentinels[slotTime], sentinels[slotTimeISO]
 	if d.RetryAt != "" {
 		d.RetryAt = sentinels[slotRetryAt]
-		d.Retry = p.locales[j.loc].retry(d.RetryAt)
+		d.Retry = p.locales[j.loc].retry(d.RetryAt, d.Refresh != "")
+	}
+	if d.Refresh != "" {
+		d.Refresh = sentinels[slotRefresh]
 	}
 	var b bytes.Buffer
 	if err := pg.exec(&b, d); err != nil {
@@ -146,7 +152,7 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 		pj := *j
 		pj.host, pj.path, pj.rid, pj.now = pr.host, pr.path, pr.rid, pr.now
 		var direct bytes.Buffer
-		if err := pg.exec(&direct, p.data(&pj)); err != nil || !sameAsCached(&direct, seg, &pj) {
+		if err := pg.exec(&direct, p.data(&pj)); err != nil || !p.sameAsCached(&direct, seg, &pj) {
 			seg = &segments{direct: true}
 			break
 		}
@@ -171,6 +177,8 @@ func (p *Pages) check() error {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	samples := []job{
 		{status: 502, ge: &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, Err: errors.New("dial tcp 10.0.0.1:80: connection refused"), Upstream: "10.0.0.1:80", Phase: gatewayerr.PhaseDial, Attempts: 2}, retry: 30 * time.Second},
+		{status: 503, ge: &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, Err: ErrMaintenance}, retry: 90 * time.Second, refresh: true},
+		{status: 503, ge: &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable}, retry: 26 * time.Hour},
 		{status: 502, ge: &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: 502, Chain: []gatewayerr.ProxyStatus{{Proxy: "origin"}, {Proxy: "edge", Kind: gatewayerr.ConnectionTimeout, Error: "connection_timeout"}}}},
 		{status: 500, ge: &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError, Err: errors.New("panic: boom")}},
 		{status: 503},
@@ -221,7 +229,7 @@ func (p *Pages) check() error {
 						if !pg.cacheable || debug || (loc > 1 && si > 0) {
 							continue
 						}
-						if seg := p.segments(pg, &j); seg == nil || !sameAsCached(&direct, seg, &j) {
+						if seg := p.segments(pg, &j); seg == nil || !p.sameAsCached(&direct, seg, &j) {
 							pg.cacheable = false
 						}
 					}
@@ -259,16 +267,27 @@ func (p *Pages) checkRender(pg *page, j *job, buf *bytes.Buffer) error {
 
 // sameAsCached reports whether the cached page, filled in with j's values,
 // is the direct rendering.
-func sameAsCached(direct *bytes.Buffer, seg *segments, j *job) bool {
+func (p *Pages) sameAsCached(direct *bytes.Buffer, seg *segments, j *job) bool {
 	var b bytes.Buffer
 	vals := [numSlots][]byte{
 		slotRequestID: []byte(j.rid),
 		slotTime:      appendTime(nil, j.now),
 		slotTimeISO:   j.now.UTC().AppendFormat(nil, time.RFC3339),
 	}
-	if j.retry > 0 {
-		vals[slotRetryAt] = appendRetryAt(nil, j.now, j.retry)
-	}
+	fillRetry(&vals, p.locales[j.loc], j, nil, nil)
 	seg.write(&b, &vals)
 	return bytes.Equal(b.Bytes(), direct.Bytes())
+}
+
+// fillRetry sets the retry slots of vals for j in the language l: the
+// retry moment, and the refresh delay when the page refreshes itself.
+// at and secs are scratch space, or nil.
+func fillRetry(vals *[numSlots][]byte, l *locale, j *job, at, secs []byte) {
+	if j.retry <= 0 {
+		return
+	}
+	vals[slotRetryAt] = appendRetryAt(at, l, j.now, j.retry)
+	if j.refresh {
+		vals[slotRefresh] = strconv.AppendInt(secs, refreshSeconds(j.retry), 10)
+	}
 }

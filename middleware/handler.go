@@ -17,8 +17,8 @@ import (
 // responses with the branded pages of opts.Pages.
 //
 // A panic before the response's status was sent becomes a 500 page of kind
-// gatewayerr.ProxyInternalError ("the service failed"), logged with its
-// stack and reported to opts.OnError. A panic after the status was sent
+// gatewayerr.ProxyInternalError ("something went wrong on our side"),
+// logged with its stack and reported to opts.OnError. A panic after the status was sent
 // cannot be turned into a page any more: it is logged and reported the same
 // way, and the response is aborted with panic(http.ErrAbortHandler), which
 // net/http answers by closing the connection (HTTP/1) or resetting the

@@ -100,9 +100,14 @@ func TestCopyAgrees(t *testing.T) {
 							t.Errorf("%s: a failure on the visitor's side has a strip", what)
 						}
 					case maintenance(pg):
+						if d.HopsTitle != l.msg("hop.title.stopped") {
+							t.Errorf("%s: the strip of maintenance is titled %q", what, d.HopsTitle)
+						}
 						if failedAt >= 0 || maintAt != len(d.Hops)-1 || d.Hops[maintAt].StatusText != l.msg("hop.maintenance") {
 							t.Errorf("%s: maintenance strip %+v", what, d.Hops)
 						}
+					case d.HopsTitle != l.msg("hop.title"):
+						t.Errorf("%s: the strip is titled %q", what, d.HopsTitle)
 					case gatewaySide(pg):
 						if failedAt != 1 || d.Hops[len(d.Hops)-1].State != HopSkipped {
 							t.Errorf("%s: the gateway's own failure marks hop %d: %+v", what, failedAt, d.Hops)

@@ -46,8 +46,11 @@ type Data struct {
 	Host, Path string
 
 	// Hops is the "where it failed" strip; empty for a failure on the
-	// visitor's side (a 4xx status).
-	Hops []Hop
+	// visitor's side (a 4xx status). HopsTitle is its heading: "Where it
+	// failed", or, when nothing failed (maintenance), "Where your request
+	// stopped", in the page's language.
+	Hops      []Hop
+	HopsTitle string
 
 	Brand BrandData
 

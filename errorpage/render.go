@@ -534,10 +534,16 @@ func (p *Pages) data(j *job) *Data {
 		chain = j.ge.Chain
 	}
 	d.Hops = hops(l, g, chain, j.debug)
+	if len(d.Hops) > 0 {
+		d.HopsTitle = l.msgs["hop.title"]
+		if g == gMaintenance {
+			d.HopsTitle = l.msgs["hop.title.stopped"]
+		}
+	}
 	if j.retry > 0 {
 		d.RetryAt = string(appendRetryAt(nil, l, j.now, j.retry))
 		if j.refresh {
-			d.Refresh = strconv.FormatInt(refreshSeconds(j.retry), 10)
+			d.Refresh = strconv.FormatInt(refreshSeconds(j.now, j.retry), 10)
 		}
 		d.Retry = l.retry(d.RetryAt, j.refresh)
 	}
@@ -587,11 +593,10 @@ func appendTime(b []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(b, "2006-01-02 15:04:05 UTC")
 }
 
-// appendRetryAt appends the moment now+d, in UTC, as the language l writes
-// it: its time of day, to the second when it is less than an hour away and
-// to the minute otherwise (rounded up, so that it is never too early), with
-// its date (l's "format.datetime") when it is not on the same day as now.
-func appendRetryAt(b []byte, l *locale, now time.Time, d time.Duration) []byte {
+// retryMoment returns the moment now+d as pages state it, in UTC: to the
+// second when it is less than an hour away and to the minute otherwise,
+// rounded up, so that it is never too early; and the precision.
+func retryMoment(now time.Time, d time.Duration) (time.Time, time.Duration) {
 	t := now.Add(d).UTC()
 	precision := time.Second
 	if d >= time.Hour {
@@ -600,6 +605,14 @@ func appendRetryAt(b []byte, l *locale, now time.Time, d time.Duration) []byte {
 	if r := t.Truncate(precision); !r.Equal(t) {
 		t = r.Add(precision)
 	}
+	return t, precision
+}
+
+// appendRetryAt appends the moment now+d (see retryMoment) as the language
+// l writes it: its time of day, with its date (l's "format.datetime") when
+// it is not on the same day as now.
+func appendRetryAt(b []byte, l *locale, now time.Time, d time.Duration) []byte {
+	t, precision := retryMoment(now, d)
 	if y, m, dd := t.Date(); y == now.UTC().Year() && m == now.UTC().Month() && dd == now.UTC().Day() {
 		if precision == time.Second {
 			return t.AppendFormat(b, "15:04:05 UTC")
@@ -609,10 +622,12 @@ func appendRetryAt(b []byte, l *locale, now time.Time, d time.Duration) []byte {
 	return t.AppendFormat(b, l.msgs["format.datetime"])
 }
 
-// refreshSeconds returns the delay d in whole seconds, rounded up, for a
-// page that refreshes itself: at the moment appendRetryAt states.
-func refreshSeconds(d time.Duration) int64 {
-	return int64((d + time.Second - 1) / time.Second)
+// refreshSeconds returns the delay, in whole seconds, after which a page
+// that refreshes itself reloads: at the moment it states (retryMoment),
+// never before.
+func refreshSeconds(now time.Time, d time.Duration) int64 {
+	t, _ := retryMoment(now, d)
+	return int64((t.Sub(now) + time.Second - 1) / time.Second)
 }
 
 // clean returns s as valid UTF-8 without control characters (replaced by

@@ -288,6 +288,6 @@ func fillRetry(vals *[numSlots][]byte, l *locale, j *job, at, secs []byte) {
 	}
 	vals[slotRetryAt] = appendRetryAt(at, l, j.now, j.retry)
 	if j.refresh {
-		vals[slotRefresh] = strconv.AppendInt(secs, refreshSeconds(j.retry), 10)
+		vals[slotRefresh] = strconv.AppendInt(secs, refreshSeconds(j.now, j.retry), 10)
 	}
 }

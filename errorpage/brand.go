@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,9 +16,9 @@ import (
 // Brand is the operator's identity on the pages. Every field is optional;
 // [New] validates the ones that are set and rejects bad values.
 type Brand struct {
-	// Name is the service's name, shown in the header, the title and the
-	// "where it failed" strip. If empty, the pages carry no name and the
-	// gateway is called "gateway" in the visitor's language.
+	// Name is the service's name, shown in the page's header and title
+	// (the "where it failed" strip names its nodes by role: your browser,
+	// the gateway, the service). If empty, the pages carry no name.
 	Name string
 
 	// Logo is shown beside the name. It is either a data: URI of a PNG,
@@ -31,11 +32,17 @@ type Brand struct {
 
 	// Colours are CSS hex colours, "#rgb" or "#rrggbb". Text on background
 	// and accent on background must have a contrast ratio of at least 4.5:1
-	// (WCAG AA); [New] checks it. The defaults are a calm grey and blue.
-	AccentColor         string // links and highlights; default "#1f56c4"
-	BackgroundColor     string // page background; default "#f6f7f9"
-	TextColor           string // body text; default "#1b1d22"
-	DarkAccentColor     string // accent in dark mode; default "#8db4ff"
+	// (WCAG AA), in light and in dark mode; [New] checks it. The defaults
+	// are a calm grey and blue.
+	AccentColor     string // links and highlights; default "#1f56c4"
+	BackgroundColor string // page background; default "#f6f7f9"
+	TextColor       string // body text; default "#1b1d22"
+	// DarkAccentColor is the accent in dark mode. If empty, it is derived
+	// from AccentColor when that is set: AccentColor itself if it has
+	// 4.5:1 contrast on the dark background, else AccentColor lightened
+	// (mixed with white, keeping its hue) until it has; and "#8db4ff"
+	// when neither is set.
+	DarkAccentColor     string
 	DarkBackgroundColor string // background in dark mode; default "#15171c"
 	DarkTextColor       string // text in dark mode; default "#e6e8ec"
 
@@ -118,6 +125,9 @@ func (b Brand) view() (BrandData, error) {
 	}
 	for i := range cols {
 		c := &cols[i]
+		if c.val == "" && i == 3 && b.AccentColor != "" {
+			continue // derived below, once the dark background is known
+		}
 		if c.val == "" {
 			c.val = c.def
 		}
@@ -127,6 +137,10 @@ func (b Brand) view() (BrandData, error) {
 		}
 		c.rgb = rgb
 		c.val = strings.ToLower(c.val)
+	}
+	if cols[3].val == "" {
+		cols[3].val = darkAccent(cols[0].val, cols[4].rgb)
+		cols[3].rgb, _ = parseHexColor(cols[3].val)
 	}
 	for _, chk := range [][2]int{{0, 1}, {2, 1}, {3, 4}, {5, 4}} {
 		fg, bg := cols[chk[0]], cols[chk[1]]
@@ -138,6 +152,39 @@ func (b Brand) view() (BrandData, error) {
 		";--accent-d:" + cols[3].val + ";--bg-d:" + cols[4].val + ";--fg-d:" + cols[5].val)
 	return v, nil
 }
+
+// darkAccent returns the accent for dark mode derived from accent, a valid
+// hex colour: accent itself if it has 4.5:1 contrast on bg (linear sRGB),
+// else accent mixed with white, in steps of 1/32, until it has. White has
+// at least 4.5:1 on any background dark enough for light text, which New
+// checks; should bg be too light for that, the result fails that check.
+func darkAccent(accent string, bg [3]float64) string {
+	var c [3]float64
+	rgb, _ := parseHexColor(accent)
+	if contrast(rgb, bg) >= 4.5 {
+		return accent
+	}
+	h := accent[1:]
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	for i := range 3 {
+		v, _ := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		c[i] = float64(v)
+	}
+	var out string
+	for step := 1; step <= 32; step++ {
+		t := float64(step) / 32
+		out = fmt.Sprintf("#%02x%02x%02x", mix(c[0], t), mix(c[1], t), mix(c[2], t))
+		if m, _ := parseHexColor(out); contrast(m, bg) >= 4.5 {
+			break
+		}
+	}
+	return out
+}
+
+// mix returns the 8-bit component v mixed with white by t, rounded.
+func mix(v, t float64) int { return int(math.Round(v + (255-v)*t)) }
 
 // isControlOrBreak reports whether r is a control character (C0, DEL or C1)
 // or a Unicode line or paragraph separator.

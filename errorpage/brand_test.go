@@ -90,3 +90,73 @@ func TestDefaultColoursMeetWCAGAA(t *testing.T) {
 		}
 	}
 }
+
+// TestDarkAccent checks that a brand's accent applies in dark mode: derived
+// from AccentColor, with AA contrast on the dark background and the
+// accent's hue, unless DarkAccentColor is given, which is validated.
+func TestDarkAccent(t *testing.T) {
+	accentD := regexp.MustCompile(`--accent-d:(#[0-9a-f]{3,6})`)
+	tests := []struct {
+		name  string
+		brand Brand
+		want  string // the dark accent, or "" for a derived one checked by contrast and hue
+	}{
+		{"default", Brand{}, "#8db4ff"},
+		{"given", Brand{AccentColor: "#b00020", DarkAccentColor: "#ff8a9b"}, "#ff8a9b"},
+		{"derived red", Brand{AccentColor: "#b00020"}, ""},
+		{"derived green", Brand{AccentColor: "#0a6b2e"}, ""},
+		{"derived short", Brand{AccentColor: "#60c"}, ""},
+		{"derived on a custom dark background", Brand{AccentColor: "#1f56c4", DarkBackgroundColor: "#2a2f3a"}, ""},
+		{"kept when it contrasts already", Brand{AccentColor: "#767676", BackgroundColor: "#ffffff", DarkBackgroundColor: "#000000"}, "#767676"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := tt.brand.view()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := accentD.FindStringSubmatch(string(v.CSS))
+			if m == nil {
+				t.Fatalf("no --accent-d in %s", v.CSS)
+			}
+			got := m[1]
+			if tt.want != "" {
+				if got != tt.want {
+					t.Errorf("dark accent %s, want %s", got, tt.want)
+				}
+				return
+			}
+			bgHex := tt.brand.DarkBackgroundColor
+			if bgHex == "" {
+				bgHex = "#15171c"
+			}
+			bg, _ := parseHexColor(bgHex)
+			c, _ := parseHexColor(got)
+			if r := contrast(c, bg); r < 4.5 {
+				t.Errorf("dark accent %s on %s: contrast %.2f", got, bgHex, r)
+			}
+			if got == "#8db4ff" || got == "#ffffff" {
+				t.Errorf("dark accent %s is not derived from %s", got, tt.brand.AccentColor)
+			}
+			// The hue is kept: the accent's strongest channel stays the
+			// derived colour's strongest.
+			a, _ := parseHexColor(tt.brand.AccentColor)
+			if strongest(a) != strongest(c) {
+				t.Errorf("dark accent %s lost the hue of %s", got, tt.brand.AccentColor)
+			}
+		})
+	}
+	if _, err := (Brand{DarkAccentColor: "#222222"}).view(); err == nil {
+		t.Error("a dark accent without contrast on the dark background is accepted")
+	}
+}
+
+func strongest(c [3]float64) int {
+	i := 0
+	for j := range c {
+		if c[j] > c[i] {
+			i = j
+		}
+	}
+	return i
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
+	"github.com/gatehouse-go/gatehouse/middleware"
 )
 
 // stallTimeout is how long the gateway waits for the upstream that never
@@ -32,12 +33,26 @@ const stallTimeout = 200 * time.Millisecond
 //	       ErrorHandler, an empty 502, the "before" picture
 //	/broken  a 502 page with every fault the checks look for, to prove
 //	       that they can fail
+//	/maintenance  middleware.NewReverseProxy to a working upstream, with
+//	       maintenance on for ten more minutes: the 503 maintenance page
+//	/brand the 502 of /502 with a brand whose accent is a dark red
+//	/refresh  the first request gets a 503 page retrying after
+//	       refreshAfter, which refreshes itself; later ones get 200
 type gateway struct {
 	*httptest.Server
 
-	mu   sync.Mutex
-	seen map[string]seenRequest // by path, the last request
+	mu       sync.Mutex
+	seen     map[string]seenRequest // by path, the last request
+	hits     []time.Time            // when /refresh was requested, in order
+	firstNow time.Time              // the time its first page was rendered for
 }
+
+// refreshAfter is the Retry-After of /refresh's first answer.
+const refreshAfter = 2 * time.Second
+
+// brandAccent is the accent of /brand's brand: a dark red that has AA
+// contrast on the light background, not on the dark one.
+const brandAccent = "#b00020"
 
 // seenRequest is what the gateway saw of a request and what it served.
 type seenRequest struct {
@@ -124,7 +139,51 @@ func newGateway(t *testing.T) *gateway {
 		ErrorLog:  log.New(io.Discard, "", 0),
 	}
 
+	okUpstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "hello")
+	}))
+	t.Cleanup(okUpstream.Close)
+	maint := new(middleware.Maintenance)
+	maint.On(time.Now().Add(10 * time.Minute))
+	target, _ := url.Parse(okUpstream.URL)
+	proxy := middleware.NewReverseProxy(target, middleware.Options{Maintenance: maint, Transport: transport})
+
+	branded, err := errorpage.New(errorpage.Config{Brand: errorpage.Brand{Name: "Acme Cloud", AccentColor: brandAccent}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /maintenance", func(w http.ResponseWriter, r *http.Request) {
+		g.record(r, "destination_unavailable")
+		proxy.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("GET /brand", func(w http.ResponseWriter, r *http.Request) {
+		g.record(r, "connection_refused")
+		branded.ServeError(w, r, gatewayerr.ConnectionRefused)
+	})
+	mux.HandleFunc("GET /refresh", func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		g.mu.Lock()
+		g.hits = append(g.hits, now)
+		first := len(g.hits) == 1
+		if first {
+			g.firstNow = now
+		}
+		g.mu.Unlock()
+		g.record(r, "destination_unavailable")
+		if !first {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, `<!doctype html><html lang=en><title>back</title><main><h1>The service is back</h1></main>`)
+			return
+		}
+		pages, err := errorpage.New(errorpage.Config{Now: func() time.Time { return now }})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		pages.ServeError(w, r, &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, RetryAfter: refreshAfter})
+	})
 	mux.Handle("GET /502", forward(refused.String(), 0))
 	mux.Handle("GET /503", forward(unavailable.URL, 0))
 	mux.Handle("GET /504", forward(stalled.URL, stallTimeout))
@@ -141,12 +200,12 @@ func newGateway(t *testing.T) *gateway {
 }
 
 // brokenPage has every fault that checkVisit looks for: no status in the
-// title, no <h1>, no dir, no animation, a console error and an exception, a
+// title, no <h1>, no dir, a fade-in animation, a console error and an exception, a
 // second request (a missing image), a block wider than any viewport, grey
 // text on white, and too little text to measure.
 const brokenPage = `<!doctype html>
 <html lang="en"><head><title>oops</title></head>
-<body style="margin:0;background:#fff">
+<body style="margin:0;background:#fff;animation:in 1s"><style>@keyframes in{from{opacity:0}}</style>
 <p class="code" style="color:#bbb">502 Bad Gateway</p>
 <div style="width:2000px">too wide</div>
 <img src="/missing.png" alt="">
@@ -170,4 +229,12 @@ func (g *gateway) lastSeen(path string) seenRequest {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.seen[path]
+}
+
+// refreshHits returns when /refresh was requested, and the time its first
+// page was rendered for.
+func (g *gateway) refreshHits() ([]time.Time, time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]time.Time(nil), g.hits...), g.firstNow
 }

@@ -23,7 +23,9 @@ var screenshotDir = flag.String("screenshots", "", "write the README's screensho
 const maxScreenshotSize = 150 << 10
 
 // TestScreenshots writes the README's screenshots, at a device scale
-// factor of 1, after checking the pages as TestPages does:
+// factor of 1, each taken at load, after checking the pages as TestPages
+// does: the 502 page light and dark, the maintenance page on a phone in
+// English (light) and Arabic (dark), the 504 page in Arabic:
 //
 //	go test -count=1 -run TestScreenshots -args -screenshots ../../docs/screenshots
 //
@@ -38,15 +40,20 @@ func TestScreenshots(t *testing.T) {
 
 	for _, s := range []struct {
 		file string
+		path string // "" for the view's status
 		view view
 	}{
-		{"502-light.png", view{status: 502, lang: "en", width: 1280}},
-		{"502-dark.png", view{status: 502, lang: "en", width: 1280, dark: true}},
-		{"503-mobile.png", view{status: 503, lang: "en", width: 375}},
-		{"504-arabic.png", view{status: 504, lang: "ar", width: 1280}},
+		{"502-light.png", "", view{status: 502, lang: "en", width: 1280}},
+		{"502-dark.png", "", view{status: 502, lang: "en", width: 1280, dark: true}},
+		{"503-mobile.png", "/maintenance", view{status: 503, lang: "en", width: 375}},
+		{"503-maintenance-arabic-dark.png", "/maintenance", view{status: 503, lang: "ar", width: 375, dark: true}},
+		{"504-arabic.png", "", view{status: 504, lang: "ar", width: 1280}},
 	} {
 		t.Run(s.file, func(t *testing.T) {
 			url := g.URL + "/" + strconv.Itoa(s.view.status)
+			if s.path != "" {
+				url = g.URL + s.path
+			}
 			got, err := visitPage(browser, url, s.view, 1)
 			if err != nil {
 				t.Fatal(err)

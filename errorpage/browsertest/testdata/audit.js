@@ -3,8 +3,10 @@
 // Go test asserts: the layout's width, the page's language and direction, its
 // headline, and the WCAG contrast of every visible element that holds text.
 (async () => {
-	// Let the entrance animation end, so that opacity and transforms are
-	// final before anything is measured.
+	// What runs at load: a page must be readable the moment it is shown
+	// (monitors take their screenshots then), so it has no animation. Any
+	// there is is let end, so that the rest is measured as it settles.
+	const animationsAtLoad = document.getAnimations().length;
 	await Promise.all(document.getAnimations().map((a) => a.finished));
 
 	// parse returns [r, g, b, alpha] (0-255, 0-1) for a computed colour. It
@@ -88,6 +90,9 @@
 		scrollWidth: document.documentElement.scrollWidth,
 		innerWidth: window.innerWidth,
 		animation: getComputedStyle(document.querySelector("main") || document.body).animationName,
+		animationsAtLoad: animationsAtLoad,
+		refresh: (document.querySelector('meta[http-equiv="refresh" i]') || { content: "" }).content,
+		body: document.body.innerText,
 		texts: texts,
 	};
 })()

@@ -298,3 +298,26 @@ func TestErrMaintenancePage(t *testing.T) {
 		t.Errorf("page:\n%s", body)
 	}
 }
+
+// TestMaintenanceSuccessPathDoesNotAllocate checks that a Maintenance that
+// is off, or on with the request allowed through, costs Handler's success
+// path no allocation.
+func TestMaintenanceSuccessPathDoesNotAllocate(t *testing.T) {
+	hello := []byte("hello")
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.Write(hello)
+	})
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.RemoteAddr = "127.0.0.2:5000"
+	off := new(Maintenance)
+	allowed := &Maintenance{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	allowed.On(time.Time{})
+	for name, m := range map[string]*Maintenance{"off": off, "on, allowed": allowed} {
+		h := Handler(Options{Maintenance: m})(app)
+		w := &discardWriter{h: http.Header{}}
+		if n := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, req) }); n != 0 {
+			t.Errorf("%s: %v allocations per request, want 0", name, n)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package errorpage
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +144,47 @@ func TestRetryAtFormat(t *testing.T) {
 		got := string(appendRetryAt(nil, l, now, 30*24*time.Hour))
 		if !strings.Contains(got, "2026") || !strings.Contains(got, "5") || !strings.Contains(got, "21:31 UTC") {
 			t.Errorf("%s: %q lacks the date or the time", l.tag, got)
+		}
+	}
+}
+
+// TestRetryAfterToldAsItIs checks that a Retry-After already set on the
+// response is shown as it is, with its date when it is not today, and not
+// capped to an hour; only beyond gatewayerr.MaxStatedRetryAfter, to that.
+func TestRetryAfterToldAsItIs(t *testing.T) {
+	now := time.Date(2026, 5, 6, 21, 30, 0, 0, time.UTC)
+	p := newPages(t, Config{Now: func() time.Time { return now }})
+	for _, tt := range []struct {
+		header, lang, want string
+	}{
+		{"86400", "en", "7 May 2026, 21:30 UTC"},
+		{"86400", "de", "07.05.2026, 21:30 UTC"},
+		{"Thu, 07 May 2026 09:00:00 GMT", "ja", "2026年5月7日 09:00 UTC"},
+		{"600", "en", "21:40:00 UTC"},
+		{strconv.Itoa(int(gatewayerr.MaxStatedRetryAfter/time.Second) + 1), "en", "6 May 2027, 21:30 UTC"}, // a year at most
+	} {
+		for _, accept := range []string{"text/plain", "application/json"} {
+			rec := httptest.NewRecorder()
+			rec.Header().Set("Retry-After", tt.header)
+			p.ServeStatus(rec, request("GET", "/", "Accept", accept, "Accept-Language", tt.lang), http.StatusServiceUnavailable)
+			body := rec.Body.String()
+			if got := rec.Header().Get("Retry-After"); got != tt.header {
+				t.Errorf("Retry-After %q became %q", tt.header, got)
+			}
+			switch {
+			case accept == "application/json" && tt.want != "":
+				if d, _ := gatewayerr.ParseRetryAfter(tt.header, now); !strings.Contains(body, `"retry_after":`+strconv.Itoa(int(min(d, gatewayerr.MaxStatedRetryAfter)/time.Second))) {
+					t.Errorf("%s: JSON lacks retry_after %v:\n%s", tt.header, d, body)
+				}
+			case accept == "application/json":
+				if strings.Contains(body, "retry_after") {
+					t.Errorf("%s: JSON tells a retry:\n%s", tt.header, body)
+				}
+			case tt.want != "" && !strings.Contains(body, tt.want):
+				t.Errorf("%s in %s: page lacks %q:\n%s", tt.header, tt.lang, tt.want, body)
+			case tt.want == "" && strings.Contains(body, "try again after"):
+				t.Errorf("%s: page tells a retry time:\n%s", tt.header, body)
+			}
 		}
 	}
 }

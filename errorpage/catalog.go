@@ -3,11 +3,14 @@ package errorpage
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 )
@@ -130,6 +133,9 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 		}
 	}
 	for _, l := range locs {
+		if err := checkDateLayout(l.msgs["format.datetime"]); err != nil {
+			return nil, fmt.Errorf("errorpage: Messages[%q][\"format.datetime\"] %q: %w", l.tag, l.msgs["format.datetime"], err)
+		}
 		l.dir = "ltr"
 		base, _ := language.Make(l.tag).Base()
 		if slices.Contains(rtlLanguages[:], base.String()) {
@@ -138,6 +144,24 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 		l.contentLanguage = []string{l.tag}
 	}
 	return locs, nil
+}
+
+// checkDateLayout checks a "format.datetime" message, a time.Format
+// layout: the moments it writes go into pages as they are, so they must
+// hold the day, the month, the year and the time of day, and no character
+// that HTML, JSON or a header would read as markup or a break.
+func checkDateLayout(layout string) error {
+	t := time.Date(2031, 11, 28, 21, 47, 0, 0, time.UTC)
+	s := t.Format(layout)
+	if strings.ContainsAny(s, "<>&\"'`\\") || strings.IndexFunc(s, isControlOrBreak) >= 0 {
+		return errors.New("writes a character that is not allowed (<, >, &, quotes, backslash, control characters)")
+	}
+	for _, part := range []string{"28", "11", "2031", "21", "47"} {
+		if !strings.Contains(s, part) && !(part == "11" && strings.Contains(s, "Nov")) {
+			return fmt.Errorf("does not write the day, the month (number or English name), the year, the hour and the minute: %q", s)
+		}
+	}
+	return nil
 }
 
 // canonical returns tag in the canonical form of golang.org/x/text.
@@ -170,17 +194,23 @@ func (l *locale) msg(key string, args ...any) string {
 }
 
 // retry returns the sentence saying when to retry, or, for a page that
-// refreshes itself, that it will try again then. In a right-to-left
-// language the time is isolated (U+2068, U+2069), so that it reads left to
-// right.
-func (l *locale) retry(at string, refresh bool) string {
+// refreshes itself, that it will try again then; dated reports whether at
+// holds a date (the moment is not today), which some languages word
+// differently ("a las 15:04" but "el 07/05/2026, 15:04"). In a
+// right-to-left language the time is isolated (U+2068, U+2069), so that it
+// reads left to right.
+func (l *locale) retry(at string, refresh, dated bool) string {
 	if l.dir == "rtl" {
 		at = "\u2068" + at + "\u2069"
 	}
+	key := "retry"
 	if refresh {
-		return l.msg("refresh", at)
+		key = "refresh"
 	}
-	return l.msg("retry", at)
+	if dated {
+		key += ".date"
+	}
+	return l.msg(key, at)
 }
 
 // statusText returns the localized name of status.

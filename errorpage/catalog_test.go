@@ -75,10 +75,16 @@ func TestMessagesOverrides(t *testing.T) {
 		"lost verb":    {"fr": {"retry": "Réessayez plus tard."}},
 		"extra verb":   {"fr": {"title.refused": "%d"}},
 		"bad language": {"!!": {"retry": "%s"}},
+		"date markup":  {"en": {"format.datetime": "<b>2 Jan 2006, 15:04</b>"}},
+		"date no time": {"de": {"format.datetime": "02.01.2006"}},
+		"date no year": {"fr": {"format.datetime": "02/01 15:04"}},
 	} {
 		if _, err := New(Config{Messages: m}); err == nil {
 			t.Errorf("%s: New accepted %v", name, m)
 		}
+	}
+	if _, err := New(Config{Messages: map[string]map[string]string{"en": {"format.datetime": "Mon 2 January 2006 at 15:04 UTC"}}}); err != nil {
+		t.Errorf("New rejected a good date layout: %v", err)
 	}
 	if _, err := New(Config{ProblemTypeBase: "ftp://x"}); err == nil {
 		t.Error("New accepted an ftp ProblemTypeBase")

@@ -235,6 +235,10 @@ type job struct {
 	path    string // escaped
 }
 
+// dated reports whether j's retry moment is told with its date: it is not
+// today.
+func (j *job) dated() bool { return j.retry > 0 && !sameDay(j.now, j.retry) }
+
 // refreshes reports whether a page in format for a request with method,
 // whose retry delay is retry (0 when not known), reloads itself.
 func (p *Pages) refreshes(format Format, method string, retry time.Duration) bool {

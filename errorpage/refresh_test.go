@@ -154,6 +154,7 @@ func TestRetryAtFormat(t *testing.T) {
 func TestRetryAfterToldAsItIs(t *testing.T) {
 	now := time.Date(2026, 5, 6, 21, 30, 0, 0, time.UTC)
 	p := newPages(t, Config{Now: func() time.Time { return now }})
+	// Twice each, so that the second is served from the cache.
 	for _, tt := range []struct {
 		header, lang, want string
 	}{
@@ -161,9 +162,12 @@ func TestRetryAfterToldAsItIs(t *testing.T) {
 		{"86400", "de", "07.05.2026, 21:30 UTC"},
 		{"Thu, 07 May 2026 09:00:00 GMT", "ja", "2026年5月7日 09:00 UTC"},
 		{"600", "en", "21:40:00 UTC"},
+		{"600", "es", "Puedes volver a intentarlo después de las 21:40:00 UTC."},
+		{"86400", "es", "Puedes volver a intentarlo a partir del 07/05/2026, 21:30 UTC."},
+		{"86400", "fr", "Vous pourrez réessayer après le 07/05/2026 à 21:30 UTC."},
 		{strconv.Itoa(int(gatewayerr.MaxStatedRetryAfter/time.Second) + 1), "en", "6 May 2027, 21:30 UTC"}, // a year at most
 	} {
-		for _, accept := range []string{"text/plain", "application/json"} {
+		for _, accept := range []string{"text/plain", "text/plain", "application/json"} {
 			rec := httptest.NewRecorder()
 			rec.Header().Set("Retry-After", tt.header)
 			p.ServeStatus(rec, request("GET", "/", "Accept", accept, "Accept-Language", tt.lang), http.StatusServiceUnavailable)
@@ -184,6 +188,37 @@ func TestRetryAfterToldAsItIs(t *testing.T) {
 				t.Errorf("%s in %s: page lacks %q:\n%s", tt.header, tt.lang, tt.want, body)
 			case tt.want == "" && strings.Contains(body, "try again after"):
 				t.Errorf("%s: page tells a retry time:\n%s", tt.header, body)
+			}
+		}
+	}
+}
+
+// TestRetrySentenceAcrossMidnight serves the same page from one Pages
+// before and across midnight: the cached page must switch to the dated
+// sentence, and back.
+func TestRetrySentenceAcrossMidnight(t *testing.T) {
+	var now time.Time
+	p := newPages(t, Config{Now: func() time.Time { return now }, RefreshLimit: 15 * time.Minute})
+	for _, tt := range []struct {
+		now  time.Time
+		want string
+	}{
+		{time.Date(2026, 5, 6, 21, 30, 0, 0, time.UTC), "después de las 21:40:00 UTC"},
+		{time.Date(2026, 5, 6, 23, 55, 0, 0, time.UTC), "a partir del 07/05/2026, 00:05 UTC"},
+		{time.Date(2026, 5, 7, 0, 5, 0, 0, time.UTC), "después de las 00:15:00 UTC"},
+		{time.Date(2026, 5, 7, 23, 59, 59, 0, time.UTC), "a partir del 08/05/2026, 00:10 UTC"},
+	} {
+		now = tt.now
+		for _, method := range []string{"POST", "GET"} { // without and with refresh
+			rec := httptest.NewRecorder()
+			p.ServeError(rec, request(method, "/", "Accept", "text/html", "Accept-Language", "es"), &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, RetryAfter: 10 * time.Minute})
+			want := tt.want
+			if method == "GET" {
+				want = strings.Replace(strings.Replace(want, "Puedes volver a intentarlo ", "", 1), "después de las", "a las", 1)
+				want = strings.Replace(want, "a partir del", "sola el", 1)
+			}
+			if !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("%s at %s: page lacks %q", method, tt.now.Format(time.TimeOnly), want)
 			}
 		}
 	}

@@ -545,7 +545,7 @@ func (p *Pages) data(j *job) *Data {
 		if j.refresh {
 			d.Refresh = strconv.FormatInt(refreshSeconds(j.now, j.retry), 10)
 		}
-		d.Retry = l.retry(d.RetryAt, j.refresh)
+		d.Retry = l.retry(d.RetryAt, j.refresh, j.dated())
 	}
 	if j.debug && j.ge != nil {
 		d.Debug = debugOf(j.ge, j.retry)
@@ -594,12 +594,15 @@ func appendTime(b []byte, t time.Time) []byte {
 }
 
 // retryMoment returns the moment now+d as pages state it, in UTC: to the
-// second when it is less than an hour away and to the minute otherwise,
-// rounded up, so that it is never too early; and the precision.
+// second when it is less than an hour away and today, to the minute
+// otherwise (the dated layouts stop at the minute), rounded up, so that it
+// is never too early; and the precision.
 func retryMoment(now time.Time, d time.Duration) (time.Time, time.Duration) {
 	t := now.Add(d).UTC()
 	precision := time.Second
-	if d >= time.Hour {
+	y, m, dd := t.Date()
+	ny, nm, nd := now.UTC().Date()
+	if d >= time.Hour || y != ny || m != nm || dd != nd {
 		precision = time.Minute
 	}
 	if r := t.Truncate(precision); !r.Equal(t) {
@@ -608,12 +611,21 @@ func retryMoment(now time.Time, d time.Duration) (time.Time, time.Duration) {
 	return t, precision
 }
 
+// sameDay reports whether the moment now+d (see retryMoment) falls on the
+// same day as now, in UTC.
+func sameDay(now time.Time, d time.Duration) bool {
+	t, _ := retryMoment(now, d)
+	y, m, dd := t.Date()
+	ny, nm, nd := now.UTC().Date()
+	return y == ny && m == nm && dd == nd
+}
+
 // appendRetryAt appends the moment now+d (see retryMoment) as the language
 // l writes it: its time of day, with its date (l's "format.datetime") when
 // it is not on the same day as now.
 func appendRetryAt(b []byte, l *locale, now time.Time, d time.Duration) []byte {
 	t, precision := retryMoment(now, d)
-	if y, m, dd := t.Date(); y == now.UTC().Year() && m == now.UTC().Month() && dd == now.UTC().Day() {
+	if sameDay(now, d) {
 		if precision == time.Second {
 			return t.AppendFormat(b, "15:04:05 UTC")
 		}

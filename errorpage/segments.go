@@ -38,6 +38,7 @@ type pageKey struct {
 	format  Format
 	loc     uint8
 	retry   bool
+	dated   bool // the retry moment is told with its date
 	refresh bool
 	kind    uint8 // the kind + 1, or 0 for a page served by status
 	group   group // the copy, which also follows the upstream's own status
@@ -118,7 +119,7 @@ var probes = [...]struct {
 // if it cannot be cached. On first use it checks the page against the
 // probes; a page that fails is remembered as direct.
 func (p *Pages) segments(pg *page, j *job) *segments {
-	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, refresh: j.refresh, group: j.group(), status: uint16(j.status)}
+	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, dated: j.dated(), refresh: j.refresh, group: j.group(), status: uint16(j.status)}
 	if j.loc > 255 {
 		return nil
 	}
@@ -138,7 +139,7 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 	d.RequestID, d.Time, d.TimeISO = sentinels[slotRequestID], sentinels[slotTime], sentinels[slotTimeISO]
 	if d.RetryAt != "" {
 		d.RetryAt = sentinels[slotRetryAt]
-		d.Retry = p.locales[j.loc].retry(d.RetryAt, d.Refresh != "")
+		d.Retry = p.locales[j.loc].retry(d.RetryAt, d.Refresh != "", j.dated())
 	}
 	if d.Refresh != "" {
 		d.Refresh = sentinels[slotRefresh]
@@ -151,6 +152,13 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 	for _, pr := range probes {
 		pj := *j
 		pj.host, pj.path, pj.rid, pj.now = pr.host, pr.path, pr.rid, pr.now
+		if j.retry > 0 {
+			// The probe's retry moment is dated as j's is, so that it
+			// renders the same sentence: dated is part of the key.
+			if pj.retry = time.Minute; j.dated() {
+				pj.retry = 48 * time.Hour
+			}
+		}
 		var direct bytes.Buffer
 		if err := pg.exec(&direct, p.data(&pj)); err != nil || !p.sameAsCached(&direct, seg, &pj) {
 			seg = &segments{direct: true}

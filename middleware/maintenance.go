@@ -27,8 +27,16 @@ type Maintenance struct {
 	// RemoteAddr (an IPv4-mapped IPv6 address counts as its IPv4 address);
 	// X-Forwarded-For is not consulted, since a client can forge it.
 	// Set it before the Maintenance is used, and do not change it after.
-	// If empty, no request passes.
+	// If empty, no request passes by its address.
 	Allow []netip.Prefix
+
+	// AllowRequest, if not nil, lets through the requests it reports true
+	// for as well, such as those carrying the team's cookie or header
+	// (compare a secret with crypto/subtle.ConstantTimeCompare). It is
+	// called only while maintenance is on, for requests whose address is
+	// not in Allow; it must be fast and must not modify the request.
+	// Set it before the Maintenance is used.
+	AllowRequest func(*http.Request) bool
 
 	w atomic.Pointer[window] // nil: off
 }
@@ -79,8 +87,14 @@ func (m *Maintenance) Active(now time.Time) (on bool, until time.Time) {
 	return true, w.until
 }
 
-// allowed reports whether r comes from an address in Allow.
+// allowed reports whether r comes from an address in Allow, or
+// AllowRequest lets it through.
 func (m *Maintenance) allowed(r *http.Request) bool {
+	return m.allowedAddr(r) || (m.AllowRequest != nil && m.AllowRequest(r))
+}
+
+// allowedAddr reports whether r comes from an address in Allow.
+func (m *Maintenance) allowedAddr(r *http.Request) bool {
 	if len(m.Allow) == 0 {
 		return false
 	}

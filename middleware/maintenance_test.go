@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"crypto/subtle"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -77,6 +78,32 @@ func TestMaintenanceAllow(t *testing.T) {
 	}
 	if (&Maintenance{}).allowed(&http.Request{RemoteAddr: "127.0.0.1:1"}) {
 		t.Error("an empty Allow lets a request through")
+	}
+}
+
+// TestMaintenanceAllowRequest lets the team through by a cookie, over a
+// real socket, while everyone else gets the page.
+func TestMaintenanceAllowRequest(t *testing.T) {
+	m := &Maintenance{AllowRequest: func(r *http.Request) bool {
+		c, err := r.Cookie("team")
+		return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte("s3cret")) == 1
+	}}
+	m.On(time.Time{})
+	fronts, hits := maintenanceFronts(t, Options{Maintenance: m})
+	for name, srv := range fronts {
+		before := hits.Load()
+		for cookie, want := range map[string]int{"": 503, "team=wrong": 503, "team=s3cret": 200} {
+			req := newRequest(t, "GET", srv.URL, nil)
+			if cookie != "" {
+				req.Header.Set("Cookie", cookie)
+			}
+			if resp, _ := send(t, nil, req); resp.StatusCode != want {
+				t.Errorf("%s, cookie %q: status %d, want %d", name, cookie, resp.StatusCode, want)
+			}
+		}
+		if n := hits.Load() - before; n != 1 {
+			t.Errorf("%s: %d requests reached the upstream, want the team's 1", name, n)
+		}
 	}
 }
 

@@ -114,6 +114,22 @@
 //		Breaker: &middleware.BreakerPolicy{},
 //	})
 //
+// # Maintenance
+//
+// [Options.Maintenance], a [*Maintenance], is a switch for planned
+// downtime that [Handler] and [NewReverseProxy] read on every request: On,
+// Off and Schedule take effect at once, without a restart, and are safe
+// to call while requests are served. While it is on, a request not let
+// through by its address ([Maintenance.Allow]) or by
+// [Maintenance.AllowRequest] (a team's cookie, say) gets the 503
+// maintenance page, with Retry-After when the end is known, and reaches
+// neither the handler nor the upstream.
+//
+//	maint := &middleware.Maintenance{Allow: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16")}}
+//	proxy := middleware.NewReverseProxy(target, middleware.Options{Maintenance: maint})
+//	// later, from an admin endpoint:
+//	maint.On(time.Now().Add(30 * time.Minute))
+//
 // [ErrorHandler] gives an existing httputil.ReverseProxy the same pages,
 // Proxy-Status and reporting for the errors of its own Transport, as its
 // ErrorHandler field.

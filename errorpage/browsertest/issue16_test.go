@@ -110,8 +110,19 @@ func TestSelfRefresh(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := chromedp.Run(tab, chromedp.Poll[bool](`document.readyState === "complete" && document.title === "back"`)); err != nil {
-		t.Fatalf("the page did not reload by itself into the service's page: %v", err)
+	// The tab swaps its page, and the context scripts run in, as the
+	// reload lands: an evaluation may fail on the old one, so it is
+	// retried until the service's page is there.
+	title := ""
+	for time.Now().Before(deadline) {
+		got, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.readyState === "complete" ? document.title : ""`))
+		if title = got; err == nil && title == "back" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if title != "back" {
+		t.Fatalf("the page did not reload by itself into the service's page (title %q)", title)
 	}
 	hits, first := g.refreshHits()
 	if len(hits) != 2 {

@@ -215,3 +215,33 @@ func ExampleConfig_requestID() {
 	// "": X-Request-Id from-the-header
 	// "<script>": X-Request-Id from-the-header
 }
+
+// A maintenance page that knows when the maintenance ends: for a GET
+// within Config.RefreshLimit (5 minutes by default) it reloads itself then,
+// with no script, and says so; for a POST it only says when to try again.
+func ExampleErrMaintenance() {
+	now := time.Date(2026, 5, 6, 21, 34, 0, 0, time.UTC)
+	pages, err := errorpage.New(errorpage.Config{Now: func() time.Time { return now }})
+	if err != nil {
+		panic(err)
+	}
+	maintenance := &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, Err: errorpage.ErrMaintenance, RetryAfter: 2 * time.Minute}
+	for _, method := range []string{"GET", "POST"} {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest(method, "/", nil)
+		r.Header.Set("Accept", "text/html")
+		pages.ServeError(rec, r, maintenance)
+		body := rec.Body.String()
+		fmt.Println(method, rec.Code, "Retry-After:", rec.Header().Get("Retry-After"))
+		fmt.Println("  refreshes:", strings.Contains(body, `<meta http-equiv=refresh content="120">`))
+		fmt.Println("  says:", strings.Contains(body, "This page will try again by itself at 21:36:00 UTC."),
+			strings.Contains(body, "You can try again after 21:36:00 UTC."))
+	}
+	// Output:
+	// GET 503 Retry-After: 120
+	//   refreshes: true
+	//   says: true false
+	// POST 503 Retry-After: 120
+	//   refreshes: false
+	//   says: false true
+}

@@ -66,7 +66,7 @@ func TestCopyAgrees(t *testing.T) {
 				continue // no one to serve: the client is gone
 			}
 			ge := &gatewayerr.Error{Kind: k, ReceivedStatus: recv}
-			pages = append(pages, page{fmt.Sprintf("%s/%d", k, recv), statusOf(ge), ge})
+			pages = append(pages, page{fmt.Sprintf("%s/%d", k, recv), ge.StatusCode(), ge})
 		}
 	}
 	pages = append(pages, page{"maintenance", 503, &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, Err: ErrMaintenance}})

@@ -59,7 +59,7 @@ func FuzzServe(f *testing.F) {
 				}
 				rec = httptest.NewRecorder()
 			}
-			wantStatus = statusOf(ge)
+			wantStatus = ge.StatusCode()
 			p.ServeError(rec, r, ge)
 		}
 		if rec.Code != wantStatus {

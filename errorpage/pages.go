@@ -168,7 +168,7 @@ func (p *Pages) ServeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ge.Kind == gatewayerr.ClientClosedRequest && r.Context().Err() != nil {
 		return
 	}
-	p.serve(w, r, statusOf(ge), ge)
+	p.serve(w, r, ge.StatusCode(), ge)
 }
 
 // ServeStatus writes the page for status, a 4xx or 5xx status. Its copy is
@@ -191,15 +191,6 @@ func (p *Pages) ServeStatus(w http.ResponseWriter, r *http.Request, status int) 
 		status = http.StatusInternalServerError
 	}
 	p.serve(w, r, status, nil)
-}
-
-// statusOf returns the status for ge, within 400 to 599.
-func statusOf(ge *gatewayerr.Error) int {
-	s := ge.StatusCode()
-	if s < 400 || s > 599 {
-		s = http.StatusBadGateway
-	}
-	return s
 }
 
 // classify returns err as a *gatewayerr.Error; err is not nil.

@@ -339,7 +339,7 @@ func testCachedEqualsDirect(t *testing.T, p *Pages) {
 	}
 	var variants []variant
 	for _, k := range gatewayerr.Kinds() {
-		variants = append(variants, variant{statusOf(&gatewayerr.Error{Kind: k}), &gatewayerr.Error{Kind: k}})
+		variants = append(variants, variant{(&gatewayerr.Error{Kind: k}).StatusCode(), &gatewayerr.Error{Kind: k}})
 	}
 	for _, s := range []int{400, 401, 404, 418, 429, 500, 502, 503, 504, 599} {
 		variants = append(variants, variant{s, nil})

@@ -58,7 +58,7 @@ func TestWireSizeFitsOneWrite(t *testing.T) {
 	for _, k := range gatewayerr.Kinds() {
 		for _, recv := range []int{0, 502, 503, 504} {
 			ge := &gatewayerr.Error{Kind: k, ReceivedStatus: recv}
-			status := statusOf(ge)
+			status := ge.StatusCode()
 			key := [2]int{status, int(groupOfKind(k, recv, status))}
 			if k == gatewayerr.ClientClosedRequest || status < 502 || status > 504 || seen[key] {
 				continue

@@ -206,15 +206,16 @@ func (e *Error) Is(target error) bool {
 	return ok && e.Kind == k
 }
 
-// StatusCode returns the HTTP status for a response reporting the failure.
-// For an upstream's own error response (see [ClassifyResponse]) it is the
-// status the upstream sent when that is a 4xx or 5xx, whatever the kind, as
-// nginx's proxy_intercept_errors keeps it: the kind then chooses the words,
-// not the status. Otherwise it is the kind's status (see [Kind.StatusCode]),
-// except that an [Unknown] kind with a 5xx ReceivedStatus keeps that
-// status. A [ClientClosedRequest] is always 499, even after an upstream's
-// response was received: the client went away before it could be answered.
+// StatusCode returns the HTTP status for a response reporting the failure,
+// always from 400 to 599: for an upstream's own error response (see
+// [ClassifyResponse]), the 4xx or 5xx status it sent, whatever the kind;
+// for an [Unknown] kind with a 5xx ReceivedStatus, that status; for a
+// [ClientClosedRequest], 499, even after a response was received;
+// otherwise the kind's status (see [Kind.StatusCode]).
 func (e *Error) StatusCode() int {
+	// An upstream's error response keeps its status, as nginx's
+	// proxy_intercept_errors does: the kind then chooses the words, not
+	// the status. A client that went away could not be answered at all.
 	switch {
 	case e.Kind == ClientClosedRequest:
 	case e.fromResponse && e.ReceivedStatus >= 400 && e.ReceivedStatus <= 599,
@@ -222,6 +223,22 @@ func (e *Error) StatusCode() int {
 		return e.ReceivedStatus
 	}
 	return e.Kind.StatusCode()
+}
+
+// Reported returns e as the gateway that answers for it reports it on its
+// page, in its log and to its hooks, as [Error.ProxyStatus] does: a failure
+// of kind [Unknown] with no ReceivedStatus is the gateway's own, and
+// Reported returns a copy of e of kind [ProxyInternalError] (500). Any other
+// e is returned as it is.
+func (e *Error) Reported() *Error {
+	// Nothing identifies the cause (a ModifyResponse error, a custom
+	// RoundTripper's, no error at all), so no upstream can be blamed.
+	if e.Kind != Unknown || e.ReceivedStatus != 0 {
+		return e
+	}
+	c := *e
+	c.Kind = ProxyInternalError
+	return &c
 }
 
 // ErrorType returns the kind's token, as OpenTelemetry's error.type

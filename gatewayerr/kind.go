@@ -137,16 +137,23 @@ func (k Kind) Format(f fmt.State, verb rune) {
 // the target of [errors.Is]; see [Error.Is].
 func (k Kind) Error() string { return "gatewayerr: " + k.String() }
 
-// StatusCode returns the HTTP status that RFC 9209 recommends for the kind;
-// for [ProxyInternalResponse], for which it recommends none (the
-// intermediary answered on its own), 500, as a page reporting it is the
-// gateway's own failure. It returns 502 for [Unknown], 499 for
+// StatusCode returns the HTTP status that RFC 9209 recommends for the kind,
+// 500 for [ProxyInternalResponse], 502 for [Unknown], 499 for
 // [ClientClosedRequest], and 502 for a value that is not a kind.
 func (k Kind) StatusCode() int {
+	// RFC 9209 recommends no status for proxy_internal_response (the
+	// intermediary answered on its own); a page reporting it is the
+	// gateway's own failure, hence kindInfo's 500.
 	if k >= numKinds {
 		return http.StatusBadGateway
 	}
 	return kindInfo[k].status
+}
+
+// IsGatewayStatus reports whether code is a gateway failure status: 502, 503
+// or 504.
+func IsGatewayStatus(code int) bool {
+	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
 }
 
 // Timeout reports whether the kind is a timeout: dns_timeout,

@@ -70,8 +70,7 @@ func ClassifyResponse(resp *http.Response) *Error {
 		}
 	}
 	code := resp.StatusCode
-	gateway := code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
-	if !gateway && culprit == nil {
+	if !IsGatewayStatus(code) && culprit == nil {
 		return nil
 	}
 	e := &Error{

@@ -3,6 +3,7 @@ package middleware
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -233,12 +234,8 @@ func (o *Options) pages() *errorpage.Pages {
 // intercepted returns the set of statuses to intercept.
 func (o *Options) intercepted() respwriter.Statuses {
 	var s respwriter.Statuses
-	codes := o.Intercept
-	if codes == nil {
-		codes = []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
-	}
-	for _, c := range codes {
-		if c >= 400 && c <= 599 {
+	for c := 400; c <= 599; c++ {
+		if o.Intercept == nil && gatewayerr.IsGatewayStatus(c) || slices.Contains(o.Intercept, c) {
 			s.Add(c)
 		}
 	}

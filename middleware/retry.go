@@ -121,7 +121,7 @@ func (p *RetryPolicy) maxRetryAfter() time.Duration {
 
 func (p *RetryPolicy) retryStatus(code int) bool {
 	if p.Statuses == nil {
-		return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+		return gatewayerr.IsGatewayStatus(code)
 	}
 	return slices.Contains(p.Statuses, code)
 }

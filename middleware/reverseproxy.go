@@ -326,7 +326,7 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 			return
 		}
 	case nil:
-		e = &gatewayerr.Error{Kind: gatewayerr.ProxyInternalError}
+		e = &gatewayerr.Error{} // Reported makes it the gateway's own failure
 	default:
 		// ReverseProxy's own failures, such as http_upgrade_failed, and
 		// the errors of another Transport.
@@ -337,14 +337,7 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 			e = &c
 		}
 	}
-	if e.Kind == gatewayerr.Unknown && e.ReceivedStatus == 0 {
-		// Nothing identifies the cause, which is then the gateway's own
-		// (a ModifyResponse error, a custom RoundTripper's): the page,
-		// the log and OnError say so, as Proxy-Status always did.
-		c := *e
-		c.Kind = gatewayerr.ProxyInternalError
-		e = &c
-	}
+	e = e.Reported() // an unidentified cause is the gateway's own: 500
 	if e.Kind != gatewayerr.ClientClosedRequest && errors.Is(r.Context().Err(), context.Canceled) {
 		// Whatever failed, the client is gone: that is the story.
 		c := *e

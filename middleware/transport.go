@@ -813,16 +813,10 @@ func responseOutcome(resp *http.Response, e *gatewayerr.Error) outcome {
 		}
 		return outcomeFailure
 	}
-	if failureStatus(resp.StatusCode) {
+	if gatewayerr.IsGatewayStatus(resp.StatusCode) {
 		return outcomeFailure
 	}
 	return outcomeSuccess
-}
-
-// failureStatus reports whether a response's status counts as a failure of
-// the upstream for a breaker: 502, 503 or 504.
-func failureStatus(code int) bool {
-	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
 }
 
 // nextBody returns the body for the next attempt of req and reports whether
@@ -1105,7 +1099,7 @@ func (b *responseBody) reportFailure(e *gatewayerr.Error) {
 	// A 502, 503 or 504 was counted as a failure when its headers came:
 	// its body failing too is the same failure.
 	if t.Breaker != nil && e.Kind != gatewayerr.ClientClosedRequest && e.Kind != gatewayerr.HTTPResponseBodySize &&
-		!failureStatus(b.status) {
+		!gatewayerr.IsGatewayStatus(b.status) {
 		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, 0, outcomeFailure)
 	}
 	t.report(b.req, e, b.start)

@@ -152,3 +152,15 @@ func ExampleParseRetryAfter() {
 	// "99999999999999999999": true, over an hour: true
 	// "soon": false, over an hour: false
 }
+
+// An upstream's Proxy-Status members, as a visitor may see them without
+// details: addresses, next hops and error text are gone.
+func ExampleProxyStatus_Redacted() {
+	members, _ := gatewayerr.ParseProxyStatus(`"10.0.0.5:8443";error=connection_refused;next-hop=db, cdn;received-status=502;details="dial tcp 10.0.0.5"`)
+	for _, m := range members {
+		fmt.Println(m.Redacted())
+	}
+	// Output:
+	// upstream-proxy;error=connection_refused
+	// cdn;received-status=502
+}

@@ -101,47 +101,6 @@ func ClassifyResponse(resp *http.Response) *Error {
 	return e
 }
 
-// fromParams fills e's kind-specific fields from the parameters of a member
-// whose error parameter is errType: only from the extra parameters that RFC
-// 9209 defines for errType, which parsing has checked.
-func fromParams(e *Error, errType string, params []Param) {
-	for _, p := range params {
-		if extraParam(errType, p.Key) == ruleNone {
-			continue
-		}
-		switch v := p.Value.(type) {
-		case Token:
-			if p.Key == "alert-message" {
-				e.TLSAlertMessage = string(v)
-			}
-		case string:
-			switch p.Key {
-			case "rcode":
-				e.DNSRcode = v
-			case "alert-message":
-				e.TLSAlertMessage = v
-			case "header-name", "trailer-name":
-				e.FieldName = v
-			}
-		case int64:
-			switch p.Key {
-			case "info-code":
-				if v >= 0 && v <= 65535 {
-					e.DNSInfoCode = int(v)
-				}
-			case "alert-id":
-				if v >= 0 && v <= 255 {
-					e.TLSAlertID = int(v)
-				}
-			case "header-section-size", "header-size", "body-size", "trailer-section-size", "trailer-size":
-				if v >= 0 {
-					e.Size = v
-				}
-			}
-		}
-	}
-}
-
 // retryAfter returns the wait the Retry-After field of h asks for, an HTTP
 // date taken relative to h's Date field (or to now() without a valid one),
 // bounded by MaxStatedRetryAfter; 0 when absent or malformed.

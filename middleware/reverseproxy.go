@@ -422,7 +422,7 @@ func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bo
 		members := make([]gatewayerr.ProxyStatus, 0, len(e.Chain)+1)
 		for _, m := range e.Chain {
 			if !details {
-				m = redactMember(m)
+				m = m.Redacted()
 			}
 			members = append(members, m)
 		}
@@ -437,101 +437,6 @@ func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bo
 		return
 	}
 	gatewayerr.AppendProxyStatus(h, ps)
-}
-
-// upstreamProxyPseudonym replaces, in the Proxy-Status members of an
-// upstream's response, a name that may be an address (see redactMember).
-const upstreamProxyPseudonym = "upstream-proxy"
-
-// redactMember returns m, a Proxy-Status member that an upstream's response
-// carried, as a visitor may see it without details (see
-// Options.ProxyStatusDetails): its name if it is a plain name (see
-// plainName), else upstreamProxyPseudonym; its error type, if registered or
-// a plain name; its received-status; and the parameters RFC 9209 defines for
-// its error type that hold a number or a plain name. next-hop, details,
-// next-protocol and every other parameter are dropped.
-func redactMember(m gatewayerr.ProxyStatus) gatewayerr.ProxyStatus {
-	r := gatewayerr.ProxyStatus{Proxy: upstreamProxyPseudonym, Kind: m.Kind, ReceivedStatus: m.ReceivedStatus}
-	if plainName(m.Proxy) {
-		r.Proxy = m.Proxy
-	}
-	if m.Kind.Registered() || plainName(m.Error) {
-		r.Error = m.Error
-	}
-	for _, prm := range m.Params {
-		if !extraParam(r.Error, prm.Key) {
-			continue
-		}
-		switch v := prm.Value.(type) {
-		case int64:
-		case string:
-			if !plainName(v) {
-				continue
-			}
-		case gatewayerr.Token:
-			if !plainName(string(v)) {
-				continue
-			}
-		default:
-			continue
-		}
-		r.Params = append(r.Params, prm)
-	}
-	return r
-}
-
-// extraParam reports whether RFC 9209, Section 2.3, defines the parameter
-// key for the error type errType; none of them names an address.
-func extraParam(errType, key string) bool {
-	switch errType {
-	case "dns_error":
-		return key == "rcode" || key == "info-code"
-	case "tls_alert_received":
-		return key == "alert-id" || key == "alert-message"
-	case "http_response_header_section_size":
-		return key == "header-section-size"
-	case "http_response_header_size":
-		return key == "header-name" || key == "header-size"
-	case "http_response_body_size":
-		return key == "body-size"
-	case "http_response_trailer_section_size":
-		return key == "trailer-section-size"
-	case "http_response_trailer_size":
-		return key == "trailer-name" || key == "trailer-size"
-	}
-	return false
-}
-
-// plainName reports whether s is a name that cannot be an IP address, a
-// host:port or a domain name with dots: a letter followed by letters,
-// digits, '-' and '_', at most 64 bytes.
-func plainName(s string) bool {
-	if s == "" || len(s) > 64 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// redactProxyStatusField redacts, in place, the Proxy-Status field of an
-// upstream response that is let through, or of its trailer, as
-// redactMember does; a field that does not parse, or that has more than
-// gatewayerr.MaxProxyStatusMembers members, is removed.
-func redactProxyStatusField(h http.Header) {
-	members, err := gatewayerr.ParseProxyStatusHeader(h)
-	if err != nil || len(members) == 0 || len(members) > gatewayerr.MaxProxyStatusMembers {
-		delete(h, "Proxy-Status")
-		return
-	}
-	for i, m := range members {
-		members[i] = redactMember(m)
-	}
-	h["Proxy-Status"] = []string{gatewayerr.FormatProxyStatus(members...)}
 }
 
 // serveIntercepted replaces an upstream response whose status is not a

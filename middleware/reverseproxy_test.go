@@ -1246,30 +1246,6 @@ func TestReverseProxyRedactsWhateverModifyResponse(t *testing.T) {
 	}
 }
 
-func TestPlainName(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		want bool
-	}{
-		{"envoy", true},
-		{"edge-1", true},
-		{"edge_2", true},
-		{"", false},
-		{"10.0.0.5", false},
-		{"10.0.0.5:8443", false},
-		{"[::1]:80", false},
-		{"db.internal", false},
-		{"db:5432", false},
-		{"1edge", false},
-		{"a/b", false},
-		{strings.Repeat("a", 65), false},
-	} {
-		if got := plainName(tt.name); got != tt.want {
-			t.Errorf("plainName(%q) = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestReverseProxyBreakerOpenedByOwnRetries(t *testing.T) {
 	tests := []struct {
 		name     string

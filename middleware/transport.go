@@ -574,7 +574,7 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 	}
 	if redact && len(resp.Header["Proxy-Status"]) > 0 {
 		// Here, not in ModifyResponse, which a user may replace.
-		redactProxyStatusField(resp.Header)
+		gatewayerr.RedactProxyStatusHeader(resp.Header)
 	}
 	if t.MaxResponseBodyBytes > 0 && resp.ContentLength > t.MaxResponseBodyBytes {
 		resp.Body.Close()
@@ -994,7 +994,7 @@ type responseBody struct {
 	// request (the decision that redacts its 1xx responses), is the
 	// response: the Proxy-Status trailer it has at the end of its body,
 	// filled in by then, is redacted before ReverseProxy copies it (see
-	// redactProxyStatusField).
+	// gatewayerr.RedactProxyStatusHeader).
 	redact *http.Response
 }
 
@@ -1033,7 +1033,7 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	}
 	if err == io.EOF {
 		if b.redact != nil && len(b.redact.Trailer["Proxy-Status"]) > 0 {
-			redactProxyStatusField(b.redact.Trailer)
+			gatewayerr.RedactProxyStatusHeader(b.redact.Trailer)
 		}
 		b.finish()
 		return n, err
@@ -1232,12 +1232,12 @@ func (tr *tracker) hookInto(ct *httptrace.ClientTrace, redact bool) bool {
 }
 
 // got1xx redacts the Proxy-Status field of a 1xx response, as
-// redactProxyStatusField does for a final one, before the hook it replaced
+// gatewayerr.RedactProxyStatusHeader does for a final one, before the hook it replaced
 // (ReverseProxy's, which passes the 1xx on) sees it. When the tracker's
 // trace is composed with ReverseProxy's instead, got1xx runs first.
 func (tr *tracker) got1xx(code int, h textproto.MIMEHeader) error {
 	if len(h["Proxy-Status"]) > 0 {
-		redactProxyStatusField(http.Header(h))
+		gatewayerr.RedactProxyStatusHeader(http.Header(h))
 	}
 	if tr.next1xx != nil {
 		return tr.next1xx(code, h)

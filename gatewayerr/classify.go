@@ -8,55 +8,43 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// Classify returns the [Error] that err represents, so that a gateway can
-// answer with the right status and report the right Proxy-Status. It returns
-// nil for a nil err and a non-nil *Error otherwise, [Unknown] (502) when
-// nothing in err is recognized.
+// Classify returns the [Error] that err represents: nil for a nil err, and
+// otherwise a non-nil *Error, of kind [Unknown] when nothing in err is
+// recognized. It never panics.
 //
-// Classify is idempotent: when err's chain already holds an *Error of a kind
-// other than [Unknown], it returns that *Error. A [Kind] in the chain is
-// taken as the kind: a gateway can give one as the cause of its own
-// deadline (context.WithTimeoutCause(ctx, d, gatewayerr.HTTPResponseTimeout))
-// and net/http returns that cause. Otherwise Classify returns a new *Error
-// whose Err is err.
+// Classify is idempotent: when err's chain holds an *Error of a kind other
+// than Unknown, it returns that *Error. A [Kind] in the chain is taken as the
+// kind, such as the cause of context.WithTimeoutCause. Otherwise the new
+// *Error's Err is err.
 //
-// It looks through [*url.Error], fmt's %w chains and [errors.Join] at the
-// values Go's HTTP clients produce: [context.Canceled] (the client went away,
-// [ClientClosedRequest]), [context.DeadlineExceeded] and other timeouts,
-// [*net.DNSError], [*net.OpError] and the system call errors under it, the
-// errors of crypto/tls and crypto/x509, the HTTP/2 stream, GOAWAY and
-// connection errors of golang.org/x/net/http2 and of net/http's bundled
-// HTTP/2, and the errors of compress/gzip and compress/flate. Where Go
-// exposes a failure only as text (some net/http and HTTP/2 errors, and
-// http.Client's "stopped after 10 redirects", which is
-// [ProxyLoopDetected]), the matching is done in one place, pinned by tests.
-//
-// The same value can mean different things at different steps of an
-// exchange: a bare [io.EOF] is a TLS hang-up during the handshake and a
-// truncated response in the body. Classify makes the best call the value
-// allows and records the [Phase] when the value shows it (a DNS error, a
-// dial error, a certificate error); [ClassifyPhase] is for callers that know
-// the phase.
-//
-// Classify allocates only the *Error, plus the text of the next hop's
-// address when the error carries one (a [*net.OpError] with an Addr).
+// Classify sees through [*url.Error], %w chains and [errors.Join]. It
+// recognizes [context.Canceled] ([ClientClosedRequest]), deadlines and
+// timeouts, [*net.DNSError], [*net.OpError] and system call errors, the
+// errors of crypto/tls, crypto/x509, compress/gzip and compress/flate, the
+// HTTP/2 errors of golang.org/x/net/http2 and net/http, and the net/http
+// failures Go exposes only as text, among them http.Client's redirect limit
+// ([ProxyLoopDetected]). It records the [Phase] when err shows it.
 func Classify(err error) *Error {
+	// It allocates only the *Error, plus the text of the next hop's address
+	// when err carries one (a *net.OpError with an Addr). Matching on text
+	// happens in matchText alone, pinned by TestMatchText.
 	return ClassifyPhase(err, PhaseUnknown)
 }
 
-// ClassifyPhase is [Classify] for a caller that knows in which phase of the
-// exchange err happened, such as a RoundTripper that follows the exchange
-// with net/http/httptrace and wraps the response body. The phase settles
-// what the value alone cannot: a connection reset or [io.EOF] before the
-// response's header is connection_terminated, while reading the body
-// http_response_incomplete, and during the TLS handshake tls_protocol_error;
-// a deadline is dns_timeout in [PhaseDNS], connection_timeout in [PhaseDial]
-// and [PhaseTLS], connection_write_timeout in [PhaseWriteRequest],
-// http_response_timeout while awaiting or reading the header, and
-// connection_read_timeout in [PhaseReadBody]. The returned *Error records
-// phase, unless err shows another (a [*net.DNSError] is always [PhaseDNS], a
-// dial error [PhaseDial]) or err already held an *Error (see [Classify]).
+// ClassifyPhase is [Classify] for a caller that knows the phase of the
+// exchange in which err happened. The phase decides what the value cannot:
+// a connection reset or [io.EOF] is connection_terminated before the
+// response's header, http_response_incomplete in the body and
+// tls_protocol_error in the handshake; a deadline is dns_timeout in
+// [PhaseDNS], connection_timeout in [PhaseDial] and [PhaseTLS],
+// connection_write_timeout in [PhaseWriteRequest], http_response_timeout
+// while awaiting or reading the header, and connection_read_timeout in
+// [PhaseReadBody]. The *Error records phase unless err shows another (a
+// DNS or dial error) or already held an *Error.
 func ClassifyPhase(err error, phase Phase) *Error {
+	// The same value means different things at different steps: a bare
+	// io.EOF is a TLS hang-up in the handshake and a truncated body later.
+	// A RoundTripper following the exchange with httptrace knows the step.
 	if err == nil {
 		return nil
 	}

@@ -8,10 +8,6 @@ import (
 )
 
 // A Phase is the step of an upstream exchange in which a failure happened.
-// The same error value can mean different things in different phases (a bare
-// io.EOF is a TLS hang-up during the handshake and a truncated body while
-// reading it), so whatever knows the phase records it in [Error.Phase].
-//
 // The zero Phase is [PhaseUnknown].
 type Phase uint8
 
@@ -27,6 +23,9 @@ const (
 	PhaseReadBody                  // reading the response's body and trailers
 )
 
+// phaseNames names the phases. A phase is recorded because the same error
+// value means different things in different phases (a bare io.EOF is a TLS
+// hang-up in the handshake and a truncated body later).
 var phaseNames = [...]string{
 	PhaseUnknown:      "unknown",
 	PhaseDNS:          "dns",
@@ -47,22 +46,17 @@ func (p Phase) String() string {
 }
 
 // BeforeRequest reports whether the phase ends before any byte of the request
-// is written, so that a failure in it cannot have reached the upstream's
-// application: [PhaseDNS], [PhaseDial] and [PhaseTLS].
+// is written: [PhaseDNS], [PhaseDial] and [PhaseTLS].
 func (p Phase) BeforeRequest() bool {
 	return p == PhaseDNS || p == PhaseDial || p == PhaseTLS
 }
 
-// Error is a classified gateway failure. It is what [Classify] and
-// [ClassifyResponse] return, and what the middleware's Transport returns for
-// every failed round trip.
+// Error is a classified gateway failure, as [Classify] and
+// [ClassifyResponse] return it. [errors.Is] and [errors.As] see through it to
+// its cause, and errors.Is with a [Kind] target matches its kind.
 //
-// [errors.Is] and [errors.As] see through it to its cause, and errors.Is
-// with a [Kind] as target reports whether the error is of that kind.
-//
-// Only Kind is required; every other field may be zero. The fields hold what
-// an operator needs to diagnose the failure; none of them is meant for a
-// visitor.
+// Only Kind is required; every other field may be zero. The fields are for
+// operators, not visitors.
 type Error struct {
 	// Kind is the type of the failure.
 	Kind Kind
@@ -84,10 +78,9 @@ type Error struct {
 	// failure is a response (see [ClassifyResponse]) or came after one.
 	ReceivedStatus int
 
-	// RetryAfter is how long the upstream (or a breaker) asked clients to
-	// wait before retrying, as asked, bounded only by
-	// [MaxStatedRetryAfter]; zero when not known. A retry scheduled on it
-	// should wait no longer than [MaxRetryAfter].
+	// RetryAfter is the wait the upstream (or a breaker) asked for, bounded
+	// by [MaxStatedRetryAfter]; zero when not known. Retries scheduled on
+	// it wait at most [MaxRetryAfter].
 	RetryAfter time.Duration
 
 	// NextHop is the upstream as RFC 9209's next-hop parameter names it
@@ -99,17 +92,12 @@ type Error struct {
 	DNSRcode string
 
 	// DNSInfoCode is the Extended DNS Error code of a dns_error (RFC 8914,
-	// RFC 9209's info-code parameter); -1 when not known, which is what the
-	// package's constructors set. Code 0 ("Other Error") says nothing more
-	// than the rcode, so [Error.ProxyStatus] reports only codes above 0 and
-	// an Error built as a literal with the field left zero is fine too.
+	// RFC 9209's info-code); -1 or 0 when not known. The package's
+	// constructors set -1.
 	DNSInfoCode int
 
-	// TLSAlertID is the numeric TLS alert of a tls_alert_received (RFC 9209's
-	// alert-id parameter); -1 when not known, which is what the package's
-	// constructors set. Alert 0 (close_notify) ends a connection normally
-	// and is never a tls_alert_received, so [Error.ProxyStatus] reports only
-	// alerts above 0 and the field left zero is fine too.
+	// TLSAlertID is the TLS alert of a tls_alert_received (RFC 9209's
+	// alert-id); -1 or 0 when not known. The package's constructors set -1.
 	TLSAlertID int
 
 	// TLSAlertMessage is the alert's name, such as "bad_certificate" (RFC
@@ -121,11 +109,10 @@ type Error struct {
 	// 9209's header-name and trailer-name parameters).
 	FieldName string
 
-	// Size is the size in bytes that was exceeded, for the *_size kinds
+	// Size is the limit in bytes that was exceeded, for the *_size kinds
 	// (RFC 9209's header-section-size, header-size, body-size,
-	// trailer-section-size and trailer-size parameters); -1 when not known,
-	// which is what the package's constructors set. No limit is 0 bytes, so
-	// [Error.ProxyStatus] reports only sizes above 0.
+	// trailer-section-size and trailer-size); -1 or 0 when not known. The
+	// package's constructors set -1.
 	Size int64
 
 	// Chain holds the Proxy-Status members that the upstream's own response
@@ -150,8 +137,8 @@ const (
 	sentYes
 )
 
-// Error returns a message for operators: the kind, the phase and upstream
-// when known, the upstream's status for an error response, and the cause.
+// Error returns a message for operators: the kind, phase, upstream, received
+// status and cause, as far as known.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("gatewayerr: ")
@@ -198,9 +185,7 @@ func errorText(err error) (s string) {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is e's [Kind], so that errors.Is(err, k) tests the
-// kind of any error chain that contains an *Error. Timeout-ness is not
-// matched here; use [Error.Timeout].
+// Is reports whether target is e's [Kind].
 func (e *Error) Is(target error) bool {
 	k, ok := target.(Kind)
 	return ok && e.Kind == k
@@ -241,27 +226,23 @@ func (e *Error) Reported() *Error {
 	return &c
 }
 
-// ErrorType returns the kind's token, as OpenTelemetry's error.type
-// attribute wants it.
+// ErrorType returns the kind's token, as OpenTelemetry's error.type wants it.
 func (e *Error) ErrorType() string { return e.Kind.String() }
 
-// Timeout reports whether the failure is a timeout, so that *Error satisfies
-// [net.Error].
+// Timeout reports whether the failure is a timeout (see [net.Error]).
 func (e *Error) Timeout() bool { return e.Kind.Timeout() }
 
-// Temporary is part of [net.Error]; it is deprecated there and always false
-// here.
+// Temporary always returns false. It is part of [net.Error], deprecated there.
 func (e *Error) Temporary() bool { return false }
 
-// RequestSent reports whether the request may have reached the upstream. It is
-// false only when that is certain: the failure happened before the request
-// was written (see [Phase.BeforeRequest]), or, when the phase is not known,
-// its kind rules a delivery out (a refused connection, a DNS failure, a TLS
-// handshake failure, an open circuit, a loop). A known phase after the
-// handshake wins over the kind: a TLS error while reading the body came
-// after the request. A request for which RequestSent is false can be
-// retried whatever its method.
+// RequestSent reports whether the request may have reached the upstream: it
+// is false only when that is certain, and such a request can be retried
+// whatever its method. The phase decides (see [Phase.BeforeRequest]); when
+// it is unknown, the kind does (a refused connection, a DNS or TLS handshake
+// failure, an open circuit, a loop). [Error.SetRequestSent] overrides both.
 func (e *Error) RequestSent() bool {
+	// A known phase after the handshake wins over the kind: a TLS error
+	// while reading the body came after the request.
 	switch e.requestSent {
 	case sentNo:
 		return false
@@ -283,9 +264,10 @@ func (e *Error) RequestSent() bool {
 }
 
 // SetRequestSent records whether the request may have reached the upstream,
-// overriding what the phase and kind imply. The middleware's Transport calls
-// it when it observed the request being written.
+// overriding what the phase and kind imply.
 func (e *Error) SetRequestSent(sent bool) {
+	// A RoundTripper that saw the request written calls it: a transport's
+	// own retries can end in an earlier phase than the one that wrote.
 	if sent {
 		e.requestSent = sentYes
 	} else {
@@ -294,8 +276,7 @@ func (e *Error) SetRequestSent(sent bool) {
 }
 
 // KindOf returns the kind of the first *Error in err's chain, or [Unknown]
-// when there is none. It does not classify; use [Classify] for an error that
-// may not be classified yet.
+// when there is none. Unlike [Classify], it does not classify.
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {

@@ -6,23 +6,16 @@ import (
 	"strconv"
 )
 
-// A Kind is the type of a gateway failure: one of the error types of the
-// HTTP Proxy-Status registry (RFC 9209, Section 2.3), plus
-// [ClientClosedRequest] for a client that went away.
-//
-// Kind implements error, so a caller can test the kind of any error chain
-// without a type switch:
-//
-//	if errors.Is(err, gatewayerr.ConnectionRefused) { ... }
-//
-// The zero Kind is [Unknown]: a failure whose cause could not be identified.
+// A Kind is the type of a gateway failure: one of the error types of RFC
+// 9209, Section 2.3, [Unknown] or [ClientClosedRequest]. A Kind is an error,
+// so errors.Is(err, gatewayerr.ConnectionRefused) tests any chain holding an
+// [*Error]. The zero Kind is Unknown.
 type Kind uint8
 
 // The kinds, in the order of RFC 9209, Section 2.3.
 const (
-	// Unknown is a failure whose cause could not be identified. It is not an
-	// RFC 9209 type: its status is 502 and Proxy-Status reports it as
-	// proxy_internal_error.
+	// Unknown is a failure whose cause could not be identified; not an RFC
+	// 9209 type (see [Error.Reported]).
 	Unknown Kind = iota
 
 	DNSTimeout                     // dns_timeout: the upstream's name did not resolve in time.
@@ -58,13 +51,99 @@ const (
 	ProxyConfigurationError        // proxy_configuration_error: the gateway is misconfigured.
 	ProxyLoopDetected              // proxy_loop_detected: the request already passed through this gateway.
 
-	// ClientClosedRequest is a client that went away before the response was
-	// written. It is not an upstream failure and not an RFC 9209 type; its
-	// status is 499, as in nginx, and no page should be written for it.
+	// ClientClosedRequest is a client that went away before it was answered;
+	// not an upstream failure nor an RFC 9209 type. No page is written for it.
 	ClientClosedRequest
 
 	numKinds // not a kind: the count of kinds
 )
+
+// StatusClientClosedRequest is [ClientClosedRequest]'s status, nginx's 499,
+// for logs; it is never sent.
+const StatusClientClosedRequest = 499
+
+// String returns the kind's RFC 9209 token, such as "connection_refused";
+// "unknown", "client_closed_request", or "Kind(N)" for a value that is not a
+// kind.
+func (k Kind) String() string {
+	if k >= numKinds {
+		return "Kind(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindInfo[k].token
+}
+
+// Format prints a Kind as its token for %v and %s, and as a number for the
+// integer verbs.
+func (k Kind) Format(f fmt.State, verb rune) {
+	// Kind is also an error: without Format, fmt would print Error's
+	// "gatewayerr: " message for %v and %s.
+	switch verb {
+	case 'd', 'x', 'X', 'o', 'b', 'c', 'U':
+		fmt.Fprintf(f, fmt.FormatString(f, verb), uint8(k))
+	default:
+		fmt.Fprintf(f, fmt.FormatString(f, verb), k.String())
+	}
+}
+
+// Error returns "gatewayerr: " and the kind's token.
+func (k Kind) Error() string { return "gatewayerr: " + k.String() }
+
+// StatusCode returns the HTTP status that RFC 9209 recommends for the kind,
+// 500 for [ProxyInternalResponse], 502 for [Unknown], 499 for
+// [ClientClosedRequest], and 502 for a value that is not a kind.
+func (k Kind) StatusCode() int {
+	// RFC 9209 recommends no status for proxy_internal_response (the
+	// intermediary answered on its own); a page reporting it is the
+	// gateway's own failure, hence kindInfo's 500.
+	if k >= numKinds {
+		return http.StatusBadGateway
+	}
+	return kindInfo[k].status
+}
+
+// IsGatewayStatus reports whether code is a gateway failure status: 502, 503
+// or 504.
+func IsGatewayStatus(code int) bool {
+	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+}
+
+// Timeout reports whether the kind is a timeout: dns_timeout,
+// connection_timeout, connection_read_timeout, connection_write_timeout or
+// http_response_timeout.
+func (k Kind) Timeout() bool {
+	switch k {
+	case DNSTimeout, ConnectionTimeout, ConnectionReadTimeout, ConnectionWriteTimeout, HTTPResponseTimeout:
+		return true
+	}
+	return false
+}
+
+// Registered reports whether the kind is an RFC 9209 error type: neither
+// [Unknown], nor [ClientClosedRequest], nor a value that is not a kind.
+func (k Kind) Registered() bool {
+	return k > Unknown && k < ClientClosedRequest
+}
+
+// ParseKind returns the kind whose token is s, "unknown" and
+// "client_closed_request" included, and false for any other s.
+func ParseKind(s string) (Kind, bool) {
+	for k := Kind(0); k < numKinds; k++ {
+		if kindInfo[k].token == s {
+			return k, true
+		}
+	}
+	return Unknown, false
+}
+
+// Kinds returns every kind, [Unknown] first and [ClientClosedRequest] last,
+// in a new slice.
+func Kinds() []Kind {
+	ks := make([]Kind, numKinds)
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}
 
 // kindInfo holds what the package knows of each kind.
 var kindInfo = [numKinds]struct {
@@ -105,93 +184,4 @@ var kindInfo = [numKinds]struct {
 	ProxyConfigurationError:        {"proxy_configuration_error", http.StatusInternalServerError},
 	ProxyLoopDetected:              {"proxy_loop_detected", http.StatusBadGateway},
 	ClientClosedRequest:            {"client_closed_request", StatusClientClosedRequest},
-}
-
-// StatusClientClosedRequest is the status logged for [ClientClosedRequest].
-// It is nginx's non-standard 499; it is never sent to a client.
-const StatusClientClosedRequest = 499
-
-// String returns the kind's RFC 9209 error-type token, such as
-// "connection_refused", "unknown" for [Unknown], "client_closed_request" for
-// [ClientClosedRequest], and "Kind(N)" for a value that is not a kind.
-func (k Kind) String() string {
-	if k >= numKinds {
-		return "Kind(" + strconv.Itoa(int(k)) + ")"
-	}
-	return kindInfo[k].token
-}
-
-// Format makes the fmt package print a Kind as its token, as String does:
-// since Kind is also an error, fmt would otherwise prefer Error's
-// "gatewayerr: " message for %v and %s. The integer verbs print the number.
-func (k Kind) Format(f fmt.State, verb rune) {
-	switch verb {
-	case 'd', 'x', 'X', 'o', 'b', 'c', 'U':
-		fmt.Fprintf(f, fmt.FormatString(f, verb), uint8(k))
-	default:
-		fmt.Fprintf(f, fmt.FormatString(f, verb), k.String())
-	}
-}
-
-// Error returns "gatewayerr: " followed by the kind's token. It lets a Kind be
-// the target of [errors.Is]; see [Error.Is].
-func (k Kind) Error() string { return "gatewayerr: " + k.String() }
-
-// StatusCode returns the HTTP status that RFC 9209 recommends for the kind,
-// 500 for [ProxyInternalResponse], 502 for [Unknown], 499 for
-// [ClientClosedRequest], and 502 for a value that is not a kind.
-func (k Kind) StatusCode() int {
-	// RFC 9209 recommends no status for proxy_internal_response (the
-	// intermediary answered on its own); a page reporting it is the
-	// gateway's own failure, hence kindInfo's 500.
-	if k >= numKinds {
-		return http.StatusBadGateway
-	}
-	return kindInfo[k].status
-}
-
-// IsGatewayStatus reports whether code is a gateway failure status: 502, 503
-// or 504.
-func IsGatewayStatus(code int) bool {
-	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
-}
-
-// Timeout reports whether the kind is a timeout: dns_timeout,
-// connection_timeout, connection_read_timeout, connection_write_timeout or
-// http_response_timeout.
-func (k Kind) Timeout() bool {
-	switch k {
-	case DNSTimeout, ConnectionTimeout, ConnectionReadTimeout, ConnectionWriteTimeout, HTTPResponseTimeout:
-		return true
-	}
-	return false
-}
-
-// Registered reports whether the kind is an error type of the RFC 9209
-// registry, that is, neither [Unknown], nor [ClientClosedRequest], nor a value
-// that is not a kind.
-func (k Kind) Registered() bool {
-	return k > Unknown && k < ClientClosedRequest
-}
-
-// ParseKind returns the kind whose token is s, such as "dns_timeout". It
-// accepts the tokens of all kinds, "unknown" and "client_closed_request"
-// included, and reports false for any other string.
-func ParseKind(s string) (Kind, bool) {
-	for k := Kind(0); k < numKinds; k++ {
-		if kindInfo[k].token == s {
-			return k, true
-		}
-	}
-	return Unknown, false
-}
-
-// Kinds returns every kind, [Unknown] first and [ClientClosedRequest] last,
-// in a new slice.
-func Kinds() []Kind {
-	ks := make([]Kind, numKinds)
-	for i := range ks {
-		ks[i] = Kind(i)
-	}
-	return ks
 }

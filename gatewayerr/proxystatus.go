@@ -7,24 +7,19 @@ import (
 	"github.com/dunglas/httpsfv"
 )
 
-// ProxyStatus is one member of a Proxy-Status header field (RFC 9209): what
-// one intermediary reports about how it handled the response.
-//
-// The member has an error parameter when Error is not empty or, failing
-// that, when Kind is a registered kind (see [Kind.Registered]).
+// ProxyStatus is one member of a Proxy-Status field (RFC 9209): what one
+// intermediary reports about the response. It has an error parameter when
+// Error is not empty or else Kind is registered.
 type ProxyStatus struct {
-	// Proxy names the intermediary. It is sent as a token when it is a valid
-	// one, as a string otherwise.
+	// Proxy names the intermediary: a token when valid, else a string.
 	Proxy string
 
 	// Kind is the type of the error parameter when it is a registered one,
 	// and [Unknown] otherwise.
 	Kind Kind
 
-	// Error is the error parameter's token as it was received or is to be
-	// sent; empty when the member has no error parameter. For a registered
-	// type it is Kind.String(); an unregistered token is kept as it is, with
-	// Kind [Unknown].
+	// Error is the error parameter's token; empty when there is none. An
+	// unregistered token is kept, with Kind [Unknown].
 	Error string
 
 	// ReceivedStatus is the received-status parameter; zero when absent.
@@ -40,29 +35,26 @@ type ProxyStatus struct {
 	// Details is the details parameter; empty when absent.
 	Details string
 
-	// Params holds every other parameter, in order: the error-specific ones
-	// (rcode, info-code, alert-id, alert-message, header-name, ...) and any
-	// unknown one, so that a parsed member can be formatted again unchanged.
+	// Params holds every other parameter, in order, the extra parameters
+	// of RFC 9209, Section 2.3 and unknown ones alike.
 	Params []Param
 }
 
-// Param is one parameter of a [ProxyStatus] member other than the ones it has
-// fields for. Value is a bare item: a string, an int64, a bool, a float64, a
-// [Token], a []byte (a byte sequence), a [time.Time] (a date) or a
-// [DisplayString]. Parsing produces only these types; when formatting, any
-// other integer type and float32 are accepted too, and a parameter of any
-// other type, or whose key or value cannot be represented, is left out.
+// Param is one parameter of a [ProxyStatus] member other than those it has
+// fields for. Parsing gives Value one of the types string, int64, bool,
+// float64, [Token], []byte, [time.Time] and [DisplayString]; formatting also
+// accepts the other integer types and float32, and leaves out any other
+// value, or one it cannot represent.
 type Param struct {
 	Key   string
 	Value any
 }
 
-// Token is a structured-field token value (RFC 9651, Section 3.3.4), kept
-// distinct from a string so that a parsed member formats back the same.
+// Token is a structured-field token (RFC 9651, Section 3.3.4).
 type Token string
 
 // DisplayString is a structured-field display string (RFC 9651, Section
-// 3.3.8): Unicode text, kept distinct from a string (which is ASCII only).
+// 3.3.8).
 type DisplayString string
 
 // The parameters that [ProxyStatus] has fields for.
@@ -75,17 +67,11 @@ const (
 )
 
 // String formats the member as one member of a structured-field list, such
-// as `gatehouse;error=connection_refused;received-status=502`. The result is
-// always a valid list member, whatever the fields hold: a Proxy that is not a
-// valid token is sent as a string; in strings, every character that a
-// structured-field string cannot carry (control characters, non-ASCII) is
-// replaced with '?'; a Param whose key or value cannot be represented, or
-// whose key is one of the parameters the member has fields for, is left out.
-// So is a value that [ParseProxyStatus] would reject: a ReceivedStatus that
-// is not an HTTP status code (100 to 599), and an extra parameter of the
-// member's error type whose value has the wrong type or is out of range
-// (such as alert-id=300 on tls_alert_received); the result therefore always
-// parses.
+// as `gatehouse;error=connection_refused;received-status=502`. The result
+// always parses with [ParseProxyStatus]: characters a string cannot carry
+// become '?', and a Param that cannot be represented, that duplicates a
+// field, or that ParseProxyStatus would reject is left out, as is a
+// ReceivedStatus outside 100 to 599.
 func (p ProxyStatus) String() string {
 	item := httpsfv.Item{Value: nameValue(p.Proxy), Params: httpsfv.NewParams()}
 	tok := p.errorToken()
@@ -142,8 +128,8 @@ func (p ProxyStatus) errorToken() string {
 	return ""
 }
 
-// FormatProxyStatus formats members as the value of one Proxy-Status field,
-// in order (the one closest to the origin first), separated by ", ".
+// FormatProxyStatus formats members as one Proxy-Status field value, in
+// order, separated by ", ".
 func FormatProxyStatus(members ...ProxyStatus) string {
 	var b strings.Builder
 	for i, m := range members {
@@ -156,15 +142,13 @@ func FormatProxyStatus(members ...ProxyStatus) string {
 }
 
 // AppendProxyStatus appends members, in order, to the Proxy-Status field of
-// h, as RFC 9209 asks each intermediary to do, and leaves the field on one
-// line. An existing field that is not a valid list is replaced by members
-// alone: a recipient would discard the combined field anyway (RFC 9651,
-// Section 4.2). The existing field is parsed once, however many members
-// are appended.
+// h, on one line. An existing field that is not a valid list is replaced.
 func AppendProxyStatus(h http.Header, members ...ProxyStatus) {
 	if len(members) == 0 {
 		return
 	}
+	// A recipient would discard an invalid combined field anyway (RFC 9651,
+	// Section 4.2). The existing field is parsed once, however many members.
 	member := FormatProxyStatus(members...)
 	if lines := proxyStatusLines(h); len(lines) > 0 {
 		if _, err := httpsfv.UnmarshalList(lines); err == nil {
@@ -174,31 +158,22 @@ func AppendProxyStatus(h http.Header, members ...ProxyStatus) {
 	h.Set("Proxy-Status", member)
 }
 
-// ProxyStatus returns the member that an intermediary named proxy adds to the
-// Proxy-Status field of the response it sends for e (RFC 9209).
-//
-// The member's error parameter is e's kind; [Unknown] is reported as
-// proxy_internal_error. [ClientClosedRequest] has no RFC 9209 type and no
-// response reaches the client anyway: its member has no error parameter
-// (and, with details, says so in the details parameter). For an upstream's
-// own error response, as [ClassifyResponse] returns it, the member carries
-// received-status and no error parameter: the error was not the
-// intermediary's (RFC 9209, Section 2.1.1). Otherwise received-status is set
-// when e.ReceivedStatus is.
-//
-// The kind-specific parameters come from e's fields: rcode and info-code for
-// dns_error (RFC 9209 defines none for dns_timeout), alert-id and
-// alert-message for tls_alert_received, header-name and the sizes for the
-// size kinds.
-// next-hop and details (the cause's text) reveal the gateway's internals and
-// are included only when details is true.
-//
-// A nil e gives a member with the proxy's name alone.
+// ProxyStatus returns the member that the intermediary named proxy adds to
+// the Proxy-Status field of its response for e. Its error parameter is e's
+// kind, proxy_internal_error for [Unknown], and none for
+// [ClientClosedRequest] or an upstream's own error response (see
+// [ClassifyResponse]). It carries received-status when e.ReceivedStatus is
+// set, and the extra parameters e's fields know. next-hop and details (the
+// cause's text) are included only when details is true. A nil e gives the
+// name alone.
 func (e *Error) ProxyStatus(proxy string, details bool) ProxyStatus {
 	p := ProxyStatus{Proxy: proxy}
 	if e == nil {
 		return p
 	}
+	// An upstream's error response was not this intermediary's error (RFC
+	// 9209, Section 2.1.1); a client that left has no RFC 9209 type, and
+	// no response reaches it anyway.
 	switch {
 	case e.fromResponse:
 		// Not our error: only what we received.

@@ -10,40 +10,27 @@ import (
 	"github.com/dunglas/httpsfv"
 )
 
-// ErrInvalidProxyStatus is wrapped by every error that [ParseProxyStatus] and
-// [ParseProxyStatusHeader] return.
+// ErrInvalidProxyStatus is wrapped by the errors of [ParseProxyStatus] and
+// [ParseProxyStatusHeader].
 var ErrInvalidProxyStatus = errors.New("gatewayerr: invalid Proxy-Status")
 
-// ParseProxyStatus parses the value of a Proxy-Status header field: a
-// structured-field list (RFC 9651) whose members are tokens or strings naming
-// intermediaries, each with parameters (RFC 9209). It returns the members in
-// order, the one closest to the origin first; an empty value is an empty list.
+// ParseProxyStatus parses a Proxy-Status field value (RFC 9209), a
+// structured-field list (RFC 9651) of intermediaries with parameters, the
+// one closest to the origin first; an empty value is an empty list.
 //
-// Unknown parameters are kept in [ProxyStatus.Params]. A value that is not a
-// valid list, a member that is not a token or a string, or a known parameter
-// of the wrong type or out of its range is rejected with an error that wraps
-// [ErrInvalidProxyStatus] and names the member and the parameter. The known
-// parameters are those of RFC 9209, Section 2.1: error (a token),
-// received-status (an integer from 100 to 599, an HTTP status code), next-hop
-// (a string or token), next-protocol (a token or byte sequence) and details
-// (a string); and the extra parameters of Section 2.3, which it defines for
-// one error type each and which are known only on a member whose error
-// parameter is that type (on any other, RFC 9209 has them ignored, and they
-// are kept as they are): for dns_error, rcode (a string) and info-code (an
-// integer from 0 to 65535, an Extended DNS Error INFO-CODE of RFC 8914); for
-// tls_alert_received, alert-id (an integer from 0 to 255, a TLS
-// AlertDescription of RFC 8446) and alert-message (a token or string); for
-// the http_response_*_size types, header-name and trailer-name (strings) and
-// header-section-size, header-size, body-size, trailer-section-size and
-// trailer-size (integers from 0).
+// It rejects, with an error wrapping [ErrInvalidProxyStatus] that names the
+// member and parameter, an invalid list, a member that is not a token or
+// string, and a known parameter of the wrong type or range: those of RFC
+// 9209, Section 2.1, and the extra parameters of Section 2.3 on a member of
+// their error type. Unknown parameters, and extra ones on another type, are
+// kept in [ProxyStatus.Params].
 func ParseProxyStatus(value string) ([]ProxyStatus, error) {
 	return parseProxyStatus([]string{value})
 }
 
-// ParseProxyStatusHeader parses every Proxy-Status field line of h as one
-// list, as [ParseProxyStatus] does for one line; empty lines add nothing,
-// as [AppendProxyStatus] reads them. It returns nil and no error when h has
-// no Proxy-Status field, or only empty lines.
+// ParseProxyStatusHeader parses every Proxy-Status line of h as one list,
+// as [ParseProxyStatus] does; empty lines add nothing. It returns nil and no
+// error when there is no member.
 func ParseProxyStatusHeader(h http.Header) ([]ProxyStatus, error) {
 	lines := proxyStatusLines(h)
 	if len(lines) == 0 {

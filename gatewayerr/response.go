@@ -8,58 +8,48 @@ import (
 	"time"
 )
 
-// MaxProxyStatusMembers bounds the Proxy-Status fields that
-// [ClassifyResponse] believes: a field of more members is ignored, as an
-// invalid one is. No real chain of intermediaries is that long, and a
-// gateway that copies an upstream's members into its own response must not
-// let an upstream make that response arbitrarily large.
+// MaxProxyStatusMembers is the most members a Proxy-Status field may have
+// for [ClassifyResponse] and [RedactProxyStatusHeader] to keep it.
 const MaxProxyStatusMembers = 32
 
-// MaxRetryAfter caps the wait before a retry that a gateway schedules on an
-// upstream's or a breaker's word (Retry-After, [Error.RetryAfter]): an
-// upstream asking for longer than an hour is not retried after an hour,
-// and a wrong or hostile value cannot stall retries for days. It is for
-// scheduling retries only; what clients are told is bounded by
-// [MaxStatedRetryAfter].
+// MaxRetryAfter caps the wait before a retry scheduled on an upstream's or a
+// breaker's Retry-After ([Error.RetryAfter]). What clients are told is
+// bounded by [MaxStatedRetryAfter] instead.
 const MaxRetryAfter = time.Hour
 
-// MaxStatedRetryAfter bounds, against nonsense only, the Retry-After that
-// [ClassifyResponse] records and that a page states to visitors and
-// clients: a wait of a day or a week is told as it is, one of more than a
-// year (or a date further ahead) is taken as a year.
+// MaxStatedRetryAfter bounds the Retry-After that [ClassifyResponse] records
+// and a page states: a longer wait, or a date further ahead, is taken as a
+// year.
 const MaxStatedRetryAfter = 365 * 24 * time.Hour
 
 // ClassifyResponse returns the [Error] that an upstream's response reports,
-// or nil when the response is not a gateway failure.
+// or nil when the response is not a gateway failure: its status is not 502,
+// 503 or 504 (see [IsGatewayStatus]) and no member of its Proxy-Status field
+// has an error parameter.
 //
-// A response is a gateway failure when its status is 502, 503 or 504, or
-// when it carries a Proxy-Status field (RFC 9209) one of whose members has
-// an error parameter. The kind is that of the first such member (the one
-// closest to the origin) when it names a registered type; otherwise it
-// follows the status: 503 is [DestinationUnavailable], 504
-// [HTTPResponseTimeout], and 502 is [Unknown] with [Error.StatusCode]
-// returning 502. The error-specific parameters of that member (rcode,
-// info-code, alert-id, alert-message, header-name and the sizes) fill the
-// matching fields; its next-hop, which names the next hop of that
-// intermediary, not this gateway's, stays in Chain.
-//
-// The returned Error records ReceivedStatus, the parsed Proxy-Status members
-// in Chain (an invalid field, or one of more than [MaxProxyStatusMembers]
-// members, is ignored), and RetryAfter from the
-// Retry-After field: a number of seconds, or an HTTP date taken relative to
-// the response's Date field (or to the current time without one), bounded
-// by [MaxStatedRetryAfter] (not by [MaxRetryAfter]: the wait is recorded as
-// asked, and a retry scheduled on it applies that cap). Its RequestSent is true: the upstream received the
-// request. Its [Error.ProxyStatus] member reports the received status and
-// no error of its own.
+// The kind is that of the first member with an error parameter, when it is
+// registered; otherwise 503 is [DestinationUnavailable], 504
+// [HTTPResponseTimeout] and 502 [Unknown]. That member's extra parameters
+// fill the matching fields. The Error records ReceivedStatus, the members in
+// Chain (none when the field is invalid or has more than
+// [MaxProxyStatusMembers]), and RetryAfter: seconds, or a date relative to
+// the response's Date field (else now), bounded by [MaxStatedRetryAfter].
+// Its RequestSent is true, and its [Error.ProxyStatus] member reports the
+// received status and no error of its own.
 //
 // ClassifyResponse neither reads nor closes the body.
 func ClassifyResponse(resp *http.Response) *Error {
 	if resp == nil {
 		return nil
 	}
+	// The culprit member's next-hop names that intermediary's next hop, not
+	// this gateway's: it stays in Chain and does not fill NextHop. RetryAfter
+	// is recorded as asked; a retry scheduled on it applies MaxRetryAfter.
 	chain, _ := ParseProxyStatusHeader(resp.Header)
 	if len(chain) > MaxProxyStatusMembers {
+		// No real chain of intermediaries is that long, and a gateway that
+		// copies the members into its own response must not let an
+		// upstream make that response arbitrarily large.
 		chain = nil
 	}
 	var culprit *ProxyStatus
@@ -110,15 +100,17 @@ func retryAfter(h http.Header, now func() time.Time) time.Duration {
 		base = now()
 	}
 	d, _ := ParseRetryAfter(h.Get("Retry-After"), base)
+	// A day or a week is told as it is; the bound is against nonsense
+	// only. Retries have their own cap, MaxRetryAfter, against a wrong or
+	// hostile value stalling them for days.
 	return min(d, MaxStatedRetryAfter)
 }
 
 // ParseRetryAfter returns the wait a Retry-After field value asks for (RFC
-// 9110, Section 10.2.3): a number of seconds, or an HTTP date taken relative
-// to now (a date in the past asks for no wait). It reports false, with 0,
-// for an empty or malformed value. A number of seconds too large for a
-// time.Duration yields the largest one, which exceeds any cap a caller
-// applies: an upstream asking for forever asks for longer than the cap.
+// 9110, Section 10.2.3): a number of seconds, or an HTTP date relative to
+// now (a past date is no wait). It reports false, with 0, for an empty or
+// malformed value. Too many seconds for a time.Duration yield the largest
+// one.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -126,6 +118,7 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	if isDigits(v) {
 		secs, err := strconv.ParseInt(v, 10, 64)
+		// An upstream asking for forever asks for longer than any cap.
 		if err != nil || secs > int64(math.MaxInt64/time.Second) {
 			return math.MaxInt64, true
 		}

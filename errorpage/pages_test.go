@@ -201,6 +201,7 @@ func TestNilPagesAndDefault(t *testing.T) {
 	if rec.Code != http.StatusBadGateway || !strings.Contains(rec.Body.String(), "<!doctype html>") {
 		t.Errorf("nil Pages: status %d, body %.80q", rec.Code, rec.Body)
 	}
+	//lint:ignore SA4000 Default is called twice on purpose: it must return the same Pages
 	if Default() != Default() {
 		t.Error("Default returns different Pages")
 	}

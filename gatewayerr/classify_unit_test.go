@@ -153,7 +153,9 @@ func TestClassifyValues(t *testing.T) {
 		{"h2 RST protocol", http2.StreamError{StreamID: 1, Code: http2.ErrCodeProtocol}, PhaseUnknown, classifyWant{HTTPProtocolError, 502, true, PhaseUnknown}},
 		{"h2 RST refused", http2.StreamError{StreamID: 1, Code: http2.ErrCodeRefusedStream}, PhaseAwaitHeaders, classifyWant{ConnectionTerminated, 502, false, PhaseAwaitHeaders}},
 		{"h2 RST calm", http2.StreamError{StreamID: 1, Code: http2.ErrCodeEnhanceYourCalm}, PhaseUnknown, classifyWant{ConnectionLimitReached, 503, false, PhaseUnknown}},
+		//lint:ignore SA1019 x/net/http2 still returns GoAwayError, which Classify must recognize
 		{"h2 GOAWAY", urlErr(http2.GoAwayError{LastStreamID: 1, ErrCode: http2.ErrCodeNo}), PhaseUnknown, classifyWant{ConnectionTerminated, 502, true, PhaseUnknown}},
+		//lint:ignore SA1019 x/net/http2 still returns GoAwayError, which Classify must recognize
 		{"h2 GOAWAY protocol", http2.GoAwayError{ErrCode: http2.ErrCodeProtocol}, PhaseUnknown, classifyWant{HTTPProtocolError, 502, true, PhaseUnknown}},
 		{"h2 GOAWAY text", urlErr(errors.New(`http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=INTERNAL_ERROR, debug=""`)), PhaseUnknown, classifyWant{ConnectionTerminated, 502, true, PhaseUnknown}},
 		{"h2 GOAWAY text calm", errors.New(`http2: server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=ENHANCE_YOUR_CALM, debug=""`), PhaseUnknown, classifyWant{ConnectionLimitReached, 503, false, PhaseUnknown}},

@@ -53,6 +53,7 @@ func chainFromBytes(data []byte, text string) error {
 		case 7:
 			stack = append(stack, http2.StreamError{StreamID: uint32(i), Code: http2.ErrCode(arg * 2)})
 		case 8:
+			//lint:ignore SA1019 x/net/http2 still returns GoAwayError, which Classify must recognize
 			stack = append(stack, http2.GoAwayError{ErrCode: http2.ErrCode(arg * 2), DebugData: text})
 		case 9:
 			stack = append(stack, tls.AlertError(b))

@@ -193,6 +193,7 @@ func (s *scan) visit(err error) (stop bool) {
 	case http2.StreamError:
 		s.setH2(h2Stream, e.Code)
 		return true
+	//lint:ignore SA1019 x/net/http2 still returns GoAwayError, which Classify must recognize
 	case http2.GoAwayError:
 		s.setH2(h2GoAway, e.ErrCode)
 		return true

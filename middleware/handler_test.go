@@ -1,5 +1,7 @@
 package middleware
 
+//lint:file-ignore SA1019 the tests serve HTTP/2 cleartext with x/net/http2 and h2c, and check http.CloseNotifier, on purpose
+
 import (
 	"bufio"
 	"bytes"

@@ -47,6 +47,7 @@ func TestHTTP2Faults(t *testing.T) {
 				if r.rtErr == nil || r.rtErr.Error() != text {
 					t.Fatalf("RoundTrip error = %v, want %q", r.rtErr, text)
 				}
+				//lint:ignore SA1019 x/net/http2 still returns GoAwayError, which Classify must recognize
 				var ge http2.GoAwayError
 				gotAs := errors.As(r.rtErr, &ge)
 				// Only x/net/http2's own type matches; net/http's bundled

@@ -98,6 +98,8 @@ func main() {
 
 package respwriter
 
+//lint:file-ignore SA1019 views keep http.CloseNotifier for the handlers that still use it
+
 import (
 	"bufio"
 	"io"

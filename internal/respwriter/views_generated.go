@@ -2,6 +2,8 @@
 
 package respwriter
 
+//lint:file-ignore SA1019 views keep http.CloseNotifier for the handlers that still use it
+
 import (
 	"bufio"
 	"io"

@@ -366,7 +366,8 @@ func (w *Writer) push(target string, opts *http.PushOptions) error {
 }
 
 func (w *Writer) closeNotify() <-chan bool {
-	return w.rw.(http.CloseNotifier).CloseNotify() //nolint:staticcheck // kept for handlers that still use it
+	//lint:ignore SA1019 kept for the handlers that still use it
+	return w.rw.(http.CloseNotifier).CloseNotify()
 }
 
 // Find returns the innermost Writer whose view rw is or wraps (through

@@ -67,7 +67,8 @@ func TestViewForwardsOptionalMethods(t *testing.T) {
 	if err := v.(http.Pusher).Push("/style.css", nil); err != nil {
 		t.Fatal(err)
 	}
-	v.(http.CloseNotifier).CloseNotify() //nolint:staticcheck // testing that it is kept
+	//lint:ignore SA1019 testing that it is kept
+	v.(http.CloseNotifier).CloseNotify()
 	if _, err := v.(io.ReaderFrom).ReadFrom(strings.NewReader("body")); err != nil {
 		t.Fatal(err)
 	}

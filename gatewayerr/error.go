@@ -23,20 +23,6 @@ const (
 	PhaseReadBody                  // reading the response's body and trailers
 )
 
-// phaseNames names the phases. A phase is recorded because the same error
-// value means different things in different phases (a bare io.EOF is a TLS
-// hang-up in the handshake and a truncated body later).
-var phaseNames = [...]string{
-	PhaseUnknown:      "unknown",
-	PhaseDNS:          "dns",
-	PhaseDial:         "dial",
-	PhaseTLS:          "tls",
-	PhaseWriteRequest: "write_request",
-	PhaseAwaitHeaders: "await_headers",
-	PhaseReadHeaders:  "read_headers",
-	PhaseReadBody:     "read_body",
-}
-
 // String returns the phase's name, such as "dial" or "read_body".
 func (p Phase) String() string {
 	if int(p) < len(phaseNames) {
@@ -129,14 +115,6 @@ type Error struct {
 	fromResponse bool
 }
 
-type sentState uint8
-
-const (
-	sentUnknown sentState = iota
-	sentNo
-	sentYes
-)
-
 // Error returns a message for operators: the kind, phase, upstream, received
 // status and cause, as far as known.
 func (e *Error) Error() string {
@@ -169,17 +147,6 @@ func (e *Error) Error() string {
 		b.WriteString(errorText(e.Err))
 	}
 	return b.String()
-}
-
-// errorText returns err.Error(), or a placeholder when that panics (as a nil
-// *url.Error's does): an error being logged must not crash the gateway.
-func errorText(err error) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = "(Error method panicked)"
-		}
-	}()
-	return err.Error()
 }
 
 // Unwrap returns the cause.
@@ -283,4 +250,37 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return Unknown
+}
+
+// phaseNames names the phases. A phase is recorded because the same error
+// value means different things in different phases (a bare io.EOF is a TLS
+// hang-up in the handshake and a truncated body later).
+var phaseNames = [...]string{
+	PhaseUnknown:      "unknown",
+	PhaseDNS:          "dns",
+	PhaseDial:         "dial",
+	PhaseTLS:          "tls",
+	PhaseWriteRequest: "write_request",
+	PhaseAwaitHeaders: "await_headers",
+	PhaseReadHeaders:  "read_headers",
+	PhaseReadBody:     "read_body",
+}
+
+type sentState uint8
+
+const (
+	sentUnknown sentState = iota
+	sentNo
+	sentYes
+)
+
+// errorText returns err.Error(), or a placeholder when that panics (as a nil
+// *url.Error's does): an error being logged must not crash the gateway.
+func errorText(err error) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "(Error method panicked)"
+		}
+	}()
+	return err.Error()
 }

@@ -57,15 +57,6 @@ type Token string
 // 3.3.8).
 type DisplayString string
 
-// The parameters that [ProxyStatus] has fields for.
-const (
-	paramError          = "error"
-	paramReceivedStatus = "received-status"
-	paramNextHop        = "next-hop"
-	paramNextProtocol   = "next-protocol"
-	paramDetails        = "details"
-)
-
 // String formats the member as one member of a structured-field list, such
 // as `gatehouse;error=connection_refused;received-status=502`. The result
 // always parses with [ParseProxyStatus]: characters a string cannot carry
@@ -114,18 +105,6 @@ func (p ProxyStatus) String() string {
 		s, _ = httpsfv.Marshal(httpsfv.Item{Value: nameValue(p.Proxy), Params: httpsfv.NewParams()})
 	}
 	return s
-}
-
-// errorToken returns the error parameter to send: Error when it is a valid
-// token, else the token of a registered Kind, else "".
-func (p ProxyStatus) errorToken() string {
-	if p.Error != "" && isToken(p.Error) {
-		return p.Error
-	}
-	if p.Kind.Registered() {
-		return p.Kind.String()
-	}
-	return ""
 }
 
 // FormatProxyStatus formats members as one Proxy-Status field value, in
@@ -207,3 +186,24 @@ func (e *Error) ProxyStatus(proxy string, details bool) ProxyStatus {
 	}
 	return p
 }
+
+// errorToken returns the error parameter to send: Error when it is a valid
+// token, else the token of a registered Kind, else "".
+func (p ProxyStatus) errorToken() string {
+	if p.Error != "" && isToken(p.Error) {
+		return p.Error
+	}
+	if p.Kind.Registered() {
+		return p.Kind.String()
+	}
+	return ""
+}
+
+// The parameters that [ProxyStatus] has fields for.
+const (
+	paramError          = "error"
+	paramReceivedStatus = "received-status"
+	paramNextHop        = "next-hop"
+	paramNextProtocol   = "next-protocol"
+	paramDetails        = "details"
+)

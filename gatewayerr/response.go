@@ -91,21 +91,6 @@ func ClassifyResponse(resp *http.Response) *Error {
 	return e
 }
 
-// retryAfter returns the wait the Retry-After field of h asks for, an HTTP
-// date taken relative to h's Date field (or to now() without a valid one),
-// bounded by MaxStatedRetryAfter; 0 when absent or malformed.
-func retryAfter(h http.Header, now func() time.Time) time.Duration {
-	base, err := http.ParseTime(h.Get("Date"))
-	if err != nil {
-		base = now()
-	}
-	d, _ := ParseRetryAfter(h.Get("Retry-After"), base)
-	// A day or a week is told as it is; the bound is against nonsense
-	// only. Retries have their own cap, MaxRetryAfter, against a wrong or
-	// hostile value stalling them for days.
-	return min(d, MaxStatedRetryAfter)
-}
-
 // ParseRetryAfter returns the wait a Retry-After field value asks for (RFC
 // 9110, Section 10.2.3): a number of seconds, or an HTTP date relative to
 // now (a past date is no wait). It reports false, with 0, for an empty or
@@ -129,6 +114,21 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	return max(at.Sub(now), 0), true
+}
+
+// retryAfter returns the wait the Retry-After field of h asks for, an HTTP
+// date taken relative to h's Date field (or to now() without a valid one),
+// bounded by MaxStatedRetryAfter; 0 when absent or malformed.
+func retryAfter(h http.Header, now func() time.Time) time.Duration {
+	base, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		base = now()
+	}
+	d, _ := ParseRetryAfter(h.Get("Retry-After"), base)
+	// A day or a week is told as it is; the bound is against nonsense
+	// only. Retries have their own cap, MaxRetryAfter, against a wrong or
+	// hostile value stalling them for days.
+	return min(d, MaxStatedRetryAfter)
 }
 
 func isDigits(s string) bool {

@@ -1,5 +1,7 @@
 package gatewayerr_test
 
+//lint:file-ignore SA1019 the faults are also classified through x/net/http2's own (deprecated) Transport, which some clients still use
+
 import (
 	"bytes"
 	"context"

@@ -1,5 +1,7 @@
 package faulttest
 
+//lint:file-ignore SA1019 the faults are also tested through x/net/http2's own (deprecated) Transport and its GoAwayError, which some clients still use
+
 import (
 	"context"
 	"crypto/tls"
@@ -47,7 +49,6 @@ func TestHTTP2Faults(t *testing.T) {
 				if r.rtErr == nil || r.rtErr.Error() != text {
 					t.Fatalf("RoundTrip error = %v, want %q", r.rtErr, text)
 				}
-				//lint:ignore SA1019 x/net/http2 still returns GoAwayError, which Classify must recognize
 				var ge http2.GoAwayError
 				gotAs := errors.As(r.rtErr, &ge)
 				// Only x/net/http2's own type matches; net/http's bundled

@@ -1,7 +1,5 @@
 package faulttest
 
-//lint:file-ignore SA1019 HTTP2Transport is x/net/http2's transport on purpose: the HTTP/2 faults are tested with it
-
 import (
 	"bufio"
 	"context"

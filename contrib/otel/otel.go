@@ -179,8 +179,11 @@ func recordAttempt(a middleware.Attempt) {
 }
 
 // TraceID returns the trace ID of r's span, as 32 hexadecimal digits, or
-// "" when r's context has no valid span context. It suits a hook that
-// chooses a page's request ID from the request.
+// "" when r's context has no valid span context. As errorpage.Config's
+// RequestID hook it makes the reference a page quotes, and the request_id
+// of the log record, the trace ID, at no cost to requests that get no page:
+//
+//	pages, err := errorpage.New(errorpage.Config{RequestID: gatehouseotel.TraceID})
 func TraceID(r *http.Request) string {
 	sc := trace.SpanContextFromContext(r.Context())
 	if !sc.HasTraceID() {
@@ -203,8 +206,8 @@ func TraceID(r *http.Request) string {
 // forwards the request's header, the upstream receives the trace ID in that
 // field too. A request without a valid span context is passed on as it
 // is. The copy of the request and its header costs two allocations per
-// request; a hook of errorpage that chooses the request ID from the
-// request would spare it, with [TraceID] as that hook.
+// request: where the upstream need not receive the trace ID, prefer
+// [TraceID] as errorpage.Config's RequestID hook.
 func RequestIDFromTrace(pages *errorpage.Pages) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

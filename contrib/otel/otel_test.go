@@ -23,6 +23,7 @@ import (
 	"go.uber.org/goleak"
 
 	gatehouseotel "github.com/gatehouse-go/gatehouse/contrib/otel"
+	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/gatehouse-go/gatehouse/middleware"
 )
@@ -273,6 +274,32 @@ func TestRequestIDFromTrace(t *testing.T) {
 		if traceID == "" || id != traceID {
 			t.Errorf("GET %s: X-Request-ID %q, want the trace ID %q", path, id, traceID)
 		}
+	}
+}
+
+// TestTraceIDHook checks that TraceID as errorpage.Config.RequestID makes
+// the page's reference the trace ID without copying the request: the hook
+// wins over the ID the client sent.
+func TestTraceIDHook(t *testing.T) {
+	tel := newTelemetry(t)
+	ups := startUpstreams(t)
+	pages, err := errorpage.New(errorpage.Config{RequestID: gatehouseotel.TraceID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := gatehouseotel.Options(middleware.Options{Pages: pages})
+	srv := httptest.NewServer(otelhttp.NewHandler(middleware.NewReverseProxy(ups.refused, opts), "gateway",
+		otelhttp.WithTracerProvider(tel.tp), otelhttp.WithMeterProvider(tel.mp)))
+	t.Cleanup(srv.Close)
+	status, id := get(t, srv.URL+"/")
+	var traceID string
+	for _, s := range tel.spans.Ended() {
+		if s.SpanKind().String() == "server" {
+			traceID = s.SpanContext().TraceID().String()
+		}
+	}
+	if status != http.StatusBadGateway || traceID == "" || id != traceID {
+		t.Errorf("status %d, X-Request-ID %q; want 502 and the trace ID %q", status, id, traceID)
 	}
 }
 

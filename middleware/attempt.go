@@ -45,11 +45,11 @@ type Attempt struct {
 	Duration time.Duration
 }
 
-// attempted reports attempt number n of req to t.OnAttempt, which is not
-// nil: it got resp or failed with e, after d, and retry tells whether
-// another attempt follows.
-func (t *Transport) attempted(req *http.Request, n int, resp *http.Response, e *gatewayerr.Error, retry bool, d time.Duration) {
-	a := Attempt{Request: req, Number: n, Upstream: req.URL.Host, Err: e, Retry: retry, Duration: d}
+// attempted reports attempt number n of req, sent to host, to
+// t.OnAttempt, which is not nil: it got resp or failed with e, after d, and
+// retry tells whether another attempt follows.
+func (t *Transport) attempted(req *http.Request, n int, host string, resp *http.Response, e *gatewayerr.Error, retry bool, d time.Duration) {
+	a := Attempt{Request: req, Number: n, Upstream: host, Err: e, Retry: retry, Duration: d}
 	if resp != nil {
 		a.Status = resp.StatusCode
 		if e == nil {

@@ -159,6 +159,26 @@ type Options struct {
 	// [Transport.OnStateChange]. It must not block.
 	OnStateChange func(upstream string, from, to BreakerState)
 
+	// Upstreams lists the hosts (each a host:port) among which
+	// NewReverseProxy sends each attempt, with the target's scheme and
+	// path: balanced, with failover and ejection, as
+	// [Transport.Upstreams] describes. With several hosts, breakers are on
+	// even with a nil Breaker. Change the set at run time with
+	// [ProxyTransport] and [Transport.SetUpstreams].
+	// If empty, the target's host alone is used.
+	Upstreams []string
+
+	// UpstreamWeights gives hosts of Upstreams a relative weight; see
+	// [Transport.UpstreamWeights].
+	// A host missing from it has weight 1.
+	UpstreamWeights map[string]int
+
+	// HealthCheck, if not nil, checks the hosts of Upstreams actively; see
+	// [HealthCheck]. The checks run from the proxy's first request until
+	// [Transport.Close] (reached through [ProxyTransport]).
+	// If nil, hosts are ejected only by their breakers.
+	HealthCheck *HealthCheck
+
 	// ProxyName names this gateway in the Proxy-Status members that
 	// NewReverseProxy and ErrorHandler add and in the Via entries that
 	// NewReverseProxy adds, with every character a token cannot hold

@@ -202,13 +202,23 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		OnError:                 opts.OnError,
 		OnAttempt:               opts.OnAttempt,
 		OnStateChange:           opts.OnStateChange,
+		Upstreams:               opts.Upstreams,
+		UpstreamWeights:         opts.UpstreamWeights,
+		HealthCheck:             opts.HealthCheck,
 		proxy:                   true,
 		details:                 opts.ProxyStatusDetails,
 	}
-	if tr.Breaker != nil && target != nil && target.Host != "" {
+	if len(tr.Upstreams) > 0 {
+		// The hosts' breakers exist from the start, and are reported
+		// closed now rather than at the first request.
+		tr.hostPool()
+	} else if tr.Breaker != nil && target != nil && target.Host != "" {
 		// The target's breaker exists from the start, and is reported
 		// closed now rather than at the first request.
 		tr.upstream(target.Host)
+	}
+	if target != nil {
+		tr.health.scheme = target.Scheme
 	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {

@@ -171,6 +171,50 @@ type Transport struct {
 	// dropped).
 	OnStateChange func(upstream string, from, to BreakerState)
 
+	// Upstreams lists the hosts (each a host:port, such as
+	// "10.0.0.7:8080") among which each attempt of a request is sent,
+	// with the request URL's scheme, path and query; the request's Host
+	// header is the chosen host's unless the request sets one. Each attempt
+	// goes to one host, chosen by power of two choices: of two hosts drawn
+	// at random (in proportion to UpstreamWeights), the one with fewer
+	// requests in flight for its weight, among the hosts whose breaker lets
+	// requests through and that the health check has not marked down.
+	// A host that comes back gets a growing share of new requests (see
+	// [HealthCheck.SlowStart]). See [Transport.SetUpstreams] to change the
+	// set at run time.
+	//
+	// With several hosts, a retry goes to a host the request has not tried
+	// when there is one, under the rules of Retry; an attempt that never
+	// reached its host (a refused connection, a failed dial, TLS handshake
+	// or DNS lookup) moves to an untried host for any method, even without
+	// Retry, without waiting and without spending a retry budget, once per
+	// host; and breakers are on even with a nil Breaker (the zero
+	// [BreakerPolicy]'s). Breakers and retry budgets are per host. When
+	// every host is ejected, RoundTrip fails at once, without dialling,
+	// with destination_unavailable (503, the cause [ErrNoUpstream]) and a
+	// RetryAfter until the first host may be tried again.
+	//
+	// A malformed entry (not a host:port, or listed twice) fails every
+	// request with proxy_configuration_error.
+	// If empty, each request goes to its own URL's host, as given.
+	Upstreams []string
+
+	// UpstreamWeights gives hosts of Upstreams a relative weight: a host
+	// of weight 2 gets about twice the requests of a host of weight 1. It
+	// is read when the set of hosts is made (at first use, and by
+	// SetUpstreams).
+	// A host missing from it, or with a weight below 1, has weight 1.
+	UpstreamWeights map[string]int
+
+	// HealthCheck, if not nil, checks each host of Upstreams actively in
+	// the background: a host that fails it is marked down and skipped,
+	// and comes back once it passes again; see [HealthCheck]. The checks
+	// start with the first request (or [Transport.StartHealthChecks]) and
+	// run until [Transport.Close]: a Transport with a HealthCheck must be
+	// closed.
+	// If nil, hosts are ejected only by their breakers.
+	HealthCheck *HealthCheck
+
 	// proxy marks NewReverseProxy's Transport: it answers requests marked
 	// as looping with ErrProxyLoop, recycles response bodies, and returns
 	// its RoundTrip failures unreported, as *transportError, for the
@@ -196,6 +240,8 @@ type Transport struct {
 
 	mu        sync.RWMutex
 	upstreams map[string]*upstream
+	pool      atomic.Pointer[pool] // nil until Upstreams is first read
+	health    healthChecker
 	trackers  sync.Pool // *tracker
 	bodies    sync.Pool // *responseBody, recycled only when proxy is set
 }
@@ -206,6 +252,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 type upstream struct {
 	breaker breaker
 	budget  retryBudget
+	upstreamState
 }
 
 func (t *Transport) clock() time.Time {
@@ -301,7 +348,8 @@ func (t *Transport) upstream(host string) *upstream {
 // half-open. It returns [BreakerClosed] when breakers are off or the host
 // was never used.
 func (t *Transport) BreakerState(host string) BreakerState {
-	if t.Breaker == nil {
+	bp := t.breakerPolicy(t.hostPool())
+	if bp == nil {
 		return BreakerClosed
 	}
 	t.mu.RLock()
@@ -312,6 +360,11 @@ func (t *Transport) BreakerState(host string) BreakerState {
 	}
 	return u.breaker.currentState(t.clock())
 }
+
+// UpstreamHosts returns the hosts in use (see [Transport.Upstreams] and
+// [Transport.SetUpstreams]), or nil when each request goes to its own
+// host.
+func (t *Transport) UpstreamHosts() []string { return t.currentUpstreams() }
 
 // CloseIdleConnections closes the idle connections of Base, when it has a
 // CloseIdleConnections method, or of the transport a nil Base stands for,
@@ -344,36 +397,54 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		e.SetRequestSent(false)
 		return nil, t.fail(req, e, start)
 	}
-	if t.Retry == nil && t.Breaker == nil {
-		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, true)
+	pl := t.hostPool()
+	if pl != nil && t.HealthCheck != nil && !t.health.running.Load() {
+		t.startHealth(context.Background(), req.URL.Scheme)
+	}
+	if pl == nil && t.Retry == nil && t.Breaker == nil {
+		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, req.URL.Host, true)
 		if t.OnAttempt != nil {
-			t.attempted(req, 1, resp, e, false, time.Since(start))
+			t.attempted(req, 1, req.URL.Host, resp, e, false, time.Since(start))
 		}
 		if e != nil {
 			return nil, t.fail(req, e, start)
 		}
 		return resp, nil
 	}
-	return t.roundTripPolicies(req, start)
+	return t.roundTripPolicies(req, start, pl)
 }
 
-// roundTripPolicies is RoundTrip with retries or breakers.
-func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http.Response, error) {
+// roundTripPolicies is RoundTrip with retries, breakers or several
+// upstream hosts (the pool pl, nil for the request's own host).
+func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *pool) (*http.Response, error) {
+	if pl != nil && pl.err != nil {
+		closeBody(req)
+		e := &gatewayerr.Error{Kind: gatewayerr.ProxyConfigurationError, Err: pl.err, Upstream: req.URL.Host}
+		e.SetRequestSent(false)
+		return nil, t.fail(req, e, start)
+	}
 	host := req.URL.Host
-	u := t.upstream(host)
 	ctx := req.Context()
 	rp := t.Retry
+	bp := t.breakerPolicy(pl)
+	several := pl != nil && len(pl.hosts) > 1
 	maxAttempts := 1
 	if rp != nil {
 		maxAttempts = rp.attempts()
-		u.budget.request(rp, t.clock())
+	}
+	var u *upstream
+	if pl == nil {
+		u = t.upstream(host)
+		if rp != nil {
+			u.budget.request(rp, t.clock())
+		}
 	}
 
 	// A body without GetBody can be sent again only if no attempt read it;
 	// replay holds it open across attempts until then.
 	body := req.Body
 	var replay *replayBody
-	if maxAttempts > 1 && body != nil && body != http.NoBody && req.GetBody == nil {
+	if (maxAttempts > 1 || several) && body != nil && body != http.NoBody && req.GetBody == nil {
 		replay = &replayBody{rc: body}
 		body = replay
 	}
@@ -383,36 +454,86 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 		}
 	}()
 
+	// tried holds the indexes in pl of the hosts this request tried, or
+	// found ejected.
+	var triedBuf [4]int
+	tried := triedBuf[:0]
+	moving := false            // the next attempt moves past a host the request never reached
 	var last *gatewayerr.Error // the previous attempt's failure
 	for attempt := 1; ; attempt++ {
 		var probe uint64
-		if t.Breaker != nil {
-			ok, p, wait, changed := u.breaker.allow(t.Breaker, t.clock())
+		idx := -1
+		for race := 0; ; race++ {
+			if pl != nil {
+				now := t.clock()
+				idx = pl.pick(bp, t.slowStart(), now, tried)
+				if idx < 0 && !moving && len(tried) > 0 && race <= len(pl.hosts) {
+					// A retry may go back to a host tried already.
+					idx = pl.pick(bp, t.slowStart(), now, nil)
+				}
+				if idx < 0 {
+					if body != nil {
+						body.Close()
+					}
+					if last != nil {
+						return nil, t.fail(req, last, start)
+					}
+					e := &gatewayerr.Error{
+						Kind:       gatewayerr.DestinationUnavailable,
+						Err:        ErrNoUpstream,
+						Upstream:   req.URL.Host,
+						Attempts:   attempt - 1,
+						RetryAfter: pl.wait(bp, t.HealthCheck, now),
+					}
+					e.SetRequestSent(false)
+					return nil, t.fail(req, e, start)
+				}
+				u = pl.hosts[idx]
+				host = u.host
+				if attempt == 1 && rp != nil && len(tried) == 0 {
+					u.budget.request(rp, now)
+				}
+			}
+			if bp == nil {
+				break
+			}
+			ok, p, wait, changed := u.breaker.allow(bp, t.clock())
 			if changed {
 				t.reportChanges(u, host)
 			}
-			if !ok {
-				if body != nil {
-					body.Close()
-				}
-				if last != nil {
-					// Another request's failure opened the breaker
-					// between admits and allow: this request's own
-					// failure still says the most.
-					return nil, t.fail(req, last, start)
-				}
-				e := &gatewayerr.Error{
-					Kind:       gatewayerr.DestinationUnavailable,
-					Err:        ErrCircuitOpen,
-					Upstream:   host,
-					NextHop:    host,
-					Attempts:   attempt - 1,
-					RetryAfter: wait,
-				}
-				e.SetRequestSent(false)
-				return nil, t.fail(req, e, start)
+			if ok {
+				probe = p
+				break
 			}
-			probe = p
+			if pl != nil {
+				// Another request took the last probe meanwhile: on
+				// to another host.
+				tried = append(tried, idx)
+				continue
+			}
+			if body != nil {
+				body.Close()
+			}
+			if last != nil {
+				// Another request's failure opened the breaker
+				// between admits and allow: this request's own
+				// failure still says the most.
+				return nil, t.fail(req, last, start)
+			}
+			e := &gatewayerr.Error{
+				Kind:       gatewayerr.DestinationUnavailable,
+				Err:        ErrCircuitOpen,
+				Upstream:   host,
+				NextHop:    host,
+				Attempts:   attempt - 1,
+				RetryAfter: wait,
+			}
+			e.SetRequestSent(false)
+			return nil, t.fail(req, e, start)
+		}
+		if pl != nil {
+			tried = append(tried, idx)
+			u.inflight.Add(1)
 		}
 
 		astart := start
@@ -426,15 +547,23 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 			actx, cancel = context.WithCancelCause(ctx)
 			timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		}
-		resp, e := t.attempt(req, actx, body, cancel, attempt, start, maxAttempts == 1 && cancel == nil)
+		resp, e := t.attempt(req, actx, body, cancel, attempt, start, host, pl == nil && maxAttempts == 1 && cancel == nil)
 		if timer != nil {
 			timer.Stop()
 			if e != nil {
 				cancel(nil)
 			}
 		}
-		if t.Breaker != nil {
-			t.breakerDone(u, host, probe, responseOutcome(resp, e))
+		if pl != nil {
+			// The host's request is in flight until its body is done.
+			if b, ok := respBody(resp); ok {
+				b.up = u
+			} else {
+				u.inflight.Add(-1)
+			}
+		}
+		if bp != nil {
+			t.breakerDone(bp, u, host, probe, responseOutcome(resp, e))
 		}
 
 		// Decide whether to try again.
@@ -451,23 +580,34 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 				}
 			}
 		}
-		if retry && t.Breaker != nil && !u.breaker.admits(t.Breaker, t.clock()) {
+		if several {
+			// The Retry-After of one host does not hold for another.
+			retryAfter = 0
+		}
+		// An attempt that never reached its host moves to another one,
+		// whatever the method, the attempts and the budget.
+		moving = several && e != nil && ctx.Err() == nil && !e.RequestSent() && retryableKind(e.Kind) &&
+			len(tried) < len(pl.hosts) && (rp == nil || time.Since(start) <= rp.maxElapsed())
+		if retry && !several && bp != nil && !u.breaker.admits(bp, t.clock()) {
 			// The breaker opened, maybe on this very attempt: its answer
 			// is this request's last real outcome, not a fast failure.
 			// Only requests that arrive while it is open get that.
 			retry = false
 		}
 		var next io.ReadCloser
-		if retry {
-			next, retry = nextBody(req, replay, e)
+		if retry || moving {
+			var ok bool
+			next, ok = nextBody(req, replay, e)
+			retry, moving = retry && ok, moving && ok
 		}
 		var wait time.Duration
-		if retry {
+		if retry && !moving {
 			wait = max(rp.backoff(attempt), retryAfter)
 			retry = time.Since(start)+wait <= rp.maxElapsed() && u.budget.spend(rp, t.clock())
 		}
+		retry = retry || moving
 		if t.OnAttempt != nil {
-			t.attempted(req, attempt, resp, e, retry, time.Since(astart))
+			t.attempted(req, attempt, host, resp, e, retry, time.Since(astart))
 		}
 		if !retry {
 			if next != nil {
@@ -515,11 +655,20 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time) (*http
 	}
 }
 
-// attempt sends attempt number n of req, under the context actx and with
-// the given body, following its phases. cancel, if not nil, ends actx; the
-// response body calls it when done. only reports that this is the only
-// attempt, made with req's own context and body.
-func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, only bool) (*http.Response, *gatewayerr.Error) {
+// respBody returns resp's body when the Transport wrapped it.
+func respBody(resp *http.Response) (*responseBody, bool) {
+	if resp == nil {
+		return nil, false
+	}
+	b, ok := resp.Body.(*responseBody)
+	return b, ok
+}
+
+// attempt sends attempt number n of req to host, under the context actx and
+// with the given body, following its phases. cancel, if not nil, ends actx;
+// the response body calls it when done. only reports that this is the only
+// attempt, made with req's own context, body and host.
+func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, host string, only bool) (*http.Response, *gatewayerr.Error) {
 	tr := t.tracker()
 	redact := t.proxy && (t.details == nil || !t.details(req))
 	out := req
@@ -534,6 +683,11 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 		}
 		out = req.WithContext(httptrace.WithClientTrace(actx, &tr.trace))
 		out.Body = body
+		if host != req.URL.Host {
+			u := *req.URL
+			u.Host = host
+			out.URL = &u
+		}
 	}
 	resp, err := t.base().RoundTrip(out)
 	if err != nil {
@@ -541,9 +695,9 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 			resp.Body.Close()
 		}
 		e := classifyFailure(req.Context(), actx, err, tr.currentPhase())
-		e.Upstream, e.Attempts = req.URL.Host, n
+		e.Upstream, e.Attempts = host, n
 		if e.NextHop == "" {
-			e.NextHop = req.URL.Host
+			e.NextHop = host
 		}
 		if tr.wrote.Load() {
 			e.SetRequestSent(true)
@@ -565,8 +719,8 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 			Kind:     gatewayerr.HTTPProtocolError,
 			Err:      fmt.Errorf("middleware: invalid response status %q", resp.Status),
 			Phase:    gatewayerr.PhaseReadHeaders,
-			Upstream: req.URL.Host,
-			NextHop:  req.URL.Host,
+			Upstream: host,
+			NextHop:  host,
 			Attempts: n,
 		}
 		e.SetRequestSent(true)
@@ -583,8 +737,8 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 			Kind:           gatewayerr.HTTPResponseBodySize,
 			Err:            errBodyTooLarge,
 			Phase:          gatewayerr.PhaseReadHeaders,
-			Upstream:       req.URL.Host,
-			NextHop:        req.URL.Host,
+			Upstream:       host,
+			NextHop:        host,
 			Attempts:       n,
 			ReceivedStatus: resp.StatusCode,
 			Size:           t.MaxResponseBodyBytes,
@@ -615,7 +769,7 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 			resp.Body = http.NoBody
 		}
 		b := t.responseBody()
-		b.rc, b.t, b.req, b.tr, b.cancel = resp.Body, t, req, tr, cancel
+		b.rc, b.t, b.req, b.tr, b.cancel, b.host = resp.Body, t, req, tr, cancel, host
 		b.start, b.attempts, b.status, b.limit = start, n, resp.StatusCode, t.MaxResponseBodyBytes
 		b.timeout = t.ResponseBodyReadTimeout
 		if redact {
@@ -757,8 +911,12 @@ func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time
 }
 
 // breakerDone records an outcome in u's breaker and reports a state change.
-func (t *Transport) breakerDone(u *upstream, host string, probe uint64, o outcome) {
-	if from, to := u.breaker.done(t.Breaker, t.clock(), probe, o); from != to {
+func (t *Transport) breakerDone(bp *BreakerPolicy, u *upstream, host string, probe uint64, o outcome) {
+	now := t.clock()
+	if from, to := u.breaker.done(bp, now, probe, o); from != to {
+		if to == BreakerClosed {
+			u.cameBack(now)
+		}
 		t.reportChanges(u, host)
 	}
 }
@@ -965,6 +1123,8 @@ type responseBody struct {
 	rc       io.ReadCloser
 	t        *Transport
 	req      *http.Request
+	host     string    // the attempt's upstream host
+	up       *upstream // the attempt's host in a pool of Upstreams, whose in-flight count the body holds
 	tr       *tracker
 	cancel   context.CancelCauseFunc
 	start    time.Time
@@ -1074,9 +1234,9 @@ func (b *responseBody) expire() { b.rc.Close() }
 // the body.
 func (b *responseBody) fail(e *gatewayerr.Error) error {
 	c := *e
-	c.Upstream, c.Attempts = b.req.URL.Host, b.attempts
+	c.Upstream, c.Attempts = b.host, b.attempts
 	if c.NextHop == "" {
-		c.NextHop = b.req.URL.Host
+		c.NextHop = b.host
 	}
 	if c.ReceivedStatus == 0 {
 		c.ReceivedStatus = b.status
@@ -1098,9 +1258,17 @@ func (b *responseBody) reportFailure(e *gatewayerr.Error) {
 	t := b.t
 	// A 502, 503 or 504 was counted as a failure when its headers came:
 	// its body failing too is the same failure.
-	if t.Breaker != nil && e.Kind != gatewayerr.ClientClosedRequest && e.Kind != gatewayerr.HTTPResponseBodySize &&
-		!gatewayerr.IsGatewayStatus(b.status) {
-		t.breakerDone(t.upstream(b.req.URL.Host), b.req.URL.Host, 0, outcomeFailure)
+	if e.Kind != gatewayerr.ClientClosedRequest && e.Kind != gatewayerr.HTTPResponseBodySize && !gatewayerr.IsGatewayStatus(b.status) {
+		u, bp := b.up, t.Breaker
+		if u != nil {
+			bp = t.breakerPolicy(t.hostPool())
+		}
+		if bp != nil {
+			if u == nil {
+				u = t.upstream(b.host)
+			}
+			t.breakerDone(bp, u, b.host, 0, outcomeFailure)
+		}
 	}
 	t.report(b.req, e, b.start)
 }
@@ -1124,7 +1292,7 @@ func (b *responseBody) Close() error {
 	b.finish()
 	if err != nil {
 		e := classifyFailure(b.req.Context(), b.req.Context(), err, gatewayerr.PhaseReadBody)
-		e.Upstream, e.Attempts = b.req.URL.Host, b.attempts
+		e.Upstream, e.Attempts = b.host, b.attempts
 		return e
 	}
 	if t := b.t; t.proxy && !b.fired {
@@ -1156,6 +1324,9 @@ func (b *responseBody) finish() {
 	b.t.putTracker(b.tr)
 	if b.cancel != nil {
 		b.cancel(nil)
+	}
+	if b.up != nil {
+		b.up.inflight.Add(-1)
 	}
 }
 

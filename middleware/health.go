@@ -1,0 +1,251 @@
+package middleware
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// HealthCheck configures the active health checks of a [Transport]'s
+// [Transport.Upstreams]: every Interval, each host is sent a GET for Path
+// (through the Transport's Base, not counted by its breakers, budgets or
+// hooks). A check passes when the host answers with a status below 500
+// within Timeout: any answer shows the host serves, and a site without a
+// health endpoint passes with its 404. A host starts up; it is marked down
+// after UnhealthyThreshold failed checks in a row, and is skipped by the
+// balancer until it passes HealthyThreshold checks in a row; it then gets a
+// growing share of new requests over SlowStart, so that it is not flooded
+// at once. A host whose breaker is open comes back by the breaker's own
+// probes as well.
+//
+// The checks run in one goroutine (and one per host during a round),
+// started by the Transport's first request or by
+// [Transport.StartHealthChecks], and stopped by [Transport.Close] or the
+// context given to StartHealthChecks.
+//
+// The zero HealthCheck checks "/" every 10 seconds with a 2-second
+// timeout, marks a host down after 3 failures and up after 2 passes, and
+// ramps a host that comes back over 10 seconds.
+type HealthCheck struct {
+	// Path is the path (and query) of the checks' requests, such as
+	// "/healthz". If empty, "/" is used.
+	Path string
+
+	// Scheme is the scheme of the checks' requests. If empty, the scheme
+	// of the Transport's first request (or, for a NewReverseProxy, of its
+	// target), and "http" for checks started before any request.
+	Scheme string
+
+	// Interval is the time between the starts of two rounds of checks.
+	// Zero means 10 seconds.
+	Interval time.Duration
+
+	// Timeout bounds each check. A round of checks ends when its slowest
+	// check does: the next one starts at the first Interval mark after
+	// that. Zero means 2 seconds.
+	Timeout time.Duration
+
+	// HealthyThreshold is the number of checks in a row a host marked down
+	// must pass to come back. Zero means 2.
+	HealthyThreshold int
+
+	// UnhealthyThreshold is the number of checks in a row a host must fail
+	// to be marked down. Zero means 3.
+	UnhealthyThreshold int
+
+	// SlowStart is the time over which a host that comes back (from the
+	// health check or its breaker) grows from a tenth of its share of new
+	// requests to all of it. Zero means 10 seconds; a negative value
+	// turns slow start off.
+	SlowStart time.Duration
+}
+
+func (hc *HealthCheck) path() string {
+	if hc.Path == "" {
+		return "/"
+	}
+	return hc.Path
+}
+
+func (hc *HealthCheck) interval() time.Duration { return positiveOr(hc.Interval, 10*time.Second) }
+
+func (hc *HealthCheck) timeout() time.Duration { return positiveOr(hc.Timeout, 2*time.Second) }
+
+func (hc *HealthCheck) healthy() int { return positiveOr(hc.HealthyThreshold, 2) }
+
+func (hc *HealthCheck) unhealthy() int { return positiveOr(hc.UnhealthyThreshold, 3) }
+
+// slowStart returns the slow start of hosts that come back, 0 for none.
+func (t *Transport) slowStart() time.Duration {
+	if t.HealthCheck == nil || t.HealthCheck.SlowStart == 0 {
+		return defaultSlowStart
+	}
+	return max(t.HealthCheck.SlowStart, 0)
+}
+
+// StartHealthChecks starts the health checks of [Transport.HealthCheck]
+// now, rather than at the first request; they stop when ctx ends or at
+// [Transport.Close]. It does nothing when there is no HealthCheck or no
+// Upstreams, when the checks run already, or after Close.
+func (t *Transport) StartHealthChecks(ctx context.Context) {
+	if t.HealthCheck == nil || len(t.Upstreams) == 0 && t.hostPool() == nil {
+		return
+	}
+	t.startHealth(ctx, "")
+}
+
+// Private implementation past this point.
+
+// healthChecker runs a Transport's health checks.
+type healthChecker struct {
+	running atomic.Bool // started, whether since stopped or not
+
+	mu     sync.Mutex
+	closed bool
+	scheme string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startHealth starts the checks, once, under ctx; scheme is the scheme of
+// the requests, unless HealthCheck.Scheme says otherwise.
+func (t *Transport) startHealth(ctx context.Context, scheme string) {
+	h := &t.health
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || h.running.Load() {
+		return
+	}
+	h.running.Store(true)
+	if h.scheme == "" {
+		h.scheme = scheme
+	}
+	if t.HealthCheck.Scheme != "" {
+		h.scheme = t.HealthCheck.Scheme
+	}
+	if h.scheme == "" {
+		h.scheme = "http"
+	}
+	ctx, h.cancel = context.WithCancel(ctx)
+	h.done = make(chan struct{})
+	go t.checkLoop(ctx, h.done)
+}
+
+// stop ends the checks and waits for them; they do not start again.
+func (h *healthChecker) stop() {
+	h.mu.Lock()
+	h.closed = true
+	h.running.Store(true)
+	cancel, done := h.cancel, h.done
+	h.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+func (t *Transport) checkLoop(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	hc := t.HealthCheck
+	tick := time.NewTicker(hc.interval())
+	defer tick.Stop()
+	for {
+		t.checkRound(ctx, hc)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// checkRound checks every host of the pool at once and waits for the
+// checks.
+func (t *Transport) checkRound(ctx context.Context, hc *HealthCheck) {
+	p := t.hostPool()
+	if p == nil || ctx.Err() != nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, u := range p.hosts {
+		wg.Go(func() { t.checkHost(ctx, hc, u) })
+	}
+	wg.Wait()
+}
+
+// checkHost checks u once and updates its health.
+func (t *Transport) checkHost(ctx context.Context, hc *HealthCheck, u *upstream) {
+	now := t.clock()
+	u.checked.Store(now.UnixNano())
+	ok := t.probeHost(ctx, hc, u.host)
+	if ctx.Err() != nil {
+		return
+	}
+	if ok {
+		u.fails = 0
+		n := u.passes.Add(1)
+		if u.down.Load() && int(n) >= hc.healthy() {
+			u.cameBack(t.clock())
+			u.down.Store(false)
+			t.logHealth(slog.LevelInfo, "gatehouse: upstream healthy again", u.host)
+		}
+		if int(n) >= hc.healthy() {
+			// As Envoy does by default, a host that passes its checks is
+			// no longer ejected by its breaker either.
+			if from := u.breaker.closeNow(); from != BreakerClosed {
+				u.cameBack(t.clock())
+				t.reportChanges(u, u.host)
+			}
+		}
+		return
+	}
+	u.passes.Store(0)
+	u.fails++
+	if !u.down.Load() && u.fails >= hc.unhealthy() {
+		u.down.Store(true)
+		t.logHealth(slog.LevelWarn, "gatehouse: upstream marked down by health check", u.host)
+	}
+}
+
+// probeHost sends one check to host and reports whether it passed.
+func (t *Transport) probeHost(ctx context.Context, hc *HealthCheck, host string) bool {
+	ctx, cancel := context.WithTimeout(ctx, hc.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.health.scheme+"://"+host+hc.path(), nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("User-Agent", "gatehouse-health-check")
+	resp, err := t.base().RoundTrip(req)
+	if err != nil {
+		return false
+	}
+	io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+	return resp.StatusCode < 500
+}
+
+func (t *Transport) logHealth(level slog.Level, msg, host string) {
+	if t.Logger != nil {
+		t.Logger.LogAttrs(context.Background(), level, msg, slog.String("upstream", host))
+	}
+}
+
+// untilHealthy estimates the time until u, marked down, may pass enough
+// checks to come back.
+func untilHealthy(hc *HealthCheck, u *upstream, now time.Time) time.Duration {
+	if hc == nil {
+		return 0
+	}
+	iv := hc.interval()
+	next := time.Unix(0, u.checked.Load()).Add(iv).Sub(now)
+	if next < 0 {
+		next = 0
+	}
+	left := max(hc.healthy()-int(u.passes.Load()), 1)
+	return next + time.Duration(left-1)*iv
+}

@@ -547,7 +547,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			actx, cancel = context.WithCancelCause(ctx)
 			timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		}
-		resp, e := t.attempt(req, actx, body, cancel, attempt, start, host, pl == nil && maxAttempts == 1 && cancel == nil)
+		resp, e := t.attempt(req, actx, body, cancel, attempt, start, host, maxAttempts == 1 && !several)
 		if timer != nil {
 			timer.Stop()
 			if e != nil {
@@ -621,6 +621,11 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 
 		sleepFor := wait
 		if resp != nil {
+			if b, ok := respBody(resp); ok {
+				// Its tracker's hooks may be in the trace the next
+				// attempt composes with.
+				b.tr.dropped = true
+			}
 			// The body is drained while the wait runs, and for no longer
 			// unless the wait is very short: a body that stalls must not
 			// hold the retry back (see drainWindow).
@@ -666,18 +671,29 @@ func respBody(resp *http.Response) (*responseBody, bool) {
 
 // attempt sends attempt number n of req to host, under the context actx and
 // with the given body, following its phases. cancel, if not nil, ends actx;
-// the response body calls it when done. only reports that this is the only
-// attempt, made with req's own context, body and host.
-func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, host string, only bool) (*http.Response, *gatewayerr.Error) {
+// the response body calls it when done. final reports that no other attempt
+// can follow.
+func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, host string, final bool) (*http.Response, *gatewayerr.Error) {
 	tr := t.tracker()
 	redact := t.proxy && (t.details == nil || !t.details(req))
 	out := req
-	// In a NewReverseProxy, the context of the only attempt carries the
-	// ClientTrace that ReverseProxy made for this request alone: the
-	// tracker's hooks go into it, sparing a copy of the request and a
-	// context. Otherwise the request is copied with a context of its own,
-	// whose trace runs before the one it may carry already.
-	if !only || !t.proxy || !tr.hookInto(httptrace.ContextClientTrace(actx), redact) {
+	// In a NewReverseProxy, the context of the first attempt, made with the
+	// request's own context and body, carries the ClientTrace that
+	// ReverseProxy made for this request alone: the tracker's hooks go into
+	// it, sparing a copy of the request and a context. Later attempts
+	// compose with that trace, so when one may follow the tracker is
+	// shared: pooled only once its response is the one returned (see
+	// responseBody.finish). Otherwise the request is copied with a context
+	// of its own, whose trace runs before the one it may carry already.
+	hook := t.proxy && n == 1 && cancel == nil && body == req.Body
+	if hook && tr.hookInto(httptrace.ContextClientTrace(actx), redact) {
+		tr.shared = !final
+		if host != req.URL.Host {
+			// ReverseProxy made req, and its URL, for this round trip
+			// alone, and nothing else has seen it yet.
+			req.URL.Host = host
+		}
+	} else {
 		if redact {
 			tr.trace.Got1xxResponse = tr.got1xxHook
 		}
@@ -756,7 +772,7 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 				resp.Body = &upgradeBody{ReadWriteCloser: rwc, cancel: cancel}
 			}
 		}
-	case (resp.Body == nil || resp.Body == http.NoBody) && (n == 1 || !t.proxy):
+	case (resp.Body == nil || resp.Body == http.NoBody) && (n == 1 || !t.proxy) && !tr.shared:
 		t.putTracker(tr)
 		if cancel != nil {
 			cancel(nil)
@@ -1321,6 +1337,10 @@ func (b *responseBody) finish() {
 	if !b.done.CompareAndSwap(false, true) {
 		return
 	}
+	if b.tr.shared && !b.tr.dropped {
+		// The response is the one returned: no attempt follows.
+		b.tr.shared = false
+	}
 	b.t.putTracker(b.tr)
 	if b.cancel != nil {
 		b.cancel(nil)
@@ -1343,6 +1363,11 @@ type tracker struct {
 	// it replaced in ReverseProxy's trace, if any (see hookInto).
 	got1xxHook func(int, textproto.MIMEHeader) error
 	next1xx    func(int, textproto.MIMEHeader) error
+
+	// shared marks a tracker hooked into ReverseProxy's trace when other
+	// attempts may follow and compose with it: it is never pooled, unless
+	// its response, not dropped for a retry, is the one returned.
+	shared, dropped bool
 }
 
 func (t *Transport) tracker() *tracker {
@@ -1363,6 +1388,7 @@ func (t *Transport) tracker() *tracker {
 	tr.phase.Store(uint32(gatewayerr.PhaseUnknown))
 	tr.wrote.Store(false)
 	tr.written.Store(false)
+	tr.shared, tr.dropped = false, false
 	tr.trace = tr.hooks
 	return tr
 }
@@ -1371,7 +1397,7 @@ func (t *Transport) tracker() *tracker {
 // once the request was written in full. Otherwise it is left to the garbage
 // collector.
 func (t *Transport) putTracker(tr *tracker) {
-	if tr.written.Load() {
+	if tr.written.Load() && !tr.shared {
 		t.trackers.Put(tr)
 	}
 }

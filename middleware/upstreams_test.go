@@ -802,3 +802,96 @@ func TestSetUpstreamsKeepsState(t *testing.T) {
 		t.Errorf("UpstreamHosts after SetUpstreams(nil) = %q, want nil", tr.UpstreamHosts())
 	}
 }
+
+// BenchmarkReverseProxyUpstreams compares the success path of one upstream
+// (the target alone) with three Upstreams: the balancer's choice and the
+// per-attempt copy of the outgoing request it sends to the chosen host.
+func BenchmarkReverseProxyUpstreams(b *testing.B) {
+	var addrs []string
+	for range 3 {
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "<!doctype html><title>ok</title><p>hello from the upstream</p>")
+		}))
+		defer up.Close()
+		addrs = append(addrs, up.Listener.Addr().String())
+	}
+	target, _ := url.Parse("http://" + addrs[0])
+	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	for _, bc := range []struct {
+		name      string
+		upstreams []string
+	}{
+		{"upstreams=1", nil},
+		{"upstreams=3", addrs},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			rp := NewReverseProxy(target, Options{Transport: tr, Upstreams: bc.upstreams})
+			req := httptest.NewRequest(http.MethodGet, "http://gateway.test/", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				rp.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
+}
+
+// stubUpstream answers every request at once, in memory, so that a
+// benchmark measures the gateway alone.
+type stubUpstream struct{}
+
+func (stubUpstream) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{}, Body: http.NoBody, ContentLength: 0, Request: req,
+	}, nil
+}
+
+// BenchmarkReverseProxyUpstreamsInMemory is BenchmarkReverseProxyUpstreams
+// without sockets: what the balancer adds to the gateway's own work.
+func BenchmarkReverseProxyUpstreamsInMemory(b *testing.B) {
+	target, _ := url.Parse("http://127.0.0.1:9001")
+	for _, bc := range []struct {
+		name      string
+		upstreams []string
+	}{
+		{"upstreams=1", nil},
+		{"upstreams=3", []string{"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			rp := NewReverseProxy(target, Options{Transport: stubUpstream{}, Upstreams: bc.upstreams})
+			req := httptest.NewRequest(http.MethodGet, "http://gateway.test/", nil)
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				rp.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// BenchmarkPoolPick measures the balancer's choice among three hosts with
+// breakers: the whole of what several upstreams add to an attempt.
+func BenchmarkPoolPick(b *testing.B) {
+	tr := &Transport{}
+	if err := tr.SetUpstreams([]string{"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"}); err != nil {
+		b.Fatal(err)
+	}
+	p := tr.hostPool()
+	bp := tr.breakerPolicy(p)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if p.pick(bp, defaultSlowStart, now, nil) < 0 {
+			b.Fatal("no host")
+		}
+	}
+}

@@ -92,6 +92,25 @@
 // client's cancellation is never counted as a failure. State changes go to
 // [Options.OnStateChange] as [BreakerState] values, and to the logger.
 //
+// # Several upstreams
+//
+// [Transport.Upstreams] (or [Options.Upstreams]) lists replicas as
+// host:port, reached with the target's scheme. Each attempt goes to one
+// host, chosen by power of two choices on requests in flight (weighted by
+// [Options.UpstreamWeights]), among the hosts whose breaker lets requests
+// through and that the optional [HealthCheck] has not marked down. A retry
+// goes to another host; an attempt that never reached its host (refused,
+// dial or TLS failure) moves on for any method, as a POST whose request
+// was sent never does. Breakers (on by default with several hosts) and
+// retry budgets are per host; a host that comes back gets a growing share
+// of requests. With every host ejected, the answer is an immediate 503
+// destination_unavailable ([ErrNoUpstream]) with Retry-After, without
+// dialling. [Transport.OnAttempt] (or [Options.OnAttempt]) reports every
+// attempt as an [Attempt] with its host; [Transport.SetUpstreams] changes
+// the set at run time, keeping the state of the hosts that stay, and
+// [ProxyTransport] reaches the Transport of a [NewReverseProxy]; a
+// Transport with a HealthCheck is stopped with [Transport.Close].
+//
 // # Reverse proxy
 //
 // [NewReverseProxy] returns an httputil.ReverseProxy with everything wired

@@ -135,10 +135,13 @@ func isTokenChar(c byte) bool {
 //     transport made for a gateway, with a 60-second response-header
 //     timeout; see [Transport.Base]), with the options' Retry, Breaker,
 //     MaxResponseBodyBytes, ResponseBodyReadTimeout, Logger, OnError,
-//     OnAttempt and OnStateChange. Options.Transport should be the
-//     transport to the upstream itself, such as an [*http.Transport], not
-//     a Transport of this package, which would classify and report each
-//     failure a second time.
+//     OnStateChange, Upstreams, UpstreamWeights, HealthCheck and
+//     OnAttempt; [ProxyTransport] returns it. With Upstreams, each attempt
+//     goes to one of them with the target's scheme and path, and the
+//     outgoing Host header names the chosen host. Options.Transport should
+//     be the transport to the upstream itself, such as an
+//     [*http.Transport], not a Transport of this package, which would
+//     classify and report each failure a second time.
 //   - BufferPool recycles the 32 KB buffers that copy response bodies,
 //     through a [sync.Pool], instead of allocating one per response. It
 //     takes back only whole 32 KB buffers; a buffer given back must not be

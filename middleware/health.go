@@ -20,7 +20,8 @@ import (
 // balancer until it passes HealthyThreshold checks in a row; it then gets a
 // growing share of new requests over SlowStart, so that it is not flooded
 // at once. A host whose breaker is open comes back by the breaker's own
-// probes as well.
+// probes as well, and once it passed HealthyThreshold checks after its
+// breaker opened, the breaker is closed.
 //
 // The checks run in one goroutine (and one per host during a round),
 // started by the Transport's first request or by
@@ -193,9 +194,13 @@ func (t *Transport) checkHost(ctx context.Context, hc *HealthCheck, u *upstream)
 			u.down.Store(false)
 			t.logHealth(slog.LevelInfo, "gatehouse: upstream healthy again", u.host)
 		}
-		if int(n) >= hc.healthy() {
-			// As Envoy does by default, a host that passes its checks is
-			// no longer ejected by its breaker either.
+		// As Envoy does by default, a host that passes HealthyThreshold
+		// checks after its breaker opened is no longer ejected by it
+		// either.
+		if u.breaker.currentState(now) == BreakerClosed {
+			u.openPasses = 0
+		} else if u.openPasses++; u.openPasses >= hc.healthy() {
+			u.openPasses = 0
 			if from := u.breaker.closeNow(); from != BreakerClosed {
 				u.cameBack(t.clock())
 				t.reportChanges(u, u.host)
@@ -203,6 +208,7 @@ func (t *Transport) checkHost(ctx context.Context, hc *HealthCheck, u *upstream)
 		}
 		return
 	}
+	u.openPasses = 0
 	u.passes.Store(0)
 	u.fails++
 	if !u.down.Load() && u.fails >= hc.unhealthy() {

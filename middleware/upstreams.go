@@ -360,4 +360,7 @@ type upstreamState struct {
 	passes  atomic.Int32 // health checks passed in a row
 	checked atomic.Int64 // the last health check's start (UnixNano)
 	fails   int          // health checks failed in a row, owned by the checks
+	// openPasses counts the checks passed since the breaker opened, owned
+	// by the checks.
+	openPasses int
 }

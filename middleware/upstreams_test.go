@@ -895,3 +895,49 @@ func BenchmarkPoolPick(b *testing.B) {
 		}
 	}
 }
+
+// TestHealthCheckClosesBreaker: a host whose breaker opened comes back once
+// it passed HealthyThreshold checks since, before OpenFor is up.
+func TestHealthCheckClosesBreaker(t *testing.T) {
+	t.Parallel()
+	a, b := okReplica(t, "a", 0), okReplica(t, "b", 0)
+	changes := make(chan [2]BreakerState, 10)
+	tr := &Transport{
+		Base:        newDialCounter(t),
+		Upstreams:   []string{a.addr, b.addr},
+		Breaker:     &BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Hour},
+		HealthCheck: &HealthCheck{Interval: 10 * time.Millisecond, HealthyThreshold: 3},
+		OnStateChange: func(host string, from, to BreakerState) {
+			if host == a.addr {
+				changes <- [2]BreakerState{from, to}
+			}
+		},
+	}
+	t.Cleanup(func() { tr.Close() })
+	tr.breakerDone(tr.Breaker, tr.hostPool().hosts[0], a.addr, 0, outcomeFailure)
+	if s := tr.BreakerState(a.addr); s != BreakerOpen {
+		t.Fatalf("breaker %s, want open", s)
+	}
+	// The breaker is reported closed when it is made, then open.
+	for _, want := range [][2]BreakerState{{BreakerClosed, BreakerClosed}, {BreakerClosed, BreakerOpen}} {
+		if c := <-changes; c != want {
+			t.Fatalf("state change %v, want %v", c, want)
+		}
+	}
+	checks := a.requests.Load()
+	tr.StartHealthChecks(context.Background())
+	select {
+	case c := <-changes:
+		if c != [2]BreakerState{BreakerOpen, BreakerClosed} {
+			t.Errorf("state change %v, want open to closed", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("breaker still open 5s after the checks started")
+	}
+	if n := a.requests.Load() - checks; n < 3 {
+		t.Errorf("breaker closed after %d checks, want at least 3", n)
+	}
+	if s := tr.BreakerState(a.addr); s != BreakerClosed {
+		t.Errorf("breaker %s, want closed", s)
+	}
+}

@@ -75,7 +75,11 @@ func ProxyTransport(rp *httputil.ReverseProxy) *Transport {
 	if rp == nil {
 		return nil
 	}
-	if t, ok := rp.Transport.(*Transport); ok && t.proxy {
+	rt := rp.Transport
+	if mt, ok := rt.(*maintenanceTransport); ok {
+		rt = mt.next // with Options.Maintenance
+	}
+	if t, ok := rt.(*Transport); ok && t.proxy {
 		return t
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -939,5 +940,31 @@ func TestHealthCheckClosesBreaker(t *testing.T) {
 	}
 	if s := tr.BreakerState(a.addr); s != BreakerClosed {
 		t.Errorf("breaker %s, want closed", s)
+	}
+}
+
+func TestProxyTransport(t *testing.T) {
+	t.Parallel()
+	target, _ := url.Parse("http://app.internal")
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"zero", Options{}},
+		{"upstreams", Options{Upstreams: []string{"127.0.0.1:9001"}}},
+		{"maintenance", Options{Maintenance: new(Maintenance)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if ProxyTransport(NewReverseProxy(target, tt.opts)) == nil {
+				t.Errorf("ProxyTransport = nil for a NewReverseProxy")
+			}
+		})
+	}
+	if ProxyTransport(&httputil.ReverseProxy{Transport: &Transport{}}) != nil {
+		t.Errorf("ProxyTransport of another ReverseProxy's Transport, want nil")
+	}
+	if ProxyTransport(nil) != nil {
+		t.Errorf("ProxyTransport(nil), want nil")
 	}
 }

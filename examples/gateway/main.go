@@ -193,6 +193,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		withBreaker := opts
 		withBreaker.Breaker = &middleware.BreakerPolicy{ConsecutiveFailures: 6, OpenFor: 10 * time.Second}
 		mux.Handle("/refused", middleware.NewReverseProxy(mustParse(up.RefusedURL), withBreaker))
+		// Three replicas of one service, one down, one flaky, one
+		// healthy: each attempt goes to one of them, a failed GET is
+		// retried on another, and breakers and health checks take the
+		// failing ones out. The visitor never sees a failure.
+		replicaOpts := opts
+		replicaOpts.Upstreams = []string{hostOf(up.RefusedURL), hostOf(up.FlakyURL), hostOf(up.URL)}
+		replicaOpts.Retry = &middleware.RetryPolicy{}
+		replicaOpts.Breaker = &middleware.BreakerPolicy{FailureRatio: 0.3, MinRequests: 4}
+		replicaOpts.HealthCheck = &middleware.HealthCheck{Path: "/healthz", Interval: 2 * time.Second}
+		replicas := middleware.NewReverseProxy(mustParse("http://replicas"), replicaOpts)
+		defer middleware.ProxyTransport(replicas).Close() // stops the health checks
+		mux.Handle("/replicas", replicas)
 		// The gateway as its own upstream: it sees its own Via entry
 		// coming back and stops the loop at once.
 		// Not retried: the loop's own 502 would only go round again.
@@ -236,6 +248,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// hostOf returns the host:port of an absolute URL.
+func hostOf(rawURL string) string { return mustParse(rawURL).Host }
 
 // listen listens on addr. When addr is the default (not set by -addr) and
 // is taken, it takes a free port on the same host instead.

@@ -268,6 +268,17 @@ func TestDemo(t *testing.T) {
 		})
 	}
 
+	t.Run("replicas", func(t *testing.T) {
+		// One replica down, one resetting every other request: the
+		// visitor never sees it.
+		for i := range 40 {
+			resp, body := get(t, client, d.base+"/replicas", "text/html")
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "Hello from replica") {
+				t.Fatalf("request %d: %d %q, want 200 from a replica", i, resp.StatusCode, body)
+			}
+		}
+	})
+
 	t.Run("unavailable/retry-after", func(t *testing.T) {
 		resp, _ := get(t, client, d.base+"/unavailable", "text/html")
 		if got := resp.Header.Get("Retry-After"); got != "120" {

@@ -30,6 +30,7 @@ var demoRoutes = []demoRoute{
 	{"/unavailable", "the upstream answers 503 with Retry-After: 120", "503, Retry-After kept"},
 	{"/maintenance/on", "the gateway's maintenance mode, on for 2 minutes (from this machine only); then /ok", "503 maintenance page that reloads itself"},
 	{"/maintenance/off", "maintenance mode off again (from this machine only)", "303 to /ok"},
+	{"/replicas", "three replicas: one down, one resets every other request, one healthy", "200, every time"},
 	{"/loop", "the gateway is its own upstream", "502 proxy_loop_detected"},
 	{"/panic", "a handler in the gateway panics", "500 proxy_internal_error"},
 	{"/metrics", "Prometheus metrics: failures by kind, attempts, retries, breaker states, pages", "200, text"},

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -38,6 +39,9 @@ type flakyUpstream struct {
 	BadCertURL string
 	// RefusedURL points at a local port on which nothing listens.
 	RefusedURL string
+	// FlakyURL serves /replicas too, but resets every other request
+	// (and answers /healthz), as a replica that crashes under load does.
+	FlakyURL string
 
 	servers []*http.Server
 }
@@ -90,6 +94,17 @@ func startUpstream() (*flakyUpstream, error) {
 	}
 	u.RefusedURL = "http://" + ln.Addr().String()
 	ln.Close()
+
+	// The flaky replica of /replicas.
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		u.Close()
+		return nil, err
+	}
+	flaky := &http.Server{Handler: flakyReplicaHandler(), ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
+	u.FlakyURL = "http://" + ln.Addr().String()
+	u.servers = append(u.servers, flaky)
+	go flaky.Serve(ln)
 
 	return u, nil
 }
@@ -164,14 +179,7 @@ func upstreamHandler() http.Handler {
 	// /reset reads the request, then resets the connection (a TCP RST)
 	// without a word, as a crashing process does.
 	mux.HandleFunc("/reset", func(w http.ResponseWriter, r *http.Request) {
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		if tc, ok := conn.(*net.TCPConn); ok {
-			tc.SetLinger(0) // close with RST instead of FIN
-		}
-		conn.Close()
+		resetConnection(w)
 	})
 
 	// /garbage answers with something that is not HTTP: an SSH banner,
@@ -186,6 +194,16 @@ func upstreamHandler() http.Handler {
 		buf.Flush()
 	})
 
+	// /replicas is the healthy one of three replicas (see
+	// flakyReplicaHandler; the third is down).
+	mux.HandleFunc("GET /replicas", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "Hello from replica 3 of 3, the healthy one. Replica 1 is down and replica 2 resets every other request: the gateway moved past them.\n")
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+
 	// /unavailable is temporarily unavailable and says when to come back.
 	mux.HandleFunc("/unavailable", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "120")
@@ -195,6 +213,38 @@ func upstreamHandler() http.Handler {
 	})
 
 	return mux
+}
+
+// flakyReplicaHandler is replica 2 of /replicas: it passes its health
+// checks, and resets every other request to /replicas.
+func flakyReplicaHandler() http.Handler {
+	var n atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /replicas", func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 1 {
+			resetConnection(w)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "Hello from replica 2 of 3, the flaky one: it answered this time.\n")
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	return mux
+}
+
+// resetConnection resets the request's connection (a TCP RST) without a
+// word, as a crashing process does.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close with RST instead of FIN
+	}
+	conn.Close()
 }
 
 // stall holds the request until the gateway gives up on it or stallFor

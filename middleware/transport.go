@@ -194,8 +194,12 @@ type Transport struct {
 	// with destination_unavailable (503, the cause [ErrNoUpstream]) and a
 	// RetryAfter until the first host may be tried again.
 	//
-	// A malformed entry (not a host:port, or listed twice) fails every
-	// request with proxy_configuration_error.
+	// Over https, each host's certificate is verified for the host as
+	// listed, unless Base's TLS configuration sets a ServerName.
+	//
+	// Upstreams is read at the first request; SetUpstreams changes the set
+	// afterwards. A malformed entry (not a host:port, or listed twice)
+	// fails every request with proxy_configuration_error.
 	// If empty, each request goes to its own URL's host, as given.
 	Upstreams []string
 
@@ -490,9 +494,6 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 				}
 				u = pl.hosts[idx]
 				host = u.host
-				if attempt == 1 && rp != nil && len(tried) == 0 {
-					u.budget.request(rp, now)
-				}
 			}
 			if bp == nil {
 				break
@@ -534,6 +535,11 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 		if pl != nil {
 			tried = append(tried, idx)
 			u.inflight.Add(1)
+			if rp != nil && (attempt == 1 || moving) {
+				// A request for this host's budget: the first attempt, or
+				// one that moved past a host it never reached.
+				u.budget.request(rp, t.clock())
+			}
 		}
 
 		astart := start

@@ -373,10 +373,16 @@ func TestUpstreamsFailoverUnderLoad(t *testing.T) {
 
 	// Every failed attempt is reported with its host, and logged.
 	var firstsAtReset, retriesFromReset, fromRefused int
+	previous := map[*http.Request]Attempt{}
 	for _, a := range seen.list() {
+		// A request counts in a host's budget at its first attempt, or
+		// when it moved on from a host it never reached.
+		prev, ok := previous[a.Request]
+		counted := !ok || prev.Err != nil && !prev.Err.RequestSent()
+		previous[a.Request] = a
 		switch a.Upstream {
 		case reset.addr:
-			if a.Number == 1 {
+			if counted {
 				firstsAtReset++
 			}
 			if a.Err == nil || !a.Err.RequestSent() || !a.Retry {
@@ -400,10 +406,10 @@ func TestUpstreamsFailoverUnderLoad(t *testing.T) {
 		t.Errorf("attempts at the resetting replica %d, at the refusing one %d; want some of each", retriesFromReset, fromRefused)
 	}
 	// The budget of the resetting replica: BudgetMin (10) plus 20% of the
-	// requests that started there, whatever the breaker did.
-	t.Logf("attempts: %d at the refusing replica, %d at the resetting one (%d first), %d at the healthy one",
+	// requests that started there, rounded up, whatever the breaker did.
+	t.Logf("attempts: %d at the refusing replica, %d at the resetting one (%d counted in its budget), %d at the healthy one",
 		fromRefused, retriesFromReset, firstsAtReset, healthy.requests.Load())
-	if limit := 10 + firstsAtReset/5; retriesFromReset > limit {
+	if limit := 10 + firstsAtReset/5 + 1; retriesFromReset > limit {
 		t.Errorf("%d retries after the resetting replica's failures, over its budget of %d", retriesFromReset, limit)
 	}
 	if got := int64(retriesFromReset); reset.requests.Load() != got {
@@ -966,5 +972,45 @@ func TestProxyTransport(t *testing.T) {
 	}
 	if ProxyTransport(nil) != nil {
 		t.Errorf("ProxyTransport(nil), want nil")
+	}
+}
+
+// TestUpstreamsBudgetBoundsFailover: when every host fails after the
+// request reached it, retries on other hosts stay within the hosts'
+// budgets, as they do with a single host.
+func TestUpstreamsBudgetBoundsFailover(t *testing.T) {
+	t.Parallel()
+	a, b := resetReplica(t), resetReplica(t)
+	var seen attempts
+	tr := &Transport{
+		Base:      newDialCounter(t),
+		Upstreams: []string{a.addr, b.addr},
+		Retry:     &RetryPolicy{Attempts: 3, BaseDelay: time.Microsecond, BudgetWindow: time.Minute},
+		Breaker:   &BreakerPolicy{ConsecutiveFailures: -1},
+		OnAttempt: seen.add,
+	}
+	const requests = 100
+	for range requests {
+		_, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil))
+		if err == nil {
+			t.Fatal("a request succeeded against two resetting replicas")
+		}
+	}
+	retries := 0
+	for _, x := range seen.list() {
+		if x.Retry {
+			retries++
+		}
+	}
+	// Each host's budget: BudgetMin (10) plus 20% of the requests that
+	// started there, rounded up.
+	if limit := 2*10 + requests/5 + 2; retries > limit {
+		t.Errorf("%d retries for %d requests, over the budgets' %d", retries, requests, limit)
+	}
+	if retries < 20 {
+		t.Errorf("%d retries, want at least the two BudgetMin's 20", retries)
+	}
+	if got := a.requests.Load() + b.requests.Load(); got != int64(requests+retries) {
+		t.Errorf("replicas received %d requests, want %d first attempts and %d retries", got, requests, retries)
 	}
 }

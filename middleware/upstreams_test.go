@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
+	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
 
 // replica is a loopback upstream that can be killed and started again on
@@ -1012,5 +1013,55 @@ func TestUpstreamsBudgetBoundsFailover(t *testing.T) {
 	}
 	if got := a.requests.Load() + b.requests.Load(); got != int64(requests+retries) {
 		t.Errorf("replicas received %d requests, want %d first attempts and %d retries", got, requests, retries)
+	}
+}
+
+// TestUpstreamsFailoverFaults puts one misbehaving replica beside a healthy
+// one: whatever it does before its response headers arrive, GETs succeed.
+func TestUpstreamsFailoverFaults(t *testing.T) {
+	t.Parallel()
+	faults := []struct {
+		name  string
+		start func(testing.TB) *faulttest.Server
+	}{
+		{"accept and close", faulttest.AcceptClose},
+		{"close before headers", faulttest.CloseBeforeHeaders},
+		{"reset before headers", faulttest.ResetBeforeHeaders},
+		{"stall headers", faulttest.StallHeaders},
+		{"garbage status", faulttest.GarbageStatus},
+		{"503", func(tb testing.TB) *faulttest.Server { return faulttest.Status(tb, 503, nil, "") }},
+		{"502 with Retry-After", func(tb testing.TB) *faulttest.Server {
+			return faulttest.Status(tb, 502, http.Header{"Retry-After": {"3"}}, "")
+		}},
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			bad := f.start(t)
+			good := okReplica(t, "ok", 0)
+			tr := &Transport{
+				Base:      newDialCounter(t),
+				Upstreams: []string{bad.Addr, good.addr},
+				Retry:     &RetryPolicy{AttemptTimeout: 200 * time.Millisecond, BaseDelay: time.Millisecond},
+			}
+			for i := range 20 {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				req := newRequest(t, http.MethodGet, "http://pool.test/", nil).WithContext(ctx)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					cancel()
+					t.Fatalf("request %d: %v", i, err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				cancel()
+				if resp.StatusCode != http.StatusOK || string(b) != "ok" {
+					t.Fatalf("request %d: %d %q, want the healthy replica's answer", i, resp.StatusCode, b)
+				}
+			}
+			if bad.Requests() == 0 && f.name != "accept and close" {
+				t.Errorf("the misbehaving replica received no request: nothing was tested")
+			}
+		})
 	}
 }

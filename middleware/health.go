@@ -99,6 +99,14 @@ func (t *Transport) StartHealthChecks(ctx context.Context) {
 	t.startHealth(ctx, "")
 }
 
+// Close stops the Transport's health checks, if they run, and waits for
+// them to end; they do not start again. The Transport still sends requests,
+// and is not otherwise changed. It always returns nil.
+func (t *Transport) Close() error {
+	t.health.stop()
+	return nil
+}
+
 // Private implementation past this point.
 
 // healthChecker runs a Transport's health checks.

@@ -365,11 +365,6 @@ func (t *Transport) BreakerState(host string) BreakerState {
 	return u.breaker.currentState(t.clock())
 }
 
-// UpstreamHosts returns the hosts in use (see [Transport.Upstreams] and
-// [Transport.SetUpstreams]), or nil when each request goes to its own
-// host.
-func (t *Transport) UpstreamHosts() []string { return t.currentUpstreams() }
-
 // CloseIdleConnections closes the idle connections of Base, when it has a
 // CloseIdleConnections method, or of the transport a nil Base stands for,
 // so that [http.Client.CloseIdleConnections] reaches through.

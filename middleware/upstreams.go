@@ -44,9 +44,10 @@ func (t *Transport) SetUpstreams(hosts []string) error {
 	return nil
 }
 
-// Upstreams in use: the set last given to SetUpstreams, or else
-// Transport.Upstreams.
-func (t *Transport) currentUpstreams() []string {
+// UpstreamHosts returns the hosts in use: the set last given to
+// [Transport.SetUpstreams], or else [Transport.Upstreams]; nil when each
+// request goes to its own host.
+func (t *Transport) UpstreamHosts() []string {
 	p := t.hostPool()
 	if p == nil {
 		return nil
@@ -56,14 +57,6 @@ func (t *Transport) currentUpstreams() []string {
 		hosts[i] = u.host
 	}
 	return hosts
-}
-
-// Close stops the Transport's health checks, if they run, and waits for
-// them to end; they do not start again. The Transport still sends requests,
-// and is not otherwise changed. It always returns nil.
-func (t *Transport) Close() error {
-	t.health.stop()
-	return nil
 }
 
 // ProxyTransport returns the [Transport] of a ReverseProxy that

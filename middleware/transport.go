@@ -595,6 +595,11 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			// Only requests that arrive while it is open get that.
 			retry = false
 		}
+		if retry && e == nil && several && pl.pick(bp, t.slowStart(), t.clock(), nil) < 0 {
+			// No host would take the retry: the response is the last
+			// real outcome, better than a fast failure.
+			retry = false
+		}
 		var next io.ReadCloser
 		if retry || moving {
 			var ok bool

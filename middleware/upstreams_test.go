@@ -1065,3 +1065,33 @@ func TestUpstreamsFailoverFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestUpstreamsLastResponseKept: when the answers of the hosts open every
+// breaker, the request ends with the last host's own response, not a fast
+// failure.
+func TestUpstreamsLastResponseKept(t *testing.T) {
+	t.Parallel()
+	a := faulttest.Status(t, http.StatusServiceUnavailable, nil, "busy")
+	b := faulttest.Status(t, http.StatusServiceUnavailable, nil, "busy")
+	var seen attempts
+	tr := &Transport{
+		Base:      newDialCounter(t),
+		Upstreams: []string{a.Addr, b.Addr},
+		Retry:     &RetryPolicy{BaseDelay: time.Millisecond},
+		Breaker:   &BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Minute},
+		OnAttempt: seen.add,
+	}
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil))
+	if err != nil {
+		t.Fatalf("RoundTrip: %v, want the last host's 503", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || string(body) != "busy" {
+		t.Errorf("got %d %q, want the upstream's 503", resp.StatusCode, body)
+	}
+	got := seen.list()
+	if len(got) != 2 || got[0].Upstream == got[1].Upstream || !got[0].Retry || got[1].Retry {
+		t.Errorf("attempts %+v, want one retried at each host", got)
+	}
+}

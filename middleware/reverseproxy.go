@@ -9,10 +9,12 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,8 +207,8 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		OnError:                 opts.OnError,
 		OnAttempt:               opts.OnAttempt,
 		OnStateChange:           opts.OnStateChange,
-		Upstreams:               opts.Upstreams,
-		UpstreamWeights:         opts.UpstreamWeights,
+		Upstreams:               slices.Clone(opts.Upstreams),
+		UpstreamWeights:         maps.Clone(opts.UpstreamWeights),
 		HealthCheck:             opts.HealthCheck,
 		proxy:                   true,
 		details:                 opts.ProxyStatusDetails,

@@ -218,13 +218,13 @@ func (t *Transport) breakerPolicy(p *pool) *BreakerPolicy {
 // for its weight, among the hosts that are not ejected and not in avoid.
 // It returns -1 when there is none.
 func (p *pool) pick(bp *BreakerPolicy, slowStart time.Duration, now time.Time, avoid []int) int {
-	a := p.next(p.draw(), bp, now, avoid)
+	a, fa := p.next(p.draw(), bp, now, avoid)
 	if a < 0 {
 		return -1
 	}
-	b := p.next(p.draw(), bp, now, avoid)
+	b, fb := p.next(p.draw(), bp, now, avoid)
 	if b == a {
-		b = p.next(a+1, bp, now, avoid)
+		b, fb = p.next(a+1, bp, now, avoid)
 	}
 	if b < 0 || b == a {
 		return a
@@ -233,8 +233,8 @@ func (p *pool) pick(bp *BreakerPolicy, slowStart time.Duration, now time.Time, a
 	// Compare (in flight + 1) × (1 + failures in a row) / weight; the
 	// failures keep a host that fails fast, and so has nothing in flight,
 	// from drawing requests before its breaker opens.
-	ca := float64(ua.inflight.Load()+1) * float64(1+ua.breaker.streak()) * float64(ub.weight.Load())
-	cb := float64(ub.inflight.Load()+1) * float64(1+ub.breaker.streak()) * float64(ua.weight.Load())
+	ca := float64(ua.inflight.Load()+1) * float64(1+fa) * float64(ub.weight.Load())
+	cb := float64(ub.inflight.Load()+1) * float64(1+fb) * float64(ua.weight.Load())
 	win, lose := a, b
 	if cb < ca {
 		win, lose = b, a
@@ -258,8 +258,8 @@ func (p *pool) draw() int {
 }
 
 // next returns the first host from index start on (wrapping around) that
-// may take a request, or -1.
-func (p *pool) next(start int, bp *BreakerPolicy, now time.Time, avoid []int) int {
+// may take a request, or -1, and the failures in a row of its breaker.
+func (p *pool) next(start int, bp *BreakerPolicy, now time.Time, avoid []int) (int, int) {
 	n := len(p.hosts)
 	for k := range n {
 		i := (start + k) % n
@@ -267,12 +267,17 @@ func (p *pool) next(start int, bp *BreakerPolicy, now time.Time, avoid []int) in
 			continue
 		}
 		u := p.hosts[i]
-		if u.down.Load() || bp != nil && !u.breaker.admits(bp, now) {
+		if u.down.Load() {
 			continue
 		}
-		return i
+		if bp == nil {
+			return i, 0
+		}
+		if ok, streak := u.breaker.admitsStreak(bp, now); ok {
+			return i, streak
+		}
 	}
-	return -1
+	return -1, 0
 }
 
 // wait returns the time until the first of the pool's hosts may be tried
@@ -308,11 +313,18 @@ func (b *breaker) closeNow() BreakerState {
 	return from
 }
 
-// streak returns the number of failures in a row of a closed breaker.
-func (b *breaker) streak() int {
+// admitsStreak is admits, and returns the number of failures in a row of
+// a closed breaker too, under one lock.
+func (b *breaker) admitsStreak(p *BreakerPolicy, now time.Time) (bool, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.failures
+	switch b.state {
+	case BreakerClosed:
+		return true, b.failures
+	case BreakerOpen:
+		return !now.Before(b.until), 0
+	}
+	return b.probes < p.probes(), 0
 }
 
 // openWait returns the time left before an open breaker lets probes

@@ -576,7 +576,7 @@ func TestUpstreamsHealthCheckBringsBack(t *testing.T) {
 		HealthCheck: &HealthCheck{
 			Path:               "/healthz",
 			Interval:           20 * time.Millisecond,
-			Timeout:            time.Second,
+			Timeout:            5 * time.Second, // a's checks must pass on a loaded machine
 			HealthyThreshold:   2,
 			UnhealthyThreshold: 1,
 		},
@@ -594,10 +594,10 @@ func TestUpstreamsHealthCheckBringsBack(t *testing.T) {
 
 	waitLog := func(msg string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for len(log.records(t, msg)) == 0 {
 			if time.Now().After(deadline) {
-				t.Fatalf("no %q record within 5s", msg)
+				t.Fatalf("no %q record within 10s", msg)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}

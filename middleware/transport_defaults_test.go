@@ -163,10 +163,12 @@ func TestReverseProxyZeroOptionsReusesConnections(t *testing.T) {
 	var mu sync.Mutex
 	wave := make(chan struct{})
 	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrived.Done()
+		// Take this wave's channel before counting in: once the last of
+		// the wave is counted, the test closes it and starts the next.
 		mu.Lock()
 		c := wave
 		mu.Unlock()
+		arrived.Done()
 		select { // hold each request until all n are in, so that n connections are open at once
 		case <-c:
 		case <-r.Context().Done():

@@ -33,8 +33,8 @@ type Options struct {
 	// Transport is the upstream transport for NewReverseProxy, wrapped in a
 	// [Transport] as its Base: the transport to the upstream itself, such as
 	// an [*http.Transport].
-	// If nil, the proxy's Transport builds its own *http.Transport made for
-	// a gateway, once: 10 s to connect, 10 s for the TLS handshake, 60 s for
+	// If nil, or a nil *http.Transport, the proxy's Transport builds its
+	// own *http.Transport made for a gateway, once: 10 s to connect, 10 s for the TLS handshake, 60 s for
 	// the response header (then http_response_timeout, 504), 128 idle
 	// connections per host (1024 in all) kept for 30 s, response headers up
 	// to 1 MB, no compression of its own, HTTP/2 over TLS, proxies from the

@@ -63,8 +63,10 @@ func (attemptTimeoutError) Is(target error) bool { return target == context.Dead
 type Transport struct {
 	// Base sends each attempt.
 	//
-	// If nil, the Transport builds an [*http.Transport] made for a gateway,
-	// once, on first use, and sends through it alone (it is not shared with
+	// If nil, or a nil *http.Transport (as when it is set from a
+	// faulttest.Target whose Transport is nil), the Transport builds an
+	// [*http.Transport] made for a gateway, once, on first use, and sends
+	// through it alone (it is not shared with
 	// other Transports, and [Transport.CloseIdleConnections] reaches it):
 	// like an http.Transport, such a Transport is made once and reused, not
 	// made per request, or its connections are never reused.
@@ -267,8 +269,8 @@ func (t *Transport) clock() time.Time {
 }
 
 func (t *Transport) base() http.RoundTripper {
-	if t.Base != nil {
-		return t.Base
+	if b := t.userBase(); b != nil {
+		return b
 	}
 	if g := t.gateway.Load(); g != nil {
 		return g
@@ -280,6 +282,17 @@ func (t *Transport) base() http.RoundTripper {
 		g = t.gateway.Load()
 	}
 	return g
+}
+
+// userBase returns Base, or nil when Base is nil or holds a nil
+// *http.Transport, as Options.Transport does when it is set from a
+// variable of that type that is nil (such as a faulttest.Target's
+// Transport): that RoundTripper would panic on every request.
+func (t *Transport) userBase() http.RoundTripper {
+	if h, ok := t.Base.(*http.Transport); ok && h == nil {
+		return nil
+	}
+	return t.Base
 }
 
 // The settings of the transport made for a gateway, documented on
@@ -369,7 +382,7 @@ func (t *Transport) BreakerState(host string) BreakerState {
 // CloseIdleConnections method, or of the transport a nil Base stands for,
 // so that [http.Client.CloseIdleConnections] reaches through.
 func (t *Transport) CloseIdleConnections() {
-	var rt http.RoundTripper = t.Base
+	rt := t.userBase()
 	if rt == nil {
 		g := t.gateway.Load()
 		if g == nil {

@@ -3,10 +3,12 @@ package middleware
 import (
 	"context"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -257,5 +259,49 @@ func TestReverseProxyBufferPool(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { bp.Put(bp.Get()) }); n > 0 {
 		t.Errorf("Get and Put allocate %v times, want 0", n)
+	}
+}
+
+// TestNilHTTPTransportIsNilBase: a nil *http.Transport in Options.Transport
+// or Transport.Base (as README's faulttest loop copies a Target's nil
+// Transport) stands for the gateway transport, where the *http.Transport
+// itself would panic on every request ("transport is nil").
+func TestNilHTTPTransportIsNilBase(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(up.Close)
+	var nilTransport *http.Transport
+	tests := []struct {
+		name    string
+		handler func() (http.Handler, *Transport)
+	}{
+		{"Options.Transport", func() (http.Handler, *Transport) {
+			rp := NewReverseProxy(mustParse(t, up.URL), Options{Transport: nilTransport})
+			return rp, rp.Transport.(*Transport)
+		}},
+		{"Transport.Base", func() (http.Handler, *Transport) {
+			tr := &Transport{Base: nilTransport}
+			return &httputil.ReverseProxy{
+				Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(mustParse(t, up.URL)) },
+				Transport: tr,
+				ErrorLog:  log.New(io.Discard, "", 0),
+			}, tr
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, tr := tt.handler()
+			gw := httptest.NewServer(h)
+			t.Cleanup(gw.Close)
+			t.Cleanup(tr.CloseIdleConnections)
+			resp, body := get(t, nil, gw.URL, "text/plain")
+			if resp.StatusCode != http.StatusOK || body != "ok" {
+				t.Errorf("got %d %q, want 200 \"ok\" from the upstream", resp.StatusCode, body)
+			}
+			if tr.gateway.Load() == nil {
+				t.Error("the gateway transport was not built")
+			}
+		})
 	}
 }

@@ -174,7 +174,11 @@ func isTokenChar(c byte) bool {
 // went away gets no page; it is logged at debug level and reported with the
 // kind client_closed_request, never as an upstream failure, and breakers
 // ignore it. Streaming responses, WebSocket upgrades and HTTP/2 work as with
-// a plain ReverseProxy.
+// a plain ReverseProxy, with one difference under the zero Options: a long
+// poll whose upstream holds back its response header longer than the
+// gateway transport's response-header timeout (60 s; see [Transport.Base])
+// is answered 504 http_response_timeout. Server-Sent Events, whose header
+// comes at once, are not affected; for longer polls, set Options.Transport.
 //
 // A response whose body fails after its headers arrived, even at the first
 // read, is aborted (or, with [Options.ProxyStatusTrailer], ended with a

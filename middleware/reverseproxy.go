@@ -154,7 +154,11 @@ func isTokenChar(c byte) bool {
 //     [Options.Intercept] and [Options.Replace] decide, with the
 //     branded page, keeping their status as received-status; and, with
 //     [Options.ProxyStatusTrailer], lets a streamed response that fails
-//     midway end with a Proxy-Status trailer.
+//     midway end with a Proxy-Status trailer. A ModifyResponse of your own
+//     should call this one rather than replace it: replaced, the upstream's
+//     502, 503 and 504 responses reach visitors as the upstream sent them,
+//     bodies included, and no Proxy-Status trailer is added (the header's
+//     redaction stays; see below).
 //   - With [Options.Maintenance], the Transport is wrapped in a check that
 //     holds back the requests maintenance does not allow through, before
 //     any retry, breaker or upstream sees them; the ErrorHandler answers

@@ -34,11 +34,13 @@ type Options struct {
 	// [Transport] as its Base: the transport to the upstream itself, such as
 	// an [*http.Transport].
 	// If nil, or a nil *http.Transport, the proxy's Transport builds its
-	// own *http.Transport made for a gateway, once: 10 s to connect, 10 s for the TLS handshake, 60 s for
-	// the response header (then http_response_timeout, 504), 128 idle
-	// connections per host (1024 in all) kept for 30 s, response headers up
-	// to 1 MB, no compression of its own, HTTP/2 over TLS, proxies from the
-	// environment; see [Transport.Base] for each setting.
+	// own *http.Transport made for a gateway, once: 10 s to connect, 10 s
+	// for the TLS handshake, 60 s for the response header (then
+	// http_response_timeout, 504) and for each write (then
+	// connection_write_timeout, 504), 128 idle connections per host (1024
+	// in all) kept for 30 s, response headers up to 1 MB, no compression of
+	// its own, HTTP/2 over TLS, proxies from the environment; see
+	// [Transport.Base] for each setting.
 	Transport http.RoundTripper
 
 	// Logger receives a record for every failure reported to OnError: a

@@ -85,6 +85,11 @@ type Transport struct {
 	//     upstream that stays silent longer fails with
 	//     http_response_timeout (504). It does not bound the body: see
 	//     [Transport.ResponseBodyReadTimeout].
+	//   - Writing: each write to the upstream connection must complete
+	//     within 60 seconds, as nginx's proxy_send_timeout: an upstream
+	//     that stops reading the request (a large body it never reads)
+	//     fails with connection_write_timeout (504). The time between two
+	//     writes, as a slow client uploads, is not bounded.
 	//   - ExpectContinueTimeout: 1 second.
 	//   - MaxIdleConnsPerHost: 128 and MaxIdleConns: 1024, so that
 	//     concurrent requests to one upstream reuse connections instead of
@@ -240,9 +245,11 @@ type Transport struct {
 	// for, built on first use (see gatewayTransport).
 	gateway atomic.Pointer[http.Transport]
 
-	// responseHeaderTimeout, if positive, replaces gateway's
-	// defaultResponseHeaderTimeout: tests shorten it before first use.
+	// responseHeaderTimeout and writeTimeout, if positive, replace
+	// gateway's defaultResponseHeaderTimeout and defaultWriteTimeout:
+	// tests shorten them before first use.
 	responseHeaderTimeout time.Duration
+	writeTimeout          time.Duration
 
 	mu        sync.RWMutex
 	upstreams map[string]*upstream
@@ -275,7 +282,8 @@ func (t *Transport) base() http.RoundTripper {
 	if g := t.gateway.Load(); g != nil {
 		return g
 	}
-	g := gatewayTransport(positiveOr(t.responseHeaderTimeout, defaultResponseHeaderTimeout))
+	g := gatewayTransport(positiveOr(t.responseHeaderTimeout, defaultResponseHeaderTimeout),
+		positiveOr(t.writeTimeout, defaultWriteTimeout))
 	if !t.gateway.CompareAndSwap(nil, g) {
 		// Another request built one first; this one has no connections
 		// yet and is dropped.
@@ -307,16 +315,23 @@ const (
 	defaultMaxIdleConnsPerHost    = 128
 	defaultIdleConnTimeout        = 30 * time.Second
 	defaultMaxResponseHeaderBytes = 1 << 20
+	defaultWriteTimeout           = 60 * time.Second
 )
 
 // gatewayTransport returns a new transport made for a gateway, with the
-// settings documented on Transport.Base and the given response-header
-// timeout.
-func gatewayTransport(responseHeaderTimeout time.Duration) *http.Transport {
+// settings documented on Transport.Base and the given response-header and
+// write timeouts.
+func gatewayTransport(responseHeaderTimeout, writeTimeout time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: defaultDialTimeout, KeepAlive: defaultKeepAlive}
 	return &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            d.DialContext,
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &writeTimeoutConn{Conn: c, timeout: writeTimeout}, nil
+		},
 		TLSHandshakeTimeout:    defaultTLSHandshakeTimeout,
 		ResponseHeaderTimeout:  responseHeaderTimeout,
 		ExpectContinueTimeout:  defaultExpectContinueTimeout,
@@ -327,6 +342,24 @@ func gatewayTransport(responseHeaderTimeout time.Duration) *http.Transport {
 		DisableCompression:     true,
 		ForceAttemptHTTP2:      true,
 	}
+}
+
+// writeTimeoutConn is a connection of the transport made for a gateway:
+// each Write must complete within timeout, so that an upstream that stops
+// reading a request (its body, or HTTP/2 frames) fails the exchange with
+// connection_write_timeout instead of holding it, as nginx's
+// proxy_send_timeout does. http.Transport's ResponseHeaderTimeout starts
+// only once the request is written, and it has no write timeout of its own.
+type writeTimeoutConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *writeTimeoutConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
 }
 
 // upstream returns the state for host, creating it on first use.

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"log"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -303,5 +305,96 @@ func TestNilHTTPTransportIsNilBase(t *testing.T) {
 				t.Error("the gateway transport was not built")
 			}
 		})
+	}
+}
+
+// TestReverseProxyZeroOptionsUpstreamStopsReading: an upstream that accepts
+// a request and never reads its body cannot hold it: behind the zero
+// Options, the write that no longer completes fails the exchange with
+// connection_write_timeout (504), where ResponseHeaderTimeout, which starts
+// once the request is written, never would.
+func TestReverseProxyZeroOptionsUpstreamStopsReading(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // never read
+			mu.Unlock()
+		}
+	})
+	var stop sync.Once
+	stopUpstream := func() {
+		stop.Do(func() {
+			ln.Close()
+			mu.Lock()
+			for _, c := range conns {
+				c.Close()
+			}
+			mu.Unlock()
+			wg.Wait()
+		})
+	}
+	t.Cleanup(stopUpstream)
+
+	var log capturedLog
+	rp := NewReverseProxy(mustParse(t, "http://"+ln.Addr().String()), Options{Logger: log.logger()})
+	tr := rp.Transport.(*Transport)
+	tr.writeTimeout = 300 * time.Millisecond
+	t.Cleanup(tr.CloseIdleConnections)
+	gw := httptest.NewServer(rp)
+	t.Cleanup(gw.Close)
+	// Before gw.Close, which waits for the handler: were the write never
+	// bounded, closing the upstream's connections ends it.
+	t.Cleanup(stopUpstream)
+
+	// A raw client, so that its upload, which the proxy stops reading,
+	// does not keep it from reading the answer.
+	c, err := net.Dial("tcp4", gw.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	const size = 256 << 20 // far beyond the socket buffers of both legs
+	var uploads sync.WaitGroup
+	defer uploads.Wait()
+	defer c.Close()
+	uploads.Go(func() {
+		io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: gw\r\nAccept: application/json\r\nContent-Length: "+
+			strconv.Itoa(size)+"\r\n\r\n")
+		io.Copy(c, io.LimitReader(zeros{}, size))
+	})
+	start := time.Now()
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer after %v: %v", time.Since(start), err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("status %d, want 504", resp.StatusCode)
+	}
+	if ps := lastProxyStatus(t, resp.Header); ps.Kind != gatewayerr.ConnectionWriteTimeout {
+		t.Errorf("Proxy-Status error %q, want connection_write_timeout", ps.Error)
+	}
+	var warns int
+	for _, rec := range log.records(t, "gatehouse: upstream failure") {
+		if rec["level"] == slog.LevelWarn.String() && rec["kind"] == "connection_write_timeout" {
+			warns++
+		}
+	}
+	if warns != 1 {
+		t.Errorf("%d WARN records of kind connection_write_timeout, want 1", warns)
 	}
 }

@@ -1,9 +1,14 @@
 package middleware
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
 // BreakerPolicy configures circuit breaking in a [Transport]: one breaker per
@@ -339,4 +344,71 @@ func (b *breaker) currentState(now time.Time) BreakerState {
 		return BreakerHalfOpen
 	}
 	return b.state
+}
+
+// breakerDone records an outcome in u's breaker and reports a state change.
+func (t *Transport) breakerDone(bp *BreakerPolicy, u *upstream, host string, probe uint64, o outcome) {
+	now := t.clock()
+	if from, to := u.breaker.done(bp, now, probe, o); from != to {
+		if to == BreakerClosed {
+			u.cameBack(now)
+		}
+		t.reportChanges(u, host)
+	}
+}
+
+// reportChanges reports the state changes of u's breaker that are waiting,
+// after this goroutine recorded one. Changes are recorded under the
+// breaker's lock, in the order they happen, but reported outside it, to
+// hooks that may take their time: one goroutine at a time reports them, in
+// that order, the others leaving theirs to it, so that OnStateChange and
+// the log never see a half-open before the open that preceded it.
+func (t *Transport) reportChanges(u *upstream, host string) {
+	done := false
+	defer func() {
+		if !done {
+			u.breaker.stopReporting()
+		}
+	}()
+	for first := true; ; first = false {
+		changes, ok := u.breaker.nextChanges(first)
+		if !ok {
+			done = true
+			return
+		}
+		for _, c := range changes {
+			t.stateChanged(host, c.from, c.to)
+		}
+	}
+}
+
+func (t *Transport) stateChanged(host string, from, to BreakerState) {
+	if t.OnStateChange != nil {
+		t.OnStateChange(host, from, to)
+	}
+	if t.Logger != nil && from != to { // a new breaker is no change to log
+		level := slog.LevelInfo
+		if to == BreakerOpen {
+			level = slog.LevelWarn
+		}
+		t.Logger.LogAttrs(context.Background(), level, "gatehouse: circuit breaker "+to.String(),
+			slog.String("upstream", host), slog.String("from", from.String()), slog.String("to", to.String()))
+	}
+}
+
+// responseOutcome tells a breaker what an attempt says about the upstream.
+func responseOutcome(resp *http.Response, e *gatewayerr.Error) outcome {
+	if e != nil {
+		switch e.Kind {
+		case gatewayerr.ClientClosedRequest, gatewayerr.HTTPRequestError, gatewayerr.HTTPRequestDenied,
+			gatewayerr.ProxyLoopDetected, gatewayerr.ProxyConfigurationError, gatewayerr.HTTPResponseBodySize,
+			gatewayerr.DestinationUnavailable:
+			return outcomeIgnored
+		}
+		return outcomeFailure
+	}
+	if gatewayerr.IsGatewayStatus(resp.StatusCode) {
+		return outcomeFailure
+	}
+	return outcomeSuccess
 }

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -15,7 +14,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,10 +27,6 @@ import (
 // Proxy-Status when Options.ProxyName is empty; in Via, it is followed by
 // '-' and 8 random hexadecimal digits, drawn for each proxy.
 const defaultProxyName = "gatehouse"
-
-// ErrProxyLoop is the cause of the proxy_loop_detected error with which
-// [NewReverseProxy] answers a request that already passed through it.
-var ErrProxyLoop = errors.New("middleware: request already passed through this proxy")
 
 // proxy holds what NewReverseProxy's and ErrorHandler's functions share,
 // resolved from Options once.
@@ -94,23 +88,6 @@ func newProxy(opts *Options) *proxy {
 		p.via[i] = []string{proto + " " + p.pseudonym}
 	}
 	return p
-}
-
-// viaPseudonym returns name as a Via received-by token: characters a token
-// cannot hold become '-'.
-func viaPseudonym(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		if !isTokenChar(c) {
-			b[i] = '-'
-		}
-	}
-	return string(b)
-}
-
-func isTokenChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // NewReverseProxy returns an [httputil.ReverseProxy] to target with all of
@@ -286,10 +263,6 @@ func (b *bufferPool) Put(buf []byte) {
 	b.pool.Put((*[copyBufferSize]byte)(buf))
 }
 
-// loopKey marks, in an outgoing request's context, a request that already
-// passed through the proxy; the Transport answers it with ErrProxyLoop.
-type loopKey struct{}
-
 // ErrorHandler returns a function for [httputil.ReverseProxy.ErrorHandler]
 // that answers a failed round trip with the branded page: the error is
 // classified with [gatewayerr.Classify] (an error from a [Transport] already
@@ -461,285 +434,6 @@ func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bo
 	}
 	gatewayerr.AppendProxyStatus(h, ps)
 }
-
-// serveIntercepted replaces an upstream response whose status is not a
-// gateway failure but is intercepted.
-func (p *proxy) serveIntercepted(w http.ResponseWriter, r *http.Request, upstream string, ie *interceptedError) {
-	id := p.pages.SetRequestID(w, r)
-	e := &gatewayerr.Error{Kind: gatewayerr.Unknown, ReceivedStatus: ie.status, Attempts: ie.attempts, Err: errInterceptedStatus, Upstream: upstream}
-	e.SetRequestSent(true)
-	reportError(p.onError, p.pages, r, id, e)
-	reportError(p.onReplace, p.pages, r, id, e)
-	logFailureID(p.logger, r, id, e, ie.elapsed)
-	gatewayerr.AppendProxyStatus(w.Header(), gatewayerr.ProxyStatus{Proxy: p.name, ReceivedStatus: ie.status})
-	respwriter.PassNext(w) // a Handler around the proxy lets the page through
-	if ie.status >= 500 {
-		// The page blames the service, whose status it keeps.
-		p.pages.ServeError(w, r, e)
-		return
-	}
-	p.pages.ServeStatus(w, r, ie.status)
-}
-
-var errInterceptedStatus = errors.New("middleware: upstream error response replaced")
-
-// interceptedError is the error ModifyResponse returns to have an upstream
-// response whose status is intercepted, but that gatewayerr does not count
-// as a gateway failure, replaced.
-type interceptedError struct {
-	status   int
-	attempts int
-	elapsed  time.Duration // -1 when not known
-}
-
-func (e *interceptedError) Error() string {
-	return "middleware: upstream responded " + strconv.Itoa(e.status)
-}
-
-// ErrorType returns the status, as OpenTelemetry's semantic conventions
-// name an HTTP failure that has no better type: the response is not a
-// gateway failure of any kind.
-func (e *interceptedError) ErrorType() string { return strconv.Itoa(e.status) }
-
-// addVia appends the proxy's Via entry to out's header, without allocating
-// when there is none yet.
-func (p *proxy) addVia(out *http.Request) {
-	i := 1
-	switch {
-	case out.ProtoMajor == 1 && out.ProtoMinor == 0:
-		i = 0
-	case out.ProtoMajor == 2:
-		i = 2
-	case out.ProtoMajor == 3:
-		i = 3
-	}
-	if prior := out.Header["Via"]; len(prior) > 0 {
-		out.Header["Via"] = append(prior[:len(prior):len(prior)], p.via[i][0])
-		return
-	}
-	// The slice is shared by every request: appending to it copies it
-	// (its capacity is full) and nothing writes into it.
-	out.Header["Via"] = p.via[i]
-}
-
-// viaNames reports whether one of the Via field values names pseudonym as a
-// received-by (RFC 9110, Section 7.6.3), case-insensitively.
-func viaNames(values []string, pseudonym string) bool {
-	for _, v := range values {
-		if viaValueNames(v, pseudonym) {
-			return true
-		}
-	}
-	return false
-}
-
-// viaValueNames is viaNames for one field value. Members are split at
-// commas outside comments, whose parentheses may nest; a comment that is
-// never closed is no comment, and what follows its "(" is read again, so
-// that a stray "(" cannot hide the members after it.
-func viaValueNames(v, pseudonym string) bool {
-	for {
-		depth, start, open := 0, 0, -1
-		for i := 0; i < len(v); i++ {
-			switch v[i] {
-			case '(':
-				if depth == 0 {
-					open = i
-				}
-				depth++
-			case ')':
-				if depth > 0 {
-					depth--
-				}
-			case '\\':
-				if depth > 0 {
-					i++ // a quoted-pair in a comment
-				}
-			case ',':
-				if depth == 0 {
-					if viaMemberNames(v[start:i], pseudonym) {
-						return true
-					}
-					start = i + 1
-				}
-			}
-		}
-		if depth == 0 {
-			return viaMemberNames(v[start:], pseudonym)
-		}
-		if viaMemberNames(v[start:open], pseudonym) {
-			return true
-		}
-		v = v[open+1:]
-	}
-}
-
-// viaMemberNames reports whether the Via member m, "received-protocol RWS
-// received-by [RWS comment]", has pseudonym as its received-by.
-func viaMemberNames(m, pseudonym string) bool {
-	isSpace := func(c byte) bool { return c == ' ' || c == '\t' }
-	i := 0
-	for i < len(m) && isSpace(m[i]) {
-		i++
-	}
-	for i < len(m) && !isSpace(m[i]) { // received-protocol
-		i++
-	}
-	for i < len(m) && isSpace(m[i]) {
-		i++
-	}
-	j := i
-	for j < len(m) && !isSpace(m[j]) && m[j] != '(' {
-		j++
-	}
-	return j > i && strings.EqualFold(m[i:j], pseudonym)
-}
-
-// modifyResponse intercepts upstream error responses and sets up the
-// Proxy-Status trailer.
-func (p *proxy) modifyResponse(resp *http.Response) error {
-	if p.intercept.Has(resp.StatusCode) && p.replaces(resp) {
-		// ReverseProxy closes the body and calls the ErrorHandler, which
-		// reports the replaced response; a failure to read its first
-		// bytes (see sniff) is not reported apart.
-		attempts, elapsed := 1, time.Duration(-1)
-		if rb := transportBody(resp.Body); rb != nil {
-			rb.dropHeld()
-			attempts, elapsed = rb.attempts, time.Since(rb.start)
-		}
-		e := gatewayerr.ClassifyResponse(resp)
-		if e == nil {
-			// A status the operator intercepts that is not a gateway
-			// failure, such as a 500.
-			return &interceptedError{status: resp.StatusCode, attempts: attempts, elapsed: elapsed}
-		}
-		if e.Upstream == "" && resp.Request != nil && resp.Request.URL != nil {
-			e.Upstream = resp.Request.URL.Host
-		}
-		e.Attempts = attempts
-		return &transportError{e: e, elapsed: elapsed, replaced: true}
-	}
-	// The Transport has redacted the upstream's Proxy-Status, in the
-	// header, 1xx responses and trailer, unless details are allowed.
-	if p.trailer && resp.ContentLength < 0 && resp.StatusCode != http.StatusSwitchingProtocols &&
-		resp.Body != nil && resp.Body != http.NoBody {
-		if resp.Trailer == nil {
-			resp.Trailer = make(http.Header, 1)
-		}
-		// Announced, so that ReverseProxy declares it in the Trailer field.
-		resp.Trailer["Proxy-Status"] = nil
-		resp.Body = &trailerBody{rc: resp.Body, resp: resp, p: p}
-	}
-	return nil
-}
-
-// replaces reports whether an intercepted upstream response is replaced,
-// as p.replace decides (see ReplacePolicy).
-func (p *proxy) replaces(resp *http.Response) bool {
-	switch p.replace {
-	case ReplaceAlways:
-		return true
-	case ReplaceNever:
-		return false
-	}
-	if resp.ContentLength == 0 {
-		return true
-	}
-	ct := resp.Header.Get("Content-Type")
-	if ct == "" {
-		if ct = sniff(resp); ct == "" {
-			return true // no body
-		}
-	}
-	return !p.replace.keeps(respwriter.AudienceOf(ct))
-}
-
-// sniffTimeout bounds sniff's wait for the first bytes of a body (see
-// ReplacePolicy).
-const sniffTimeout = time.Second
-
-// sniff returns the type net/http would give resp's body, which has no
-// Content-Type, from its first bytes, as ReverseProxy would send them; or ""
-// when the body is empty, or when it sent nothing within sniffTimeout (the
-// Transport's body then fails and is replaced). It waits for one read of
-// the body, and puts the bytes read back in front of it.
-func sniff(resp *http.Response) string {
-	if resp.Body == nil || resp.Body == http.NoBody {
-		return ""
-	}
-	buf := make([]byte, 512) // as many as http.DetectContentType considers
-	// A failure of this read is the Transport's to report only if the
-	// response is let through: a replaced response is reported as such
-	// (see modifyResponse), once.
-	rb, _ := resp.Body.(*responseBody)
-	if rb != nil {
-		rb.holdFailures(true)
-		timeout := rb.timeout
-		if timeout <= 0 || timeout > sniffTimeout {
-			rb.timeout = sniffTimeout
-		}
-		defer func() {
-			rb.timeout = timeout
-			rb.holdFailures(false)
-		}()
-	}
-	n, _ := io.ReadAtLeast(resp.Body, buf, 1)
-	if n == 0 {
-		return "" // empty, or failed before its first byte
-	}
-	resp.Body = &sniffedBody{Reader: io.MultiReader(bytes.NewReader(buf[:n]), resp.Body), Closer: resp.Body}
-	return http.DetectContentType(buf[:n])
-}
-
-// sniffedBody is a response body whose first bytes were read by sniff.
-type sniffedBody struct {
-	io.Reader
-	io.Closer
-}
-
-// transportBody returns the Transport's wrapper under a response body, or
-// nil.
-func transportBody(rc io.ReadCloser) *responseBody {
-	if s, ok := rc.(*sniffedBody); ok {
-		rc, _ = s.Closer.(io.ReadCloser)
-	}
-	rb, _ := rc.(*responseBody)
-	return rb
-}
-
-// trailerBody ends a streamed response that fails midway cleanly, with a
-// Proxy-Status trailer naming the failure, instead of letting ReverseProxy
-// abort it. A client's cancellation still aborts it.
-type trailerBody struct {
-	rc   io.ReadCloser
-	resp *http.Response
-	p    *proxy
-	done bool
-}
-
-func (b *trailerBody) Read(buf []byte) (int, error) {
-	if b.done {
-		return 0, io.EOF
-	}
-	n, err := b.rc.Read(buf)
-	if err == nil || err == io.EOF {
-		return n, err
-	}
-	e := gatewayerr.Classify(err)
-	if e.Kind == gatewayerr.ClientClosedRequest {
-		return n, err
-	}
-	var r *http.Request
-	details := false
-	if r = b.resp.Request; r != nil && b.p.details != nil {
-		details = b.p.details(r)
-	}
-	b.resp.Trailer.Set("Proxy-Status", e.ProxyStatus(b.p.name, details).String())
-	b.done = true
-	return n, io.EOF
-}
-
-func (b *trailerBody) Close() error { return b.rc.Close() }
 
 // transportError is a RoundTrip failure of a NewReverseProxy's Transport,
 // with the time the round trip took, for the ErrorHandler to report; or, with

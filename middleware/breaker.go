@@ -392,7 +392,7 @@ func (t *Transport) stateChanged(host string, from, to BreakerState) {
 			level = slog.LevelWarn
 		}
 		t.Logger.LogAttrs(context.Background(), level, "gatehouse: circuit breaker "+to.String(),
-			slog.String("upstream", host), slog.String("from", from.String()), slog.String("to", to.String()))
+			slog.String(keyUpstream, host), slog.String(keyFrom, from.String()), slog.String(keyTo, to.String()))
 	}
 }
 

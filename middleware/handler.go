@@ -138,8 +138,8 @@ func (h *handler) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 		} else if h.logger != nil {
 			id := h.pages.SetRequestID(rw, r)
 			h.logger.LogAttrs(r.Context(), slog.LevelDebug, "gatehouse: response aborted",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.String("request_id", id))
+				slog.String(keyMethod, r.Method), slog.String(keyPath, r.URL.Path),
+				slog.String(keyRequestID, id))
 		}
 		rw.Finish(r.Context())
 		panic(http.ErrAbortHandler)
@@ -223,15 +223,15 @@ func (h *handler) cause(rw *respwriter.Writer, r *http.Request, status int) erro
 func (h *handler) report(r *http.Request, id string, ge *gatewayerr.Error, level slog.Level, msg string) {
 	if h.logger != nil {
 		attrs := []slog.Attr{
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("request_id", id),
-			slog.String("error.type", ge.ErrorType()),
-			slog.String("error", ge.Error()),
+			slog.String(keyMethod, r.Method),
+			slog.String(keyPath, r.URL.Path),
+			slog.String(keyRequestID, id),
+			slog.String(keyKind, ge.ErrorType()),
+			slog.String(keyError, ge.Error()),
 		}
 		var pe *PanicError
 		if errors.As(ge, &pe) {
-			attrs = append(attrs, slog.String("stack", string(pe.Stack)))
+			attrs = append(attrs, slog.String(keyStack, string(pe.Stack)))
 		}
 		h.logger.LogAttrs(r.Context(), level, msg, attrs...)
 	}

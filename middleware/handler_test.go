@@ -135,7 +135,7 @@ func do(t *testing.T, c *http.Client, method, url string) (*http.Response, strin
 type logRecord struct {
 	Level     string `json:"level"`
 	Msg       string `json:"msg"`
-	ErrorType string `json:"error.type"`
+	ErrorType string `json:"kind"`
 	Error     string `json:"error"`
 	Stack     string `json:"stack"`
 	RequestID string `json:"request_id"`

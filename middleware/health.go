@@ -245,7 +245,7 @@ func (t *Transport) probeHost(ctx context.Context, hc *HealthCheck, host string)
 
 func (t *Transport) logHealth(level slog.Level, msg, host string) {
 	if t.Logger != nil {
-		t.Logger.LogAttrs(context.Background(), level, msg, slog.String("upstream", host))
+		t.Logger.LogAttrs(context.Background(), level, msg, slog.String(keyUpstream, host))
 	}
 }
 

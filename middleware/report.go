@@ -40,26 +40,26 @@ func logFailureID(logger *slog.Logger, req *http.Request, id string, e *gatewaye
 	}
 	attrs := make([]slog.Attr, 0, 12)
 	attrs = append(attrs,
-		slog.String("kind", e.Kind.String()),
-		slog.Int("status", status),
-		slog.String("upstream", e.Upstream),
-		slog.String("method", req.Method),
-		slog.String("path", path),
-		slog.Int("attempts", e.Attempts),
+		slog.String(keyKind, e.Kind.String()),
+		slog.Int(keyStatus, status),
+		slog.String(keyUpstream, e.Upstream),
+		slog.String(keyMethod, req.Method),
+		slog.String(keyPath, path),
+		slog.Int(keyAttempts, e.Attempts),
 	)
 	if d >= 0 {
-		attrs = append(attrs, slog.Duration("duration", d))
+		attrs = append(attrs, slog.Duration(keyDuration, d))
 	}
 	if e.Phase != gatewayerr.PhaseUnknown {
-		attrs = append(attrs, slog.String("phase", e.Phase.String()))
+		attrs = append(attrs, slog.String(keyPhase, e.Phase.String()))
 	}
 	if e.ReceivedStatus != 0 {
-		attrs = append(attrs, slog.Int("received_status", e.ReceivedStatus))
+		attrs = append(attrs, slog.Int(keyReceivedStatus, e.ReceivedStatus))
 	}
 	if id != "" {
-		attrs = append(attrs, slog.String("request_id", id))
+		attrs = append(attrs, slog.String(keyRequestID, id))
 	}
-	attrs = append(attrs, slog.String("error", e.Error()))
+	attrs = append(attrs, slog.String(keyError, e.Error()))
 	logger.LogAttrs(ctx, level, "gatehouse: upstream failure", attrs...)
 }
 

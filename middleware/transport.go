@@ -674,15 +674,15 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 		}
 		if t.Logger != nil {
 			attrs := []slog.Attr{
-				slog.String("upstream", host),
-				slog.String("method", req.Method),
-				slog.Int("attempt", attempt),
-				slog.Duration("wait", wait),
+				slog.String(keyUpstream, host),
+				slog.String(keyMethod, req.Method),
+				slog.Int(keyAttempt, attempt),
+				slog.Duration(keyWait, wait),
 			}
 			if e != nil {
-				attrs = append(attrs, slog.String("kind", e.Kind.String()), slog.String("error", e.Error()))
+				attrs = append(attrs, slog.String(keyKind, e.Kind.String()), slog.String(keyError, e.Error()))
 			} else {
-				attrs = append(attrs, slog.Int("status", resp.StatusCode))
+				attrs = append(attrs, slog.Int(keyStatus, resp.StatusCode))
 			}
 			t.Logger.LogAttrs(ctx, slog.LevelDebug, "gatehouse: retrying upstream request", attrs...)
 		}

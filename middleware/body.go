@@ -307,6 +307,22 @@ func (b *responseBody) holdFailures(on bool) { b.hold = on }
 // replacement is reported instead.
 func (b *responseBody) dropHeld() { b.held = nil }
 
+// peek reads the first bytes of the body into buf, waiting at most limit
+// (or ResponseBodyReadTimeout, when shorter) for one read, and returns how
+// many it read. A failure of that read is held (see holdFailures): it is
+// reported by the next Read or by Close, unless dropHeld drops it first.
+func (b *responseBody) peek(buf []byte, limit time.Duration) int {
+	b.holdFailures(true)
+	timeout := b.timeout
+	if timeout <= 0 || timeout > limit {
+		b.timeout = limit
+	}
+	n, _ := io.ReadAtLeast(b, buf, 1)
+	b.timeout = timeout
+	b.holdFailures(false)
+	return n
+}
+
 func (b *responseBody) Close() error {
 	err := b.rc.Close()
 	if b.held != nil {

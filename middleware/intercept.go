@@ -127,19 +127,12 @@ func sniff(resp *http.Response) string {
 	// A failure of this read is the Transport's to report only if the
 	// response is let through: a replaced response is reported as such
 	// (see modifyResponse), once.
-	rb, _ := resp.Body.(*responseBody)
-	if rb != nil {
-		rb.holdFailures(true)
-		timeout := rb.timeout
-		if timeout <= 0 || timeout > sniffTimeout {
-			rb.timeout = sniffTimeout
-		}
-		defer func() {
-			rb.timeout = timeout
-			rb.holdFailures(false)
-		}()
+	var n int
+	if rb, ok := resp.Body.(*responseBody); ok {
+		n = rb.peek(buf, sniffTimeout)
+	} else {
+		n, _ = io.ReadAtLeast(resp.Body, buf, 1)
 	}
-	n, _ := io.ReadAtLeast(resp.Body, buf, 1)
 	if n == 0 {
 		return "" // empty, or failed before its first byte
 	}

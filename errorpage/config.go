@@ -137,3 +137,12 @@ type ServedPage struct {
 // Always is a Config.Debug predicate that shows debug details to every
 // request. Use it only during development.
 func Always(*http.Request) bool { return true }
+
+// Debug reports whether the pages show r debug details, as Config.Debug
+// decides.
+func (p *Pages) Debug(r *http.Request) bool {
+	if p == nil {
+		p = Default()
+	}
+	return p.debug != nil && p.debug(r)
+}

@@ -245,3 +245,20 @@ func ExampleErrMaintenance() {
 	//   refreshes: false
 	//   says: false true
 }
+
+// ExamplePages_Debug shows the one decision whether a request sees debug
+// details, which middleware's Proxy-Status follows by default.
+func ExamplePages_Debug() {
+	pages, err := errorpage.New(errorpage.Config{
+		Debug: func(r *http.Request) bool { return strings.HasPrefix(r.RemoteAddr, "127.") },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	inside := httptest.NewRequest(http.MethodGet, "/", nil)
+	inside.RemoteAddr = "127.0.0.1:40000"
+	outside := httptest.NewRequest(http.MethodGet, "/", nil)
+	outside.RemoteAddr = "203.0.113.9:40000"
+	fmt.Println(pages.Debug(inside), pages.Debug(outside))
+	// Output: true false
+}

@@ -79,10 +79,10 @@ func (attemptTimeoutError) Is(target error) bool { return target == context.Dead
 // attempt sends attempt number n of req to host, under the context actx and
 // with the given body, following its phases. cancel, if not nil, ends actx;
 // the response body calls it when done. final reports that no other attempt
-// can follow.
-func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, host string, final bool) (*http.Response, *gatewayerr.Error) {
+// can follow. redact is the round trip's decision to redact the upstream's
+// Proxy-Status (see Transport.redacts).
+func (t *Transport) attempt(req *http.Request, actx context.Context, body io.ReadCloser, cancel context.CancelCauseFunc, n int, start time.Time, host string, final, redact bool) (*http.Response, *gatewayerr.Error) {
 	tr := t.tracker()
-	redact := t.proxy && (t.details == nil || !t.details(req))
 	out := req
 	// In a NewReverseProxy, the context of the first attempt, made with the
 	// request's own context and body, carries the ClientTrace that
@@ -92,7 +92,7 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 	// shared: pooled only once its response is the one returned (see
 	// responseBody.finish). Otherwise the request is copied with a context
 	// of its own, whose trace runs before the one it may carry already.
-	hook := t.proxy && n == 1 && cancel == nil && body == req.Body
+	hook := t.mode != nil && n == 1 && cancel == nil && body == req.Body
 	if hook && tr.hookInto(httptrace.ContextClientTrace(actx), redact) {
 		tr.shared = !final
 		if host != req.URL.Host {
@@ -179,7 +179,7 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 				resp.Body = &upgradeBody{ReadWriteCloser: rwc, cancel: cancel}
 			}
 		}
-	case (resp.Body == nil || resp.Body == http.NoBody) && (n == 1 || !t.proxy) && !tr.shared:
+	case (resp.Body == nil || resp.Body == http.NoBody) && (n == 1 || t.mode == nil) && !tr.shared:
 		t.putTracker(tr)
 		if cancel != nil {
 			cancel(nil)

@@ -334,7 +334,7 @@ func (b *responseBody) Close() error {
 		e.Upstream, e.Attempts = b.host, b.attempts
 		return e
 	}
-	if t := b.t; t.proxy && !b.fired {
+	if t := b.t; t.mode != nil && !b.fired {
 		// ReverseProxy closes a response body once and never reads it
 		// again: it can be recycled, with its timer, which is stopped
 		// and will not run.
@@ -347,7 +347,7 @@ func (b *responseBody) Close() error {
 // responseBody returns a zeroed responseBody: a recycled one in a
 // NewReverseProxy, a new one otherwise.
 func (t *Transport) responseBody() *responseBody {
-	if t.proxy {
+	if t.mode != nil {
 		if b, _ := t.bodies.Get().(*responseBody); b != nil {
 			return b
 		}

@@ -141,7 +141,7 @@ func newMaintenancePage(opts *Options, name string) *maintenancePage {
 		return nil
 	}
 	ps := gatewayerr.ProxyStatus{Proxy: name, Kind: gatewayerr.DestinationUnavailable, Error: gatewayerr.DestinationUnavailable.String()}
-	mp := &maintenancePage{m: opts.Maintenance, pages: opts.pages(), details: opts.ProxyStatusDetails}
+	mp := &maintenancePage{m: opts.Maintenance, pages: opts.pages(), details: opts.details(opts.pages())}
 	mp.member = []string{ps.String()}
 	ps.Details = "maintenance"
 	mp.detail = []string{ps.String()}

@@ -196,31 +196,14 @@ type Options struct {
 	ProxyName string
 
 	// ProxyStatusDetails reports whether the Proxy-Status field of the
-	// response to a request may carry debug information: next-hop and
-	// details (the cause's text, which names upstream addresses) in the
-	// gateway's own member, and the members of the upstream's response
-	// (NewReverseProxy's pass-through responses, in their header and
-	// trailer, its 1xx responses, and the ones it replaces) as the
-	// upstream sent them.
+	// response to a request may carry details: next-hop and details in the
+	// gateway's own member, and the upstream's members as it sent them.
+	// Otherwise the upstream's members are redacted
+	// ([gatewayerr.ProxyStatus.Redacted]), before any ModifyResponse runs.
 	//
-	// Otherwise the upstream's members are redacted: a member keeps its
-	// name only if it is a plain name (a letter, then letters, digits, '-'
-	// or '_', at most 64 bytes, so never an IP address, a host:port or a
-	// dotted domain name) and is otherwise renamed "upstream-proxy"; it
-	// keeps its error type (a registered one, or a plain name), its
-	// received-status, and the parameters RFC 9209 defines for that error
-	// type (rcode, info-code, alert-id, alert-message, header-name,
-	// trailer-name and the sizes) whose value is a number or a plain name;
-	// next-hop, next-protocol, details and every other parameter are
-	// dropped. An upstream field that does not parse is removed. Note that
-	// a single-label host name ("db-1") is a plain name: give the proxies
-	// behind the gateway names, not host names. NewReverseProxy's
-	// [Transport] redacts, before the ReverseProxy's ModifyResponse runs:
-	// a ModifyResponse of your own sees the redacted field and cannot
-	// undo the redaction by replacing the proxy's.
-	//
-	// If nil, no details are sent and upstream members are always
-	// redacted.
+	// If nil, the pages decide ([errorpage.Pages.Debug], from
+	// errorpage.Config.Debug): the page and the field show details to the
+	// same requests, and by default to none.
 	ProxyStatusDetails func(*http.Request) bool
 
 	// Maintenance, if not nil, is a switch for planned downtime: while it
@@ -251,6 +234,16 @@ func (o *Options) pages() *errorpage.Pages {
 		return o.Pages
 	}
 	return errorpage.Default()
+}
+
+// details returns the one decision whether a request may see details, in
+// the Proxy-Status field as on the page: ProxyStatusDetails, else the
+// pages' own (errorpage.Config.Debug).
+func (o *Options) details(pages *errorpage.Pages) func(*http.Request) bool {
+	if o.ProxyStatusDetails != nil {
+		return o.ProxyStatusDetails
+	}
+	return pages.Debug
 }
 
 // intercepted returns the set of statuses to intercept.

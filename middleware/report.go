@@ -5,19 +5,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
-// logFailure writes one record for the failure e of req, handled in d (left
-// out when negative), at a level that fits its kind: error for failures that
-// point at the gateway's configuration, debug for a client's cancellation,
-// warn for the others. A nil logger logs nothing.
-func logFailure(logger *slog.Logger, req *http.Request, e *gatewayerr.Error, d time.Duration) {
-	logFailureID(logger, req, req.Header.Get("X-Request-Id"), e, d)
-}
-
-// logFailureID is logFailure with the request ID given: the one the page
-// quotes, read from the header its Pages are configured with.
+// logFailureID writes one record for the failure e of req, whose request ID
+// is id, handled in d (left out when negative), at the level failureLevel
+// gives. A nil logger logs nothing.
 func logFailureID(logger *slog.Logger, req *http.Request, id string, e *gatewayerr.Error, d time.Duration) {
 	if logger == nil {
 		return
@@ -86,15 +80,32 @@ func (t *Transport) report(req *http.Request, e *gatewayerr.Error, start time.Ti
 	if t.OnError != nil {
 		t.OnError(req, e)
 	}
-	logFailure(t.Logger, req, e, time.Since(start))
+	if t.Logger != nil {
+		logFailureID(t.Logger, req, t.requestID(req), e, time.Since(start))
+	}
 }
 
 // fail reports e, a failure of RoundTrip, and returns it as RoundTrip's
 // error.
 func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time) error {
-	if t.proxy {
+	if t.mode != nil {
 		return &transportError{e: e, elapsed: time.Since(start)}
 	}
 	t.report(req, e, start)
 	return e
+}
+
+// requestID returns the request ID that a failure record of the Transport
+// quotes: req's own, read as its proxy's pages read it (errorpage's default
+// pages for a Transport used on its own), else a new one, so that every
+// failure record carries one.
+func (t *Transport) requestID(req *http.Request) string {
+	var pages *errorpage.Pages
+	if t.mode != nil {
+		pages = t.mode.pages
+	}
+	if id := pages.RequestID(req); id != "" {
+		return id
+	}
+	return errorpage.NewRequestID()
 }

@@ -63,13 +63,14 @@ func newProxy(opts *Options) *proxy {
 	} else {
 		pseudonym = name
 	}
+	pages := opts.pages()
 	p := &proxy{
-		pages:     opts.pages(),
+		pages:     pages,
+		details:   opts.details(pages),
 		logger:    opts.Logger,
 		onError:   opts.OnError,
 		onReplace: opts.OnReplace,
 		name:      name,
-		details:   opts.ProxyStatusDetails,
 		trailer:   opts.ProxyStatusTrailer,
 		intercept: opts.intercepted(),
 		replace:   opts.Replace,
@@ -195,8 +196,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		Upstreams:               slices.Clone(opts.Upstreams),
 		UpstreamWeights:         maps.Clone(opts.UpstreamWeights),
 		HealthCheck:             opts.HealthCheck,
-		proxy:                   true,
-		details:                 opts.ProxyStatusDetails,
+		mode:                    &proxyMode{details: p.details, pages: p.pages},
 	}
 	if len(tr.Upstreams) > 0 {
 		// The hosts' breakers exist from the start, and are reported
@@ -434,21 +434,3 @@ func (p *proxy) appendProxyStatus(h http.Header, e *gatewayerr.Error, details bo
 	}
 	gatewayerr.AppendProxyStatus(h, ps)
 }
-
-// transportError is a RoundTrip failure of a NewReverseProxy's Transport,
-// with the time the round trip took, for the ErrorHandler to report; or, with
-// replaced, an upstream response that ModifyResponse replaces.
-type transportError struct {
-	e        *gatewayerr.Error
-	elapsed  time.Duration
-	replaced bool
-}
-
-func (t *transportError) Error() string { return t.e.Error() }
-func (t *transportError) Unwrap() error { return t.e }
-
-// ErrorType returns the kind's RFC 9209 token, as the error's
-// gatewayerr.Error does: OpenTelemetry's instrumentation (semconv.ErrorType)
-// records it as error.type, not this type's Go name, when it wraps the
-// proxy's Transport.
-func (t *transportError) ErrorType() string { return t.e.ErrorType() }

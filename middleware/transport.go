@@ -213,17 +213,9 @@ type Transport struct {
 	// If nil, hosts are ejected only by their breakers.
 	HealthCheck *HealthCheck
 
-	// proxy marks NewReverseProxy's Transport: it answers requests marked
-	// as looping with ErrProxyLoop, recycles response bodies, and returns
-	// its RoundTrip failures unreported, as *transportError, for the
-	// ErrorHandler to report.
-	proxy bool
-
-	// details is NewReverseProxy's Options.ProxyStatusDetails: unless it
-	// allows details for a request, the Proxy-Status of the upstream's
-	// responses (1xx, final and trailer) is redacted here, before anything
-	// of ReverseProxy's (a ModifyResponse of the user's included) sees it.
-	details func(*http.Request) bool
+	// mode, if not nil, makes this NewReverseProxy's Transport; see
+	// proxyMode.
+	mode *proxyMode
 
 	// now, if not nil, replaces time.Now for breakers and budgets in tests.
 	now func() time.Time
@@ -423,7 +415,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, t.fail(req, &gatewayerr.Error{Kind: gatewayerr.HTTPRequestError, Err: errors.New("middleware: nil Request.URL")}, start)
 	}
-	if t.proxy && req.Context().Value(loopKey{}) != nil {
+	if t.mode != nil && req.Context().Value(loopKey{}) != nil {
 		closeBody(req)
 		e := &gatewayerr.Error{Kind: gatewayerr.ProxyLoopDetected, Err: ErrProxyLoop, Upstream: req.URL.Host}
 		e.SetRequestSent(false)
@@ -434,7 +426,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.startHealth(context.Background(), req.URL.Scheme)
 	}
 	if pl == nil && t.Retry == nil && t.Breaker == nil {
-		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, req.URL.Host, true)
+		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, req.URL.Host, true, t.redacts(req))
 		if t.OnAttempt != nil {
 			t.attempted(req, 1, req.URL.Host, resp, e, false, time.Since(start))
 		}
@@ -460,6 +452,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 	rp := t.Retry
 	bp := t.breakerPolicy(pl)
 	several := pl != nil && len(pl.hosts) > 1
+	redact := t.redacts(req) // decided once for every attempt
 	maxAttempts := 1
 	if rp != nil {
 		maxAttempts = rp.attempts()
@@ -581,7 +574,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			actx, cancel = context.WithCancelCause(ctx)
 			timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		}
-		resp, e := t.attempt(req, actx, body, cancel, attempt, start, host, maxAttempts == 1 && !several)
+		resp, e := t.attempt(req, actx, body, cancel, attempt, start, host, maxAttempts == 1 && !several, redact)
 		if timer != nil {
 			timer.Stop()
 			if e != nil {

@@ -72,7 +72,7 @@ func ProxyTransport(rp *httputil.ReverseProxy) *Transport {
 	if mt, ok := rt.(*maintenanceTransport); ok {
 		rt = mt.next // with Options.Maintenance
 	}
-	if t, ok := rt.(*Transport); ok && t.proxy {
+	if t, ok := rt.(*Transport); ok && t.mode != nil {
 		return t
 	}
 	return nil

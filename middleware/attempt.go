@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -207,11 +206,9 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 // actx, under the request's context ctx, in the given phase.
 func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phase) *gatewayerr.Error {
 	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		// The client went away: whatever the transport saw is a
-		// consequence.
-		e := &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
-		return e
+	case clientGone(ctx):
+		// Whatever the transport saw is a consequence.
+		return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
 	case ctx.Err() != nil:
 		err = ctx.Err()
 	case context.Cause(actx) == errAttemptTimeout:

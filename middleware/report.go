@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -108,4 +110,12 @@ func (t *Transport) requestID(req *http.Request) string {
 		return id
 	}
 	return errorpage.NewRequestID()
+}
+
+// clientGone reports whether the client of the request whose context is ctx
+// went away (it cancelled, or its connection closed): the one decision that
+// turns a failure into client_closed_request, which gets no page and is
+// logged at debug level. A deadline is not the client leaving.
+func clientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }

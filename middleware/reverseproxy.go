@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"io"
 	"log"
 	"log/slog"
@@ -334,22 +333,30 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 		}
 	}
 	e = e.Reported() // an unidentified cause is the gateway's own: 500
-	if e.Kind != gatewayerr.ClientClosedRequest && errors.Is(r.Context().Err(), context.Canceled) {
+	if e.Kind != gatewayerr.ClientClosedRequest && clientGone(r.Context()) {
 		// Whatever failed, the client is gone: that is the story.
 		c := *e
 		c.Kind, c.Err = gatewayerr.ClientClosedRequest, err
 		e = &c
 	}
+	gone := e.Kind == gatewayerr.ClientClosedRequest // no page, nor replacement
 	id := ""
-	if e.Kind != gatewayerr.ClientClosedRequest {
+	if !gone {
 		id = p.pages.SetRequestID(w, r)
 	}
 	reportError(p.onError, p.pages, r, id, e)
-	if replaced && e.Kind != gatewayerr.ClientClosedRequest {
+	if replaced && !gone {
 		reportError(p.onReplace, p.pages, r, id, e)
 	}
+	if gone && p.logger != nil {
+		// The record carries a request ID all the same; none is set on
+		// a response that is never written.
+		if id = p.pages.RequestID(r); id == "" {
+			id = errorpage.NewRequestID()
+		}
+	}
 	logFailureID(p.logger, r, id, e, elapsed)
-	if e.Kind == gatewayerr.ClientClosedRequest {
+	if gone {
 		return
 	}
 	p.appendProxyStatus(w.Header(), e, p.showDetails(r))

@@ -19,197 +19,90 @@ import (
 // open.
 var ErrCircuitOpen = errors.New("middleware: circuit breaker open")
 
-// Transport is an [http.RoundTripper] that classifies every upstream failure,
-// and, when configured to, retries safely and breaks circuits.
+// Transport is an [http.RoundTripper] that classifies every upstream failure
+// and, when configured to, retries safely, breaks circuits and balances
+// among several upstreams.
 //
-// It follows the RoundTripper contract: it does not modify the request, it
-// closes the request's body on every path, and a response of any status is a
-// response, not an error, except a status below 100, which no HTTP version
-// allows and which net/http's ResponseWriter refuses with a panic: that
-// response is closed, and RoundTrip fails with
-// [gatewayerr.HTTPProtocolError]. Every error it returns, from RoundTrip and
-// from a response body's Read, is a [*gatewayerr.Error] (through [errors.As])
-// carrying the upstream host, the [gatewayerr.Phase] in which the exchange
-// failed (followed with [net/http/httptrace]) and the number of attempts.
-// A request whose context was cancelled fails with
+// It does not modify the request and always closes its body; a response of
+// any status is a response, except a status below 100 (then
+// [gatewayerr.HTTPProtocolError]). Every error from RoundTrip and from a
+// response body's Read is a [*gatewayerr.Error] with the upstream, the
+// [gatewayerr.Phase] and the attempts; a cancelled request fails with
 // [gatewayerr.ClientClosedRequest].
 //
-// The zero Transport is ready to use: it sends through an [*http.Transport]
-// of its own made for a gateway (timeouts on dialing, the TLS handshake and
-// the response header, and a pool of idle connections sized for concurrency;
-// see [Transport.Base]), classifies, and neither retries, breaks circuits
-// nor logs. A Transport keeps per-upstream state (breakers, retry budgets,
-// that transport's connections) and must not be copied after first use. It
-// is safe for concurrent use.
-//
-// Following the phases costs a successful round trip three small
-// allocations (a shallow copy of the request carrying the trace, its
-// context, and the body's wrapper); inside [NewReverseProxy], which owns
-// the request and its body, the Transport reuses them and allocates
-// nothing.
+// The zero Transport classifies, and neither retries, breaks circuits nor
+// logs. A Transport must not be copied after first use; it is safe for
+// concurrent use.
 type Transport struct {
 	// Base sends each attempt.
-	//
-	// If nil, or a nil *http.Transport (as when it is set from a
-	// faulttest.Target whose Transport is nil), the Transport builds an
-	// [*http.Transport] made for a gateway, once, on first use, and sends
-	// through it alone (it is not shared with
-	// other Transports, and [Transport.CloseIdleConnections] reaches it):
-	// like an http.Transport, such a Transport is made once and reused, not
-	// made per request, or its connections are never reused.
-	// Its settings differ from [http.DefaultTransport]'s where a gateway
-	// needs them to:
-	//
-	//   - Proxy: [http.ProxyFromEnvironment], as http.DefaultTransport and a
-	//     ReverseProxy without a Transport do: HTTP_PROXY, HTTPS_PROXY and
-	//     NO_PROXY are honoured (never for loopback addresses). Set Base to
-	//     a transport whose Proxy is nil to ignore them.
-	//   - Dialing: 10 seconds to connect (connection_timeout after that),
-	//     TCP keep-alive every 30 seconds.
-	//   - TLSHandshakeTimeout: 10 seconds (connection_timeout).
-	//   - ResponseHeaderTimeout: 60 seconds, as nginx's proxy_read_timeout,
-	//     from the end of writing the request to the response header; an
-	//     upstream that stays silent longer fails with
-	//     http_response_timeout (504). It does not bound the body: see
-	//     [Transport.ResponseBodyReadTimeout].
-	//   - Writing: each write to the upstream connection must complete
-	//     within 60 seconds, as nginx's proxy_send_timeout: an upstream
-	//     that stops reading the request (a large body it never reads)
-	//     fails with connection_write_timeout (504). The time between two
-	//     writes, as a slow client uploads, is not bounded.
-	//   - ExpectContinueTimeout: 1 second.
-	//   - MaxIdleConnsPerHost: 128 and MaxIdleConns: 1024, so that
-	//     concurrent requests to one upstream reuse connections instead of
-	//     opening and closing one each (http.DefaultTransport keeps 2 per
-	//     host).
-	//   - IdleConnTimeout: 30 seconds, below the keep-alive timeout of most
-	//     servers, so that an idle connection is seldom reused just as the
-	//     upstream closes it.
-	//   - MaxResponseHeaderBytes: 1 MB (http_response_header_section_size
-	//     beyond it).
-	//   - DisableCompression: true: the client's Accept-Encoding goes
-	//     upstream as it is and the response's body is passed on as it is;
-	//     the transport neither asks for gzip of its own accord nor
-	//     decompresses.
-	//   - ForceAttemptHTTP2: true: HTTP/2 with upstreams that offer it
-	//     over TLS.
-	//
-	// The request's context still bounds every exchange.
+	// If nil, or a nil *http.Transport, an [*http.Transport] of this
+	// Transport's own, made on first use for a gateway: proxies from the
+	// environment, 10 s to connect and for the TLS handshake, 60 s for the
+	// response header (http_response_timeout after it) and for each write
+	// (connection_write_timeout), 128 idle connections per host (1024 in
+	// all) kept 30 s, response headers up to 1 MB, no compression of its
+	// own, HTTP/2 over TLS.
 	Base http.RoundTripper
 
-	// Retry configures retries; see [RetryPolicy].
+	// Retry configures retries.
 	// If nil, a failed request is not retried.
 	Retry *RetryPolicy
 
-	// Breaker configures a circuit breaker per upstream host; see
-	// [BreakerPolicy].
+	// Breaker configures a circuit breaker per upstream host.
 	// If nil, there are no circuit breakers.
 	Breaker *BreakerPolicy
 
-	// MaxResponseBodyBytes limits the size of a response body: a response
-	// that declares a longer Content-Length fails at once and a body that
-	// runs longer fails when read, with an http_response_body_size error.
+	// MaxResponseBodyBytes limits the size of a response body; beyond it,
+	// the response or its Read fails with http_response_body_size.
 	// Zero means no limit.
 	MaxResponseBodyBytes int64
 
-	// ResponseBodyReadTimeout, if non-zero, is the longest a single Read of
-	// a response body may wait for data from the upstream. A body that
-	// stalls for longer is closed, which ends its connection, and the Read
-	// fails with a connection_read_timeout error in the read_body phase.
-	// It bounds each wait, not the whole body: a large or long-lived body
-	// that keeps flowing is never cut. It does not apply to the connection
-	// of a 101 Switching Protocols response.
-	//
-	// It applies to every response body, streams included: a Server-Sent
-	// Events or long-polling response that stays quiet for longer than
-	// ResponseBodyReadTimeout between two events is cut as stalled. Set it
-	// above the longest quiet spell such streams have (for SSE, above the
-	// upstream's heartbeat interval), or leave it zero where they pass.
-	//
-	// When set, a response body costs one timer, made at its first Read
-	// (inside [NewReverseProxy], recycled with the body).
-	// Zero means no limit: a stalled body is bounded only by the request's
-	// context.
+	// ResponseBodyReadTimeout is the longest a single Read of a response
+	// body may wait for data; a body that stalls longer is closed and its
+	// Read fails with connection_read_timeout. It bounds each wait, not
+	// the whole body, and applies to streams (set it above their quiet
+	// spells), not to a 101 response's connection.
+	// Zero means no limit.
 	ResponseBodyReadTimeout time.Duration
 
-	// Logger receives one record per failure: at error level for failures
-	// that point at the gateway's configuration (TLS, DNS), warn for other
-	// upstream failures (and for every error response of the upstream's
-	// own, whatever kind its Proxy-Status names), debug for a client's
-	// cancellation and for each retry; and one record per breaker state
-	// change.
+	// Logger receives one record per failure (error level for failures of
+	// the gateway's configuration, debug for a client's cancellation and
+	// each retry, warn otherwise) and per breaker state change.
 	// If nil, nothing is logged.
 	Logger *slog.Logger
 
-	// OnError, if not nil, is called with every failure that RoundTrip or a
-	// response body returns, a client's cancellation included (its Kind is
-	// gatewayerr.ClientClosedRequest), for metrics. It must not block.
+	// OnError, if not nil, is called with every failure that RoundTrip or
+	// a response body returns. It must not block.
 	OnError func(r *http.Request, err *gatewayerr.Error)
 
-	// OnAttempt, if not nil, is called once for every attempt of a round
-	// trip, the first one included, when its outcome is known and before
-	// any wait for the next one (see [Attempt]), for metrics. It runs on the
-	// request's goroutine, must not block, and must not modify the
-	// Attempt's request or error.
+	// OnAttempt, if not nil, is called once for every attempt, when its
+	// outcome is known; see [Attempt]. It must not block.
 	OnAttempt func(Attempt)
 
-	// OnStateChange, if not nil, is called whenever an upstream's circuit
-	// breaker changes state, for each upstream in the order the changes
-	// happened (each call's from is the previous call's to), one call at a
-	// time per upstream; and first, once, with from and to both
-	// BreakerClosed, when the upstream's breaker is made (at its first
-	// request with breakers on), so that a gauge of the states starts at
-	// closed. It runs on the goroutine of a request in flight, not always
-	// the one whose outcome made the change, and must not block: while it
-	// runs, that upstream's later changes wait (at most 256; more are
-	// dropped).
+	// OnStateChange, if not nil, is called for each change of an
+	// upstream's breaker state, in order, and once with from and to both
+	// BreakerClosed when the breaker is made. It must not block.
 	OnStateChange func(upstream string, from, to BreakerState)
 
-	// Upstreams lists the hosts (each a host:port, such as
-	// "10.0.0.7:8080") among which each attempt of a request is sent,
-	// with the request URL's scheme, path and query; the request's Host
-	// header is the chosen host's unless the request sets one. Each attempt
-	// goes to one host, chosen by power of two choices: of two hosts drawn
-	// at random (in proportion to UpstreamWeights), the one with fewer
-	// requests in flight for its weight, among the hosts whose breaker lets
-	// requests through and that the health check has not marked down.
-	// A host that comes back gets a growing share of new requests (see
-	// [HealthCheck.SlowStart]). See [Transport.SetUpstreams] to change the
-	// set at run time.
-	//
-	// With several hosts, a retry goes to a host the request has not tried
-	// when there is one, under the rules of Retry; an attempt that never
-	// reached its host (a refused connection, a failed dial, TLS handshake
-	// or DNS lookup) moves to an untried host for any method, even without
-	// Retry, without waiting and without spending a retry budget, once per
-	// host; and breakers are on even with a nil Breaker (the zero
-	// [BreakerPolicy]'s). Breakers and retry budgets are per host. When
-	// every host is ejected, RoundTrip fails at once, without dialling,
-	// with destination_unavailable (503, the cause [ErrNoUpstream]) and a
-	// RetryAfter until the first host may be tried again.
-	//
-	// Over https, each host's certificate is verified for the host as
-	// listed, unless Base's TLS configuration sets a ServerName.
-	//
-	// Upstreams is read at the first request; SetUpstreams changes the set
-	// afterwards. A malformed entry (not a host:port, or listed twice)
-	// fails every request with proxy_configuration_error.
-	// If empty, each request goes to its own URL's host, as given.
+	// Upstreams lists host:port replicas among which each attempt is sent,
+	// with the request URL's scheme, path and query, chosen by power of two
+	// choices on requests in flight among the hosts whose breaker and
+	// health check let requests through. With several hosts a retry goes
+	// to an untried host, an attempt that never reached its host moves to
+	// another for any method, and breakers are on even with a nil Breaker;
+	// with every host ejected, RoundTrip fails with
+	// destination_unavailable ([ErrNoUpstream]). Read at the first
+	// request; see [Transport.SetUpstreams]. A malformed entry fails every
+	// request with proxy_configuration_error.
+	// If empty, each request goes to its own URL's host.
 	Upstreams []string
 
-	// UpstreamWeights gives hosts of Upstreams a relative weight: a host
-	// of weight 2 gets about twice the requests of a host of weight 1. It
-	// is read when the set of hosts is made (at first use, and by
-	// SetUpstreams).
+	// UpstreamWeights gives hosts of Upstreams a relative weight.
 	// A host missing from it, or with a weight below 1, has weight 1.
 	UpstreamWeights map[string]int
 
-	// HealthCheck, if not nil, checks each host of Upstreams actively in
-	// the background: a host that fails it is marked down and skipped,
-	// and comes back once it passes again; see [HealthCheck]. The checks
-	// start with the first request (or [Transport.StartHealthChecks]) and
-	// run until [Transport.Close]: a Transport with a HealthCheck must be
-	// closed.
+	// HealthCheck, if not nil, checks each host of Upstreams in the
+	// background from the first request until [Transport.Close].
 	// If nil, hosts are ejected only by their breakers.
 	HealthCheck *HealthCheck
 
@@ -283,7 +176,19 @@ func (t *Transport) userBase() http.RoundTripper {
 }
 
 // The settings of the transport made for a gateway, documented on
-// Transport.Base.
+// Transport.Base, where they differ from http.DefaultTransport's.
+// ResponseHeaderTimeout is nginx's proxy_read_timeout: from the end of the
+// request to the response header, not bounding the body. 128 idle
+// connections per host (http.DefaultTransport keeps 2) let concurrent
+// requests to one upstream reuse connections instead of opening one each;
+// 30 s idle stays below most servers' keep-alive timeout, so that an idle
+// connection is seldom reused just as the upstream closes it.
+// The write timeout is nginx's proxy_send_timeout: an upstream that stops
+// reading the request fails with connection_write_timeout; the time between
+// two writes, as a slow client uploads, is not bounded.
+// DisableCompression passes the client's Accept-Encoding and the body as
+// they are. Proxies come from the environment, as for http.DefaultTransport
+// (never for loopback); a Base whose Proxy is nil ignores them.
 const (
 	defaultDialTimeout            = 10 * time.Second
 	defaultKeepAlive              = 30 * time.Second

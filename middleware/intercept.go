@@ -53,6 +53,12 @@ func (e *interceptedError) ErrorType() string { return strconv.Itoa(e.status) }
 
 // modifyResponse intercepts upstream error responses and sets up the
 // Proxy-Status trailer.
+//
+// A body that fails after the headers arrived, even at its first read, is
+// not replaced with a page: ReverseProxy writes the status before it reads
+// the body, and finding out here would mean waiting for the first bytes of
+// every response, holding back the headers of streams (Server-Sent Events,
+// long polling) and costing a buffer per response.
 func (p *proxy) modifyResponse(resp *http.Response) error {
 	if p.intercept.Has(resp.StatusCode) && p.replaces(resp) {
 		// ReverseProxy closes the body and calls the ErrorHandler, which

@@ -93,92 +93,26 @@ func newProxy(opts *Options) *proxy {
 // NewReverseProxy returns an [httputil.ReverseProxy] to target with all of
 // the package wired in:
 //
-//   - Rewrite sets the outgoing URL ([httputil.ProxyRequest.SetURL]) and the
-//     X-Forwarded headers ([httputil.ProxyRequest.SetXForwarded]), and adds
-//     a Via entry naming the proxy ([Options.ProxyName], or a name drawn
-//     for this proxy). A request whose Via already names it is answered
-//     proxy_loop_detected (502) instead of being forwarded again.
-//     SetXForwarded replaces the X-Forwarded-For, X-Forwarded-Host and
-//     X-Forwarded-Proto headers the client sent: the upstream sees only the
-//     address of the peer that connected to this proxy, so behind another
-//     proxy the original client's address is lost. A Forwarded header (RFC
-//     7239) the client sent is removed, as ReverseProxy does with any
-//     Rewrite, and none is added. To keep a chain you
-//     trust, wrap the returned ReverseProxy's Rewrite: call it, then put
-//     pr.In's X-Forwarded-For values in front of pr.Out's (see the example
-//     of NewReverseProxy with a kept X-Forwarded-For); loop detection stays.
-//     A ReverseProxy of your own with a custom Rewrite and [ErrorHandler]
-//     works too, without Via entries and loop detection unless its Rewrite
-//     adds them. No Via entry is added to responses.
-//   - Transport is a [Transport] over [Options.Transport] (if nil, a
-//     transport made for a gateway, with a 60-second response-header
-//     timeout; see [Transport.Base]), with the options' Retry, Breaker,
-//     MaxResponseBodyBytes, ResponseBodyReadTimeout, Logger, OnError,
-//     OnStateChange, Upstreams, UpstreamWeights, HealthCheck and
-//     OnAttempt; [ProxyTransport] returns it. With Upstreams, each attempt
-//     goes to one of them with the target's scheme and path, and the
-//     outgoing Host header names the chosen host. Options.Transport should
-//     be the transport to the upstream itself, such as an
-//     [*http.Transport], not a Transport of this package, which would
-//     classify and report each failure a second time.
-//   - BufferPool recycles the 32 KB buffers that copy response bodies,
-//     through a [sync.Pool], instead of allocating one per response. It
-//     takes back only whole 32 KB buffers; a buffer given back must not be
-//     used again.
-//   - ErrorHandler is [ErrorHandler]: the branded page for the classified
-//     failure, with a Proxy-Status member.
-//   - ModifyResponse replaces the upstream's own error responses, as
-//     [Options.Intercept] and [Options.Replace] decide, with the
-//     branded page, keeping their status as received-status; and, with
-//     [Options.ProxyStatusTrailer], lets a streamed response that fails
-//     midway end with a Proxy-Status trailer. A ModifyResponse of your own
-//     should call this one rather than replace it: replaced, the upstream's
-//     502, 503 and 504 responses reach visitors as the upstream sent them,
-//     bodies included, and no Proxy-Status trailer is added (the header's
-//     redaction stays; see below).
-//   - With [Options.Maintenance], the Transport is wrapped in a check that
-//     holds back the requests maintenance does not allow through, before
-//     any retry, breaker or upstream sees them; the ErrorHandler answers
-//     them with the maintenance page.
-//   - ErrorLog receives the ReverseProxy's own messages at debug level
-//     through Options.Logger, or is discarded.
+//   - Rewrite sets the URL and X-Forwarded headers
+//     ([httputil.ProxyRequest.SetURL], [httputil.ProxyRequest.SetXForwarded],
+//     replacing the client's) and adds a Via entry naming the proxy; a
+//     request whose Via already names it is answered proxy_loop_detected.
+//   - Transport is a [Transport] over [Options.Transport] with the
+//     options' policies and hooks ([ProxyTransport] returns it); behind
+//     [Options.Maintenance], held requests never reach it.
+//   - ErrorHandler is [ErrorHandler]'s.
+//   - ModifyResponse replaces the upstream's error responses as
+//     [Options.Intercept] and [Options.Replace] decide, and adds the
+//     trailer; a ModifyResponse of your own should call it, not replace it.
+//   - BufferPool recycles 32 KB copy buffers; ErrorLog goes to
+//     Options.Logger at debug level, or nowhere.
 //
-// Each failure is logged once through [Options.Logger] (kind, status,
-// upstream, method, path, attempts, duration, request ID) and reported to
-// [Options.OnError]: the proxy's own failures, the upstream error responses
-// it replaces, and failures while streaming a response body. The status is
-// the one the client got: a page's, or for a failure while streaming, the
-// upstream's (beside received_status); the request ID is the page's, or
-// for a failure while streaming, where no page is served, the request's
-// own when it carries one. Below warn level, ErrorLog adds ReverseProxy's
-// own debug message for a failure while streaming. A client that
-// went away gets no page; it is logged at debug level and reported with the
-// kind client_closed_request, never as an upstream failure, and breakers
-// ignore it. Streaming responses, WebSocket upgrades and HTTP/2 work as with
-// a plain ReverseProxy, with one difference under the zero Options: a long
-// poll whose upstream holds back its response header longer than the
-// gateway transport's response-header timeout (60 s; see [Transport.Base])
-// is answered 504 http_response_timeout. Server-Sent Events, whose header
-// comes at once, are not affected; for longer polls, set Options.Transport.
-//
-// A response whose body fails after its headers arrived, even at the first
-// read, is aborted (or, with [Options.ProxyStatusTrailer], ended with a
-// trailer), not replaced with a page: ReverseProxy writes the upstream's
-// status before it reads the body, and ModifyResponse, the last hook
-// before, could only find out by waiting for the body's first bytes, which
-// would hold back the headers of every streamed response (Server-Sent
-// Events, long polling) and cost a buffer per response. The failure is
-// logged and reported all the same.
-//
-// The returned ReverseProxy may be changed before use, like any other; its
-// fields are not read again by this package. Its Transport is made for it:
-// it recycles response bodies once closed, follows each request's phases
-// through the trace that ReverseProxy attaches, and redacts the upstream's
-// Proxy-Status (in the header, 1xx responses and trailer, unless
-// [Options.ProxyStatusDetails] allows details) before any ModifyResponse
-// sees the response, so that a ModifyResponse of your own keeps the
-// redaction. It should not be used elsewhere; wrap it rather than replace
-// it, since the redaction goes with it.
+// A response whose body fails after its headers were sent is aborted, or
+// ended with a trailer ([Options.ProxyStatusTrailer]), and reported. Under
+// the zero Options a long poll whose header takes over 60 s gets a 504. The
+// returned ReverseProxy may be changed before use; its Transport redacts the
+// upstream's Proxy-Status before ModifyResponse runs and belongs to it
+// alone: wrap it rather than replace it.
 func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 	p := newProxy(&opts)
 	p.target = target
@@ -263,35 +197,13 @@ func (b *bufferPool) Put(buf []byte) {
 }
 
 // ErrorHandler returns a function for [httputil.ReverseProxy.ErrorHandler]
-// that answers a failed round trip with the branded page: the error is
-// classified with [gatewayerr.Classify] (an error from a [Transport] already
-// is), the status follows its kind, a Proxy-Status member naming
-// [Options.ProxyName] is appended (after the members the upstream's own
-// response carried, when the failure is an intercepted response), the
-// failure is logged and reported to [Options.OnError]. An error whose cause
-// cannot be identified (gatewayerr.Unknown, without a received status),
-// such as one returned by ModifyResponse or by a RoundTripper of your own,
-// is the gateway's: it is answered and reported as proxy_internal_error
-// (500), in the page, the log, OnError and Proxy-Status alike, and its text
-// reaches only the log.
-//
-// ReverseProxy hands its ErrorHandler the outgoing request. The page, the
-// log and OnError describe the visitor's instead: a copy with the Host the
-// visitor asked for (from X-Forwarded-Host, when the Rewrite set it with
-// SetXForwarded) and, behind [NewReverseProxy], the path without the
-// target's base path. On a ReverseProxy of your own whose Rewrite or
-// Director changes paths, they show the path as sent upstream.
-//
-// The request ID is chosen first (errorpage.Pages.SetRequestID: the one
-// errorpage.Config.RequestID returns, else the request's own in the header
-// its Pages read, errorpage.Config.RequestIDHeader, X-Request-ID by default,
-// when valid, else a random one) and set on the
-// response, so that the reference quoted on the page is the request_id
-// logged and the one the OnError hook's request carries in that header.
-//
-// A client that went away gets no page: the failure is logged at debug level
-// as client_closed_request. Use it on an existing ReverseProxy; see
-// [NewReverseProxy] for one with everything wired in.
+// that answers a failure with the branded page for its classification
+// ([gatewayerr.Classify]) and a Proxy-Status member naming
+// [Options.ProxyName], logs it and reports it to [Options.OnError], with
+// the request ID the page quotes. An unidentified error is the gateway's
+// own: proxy_internal_error (500). The page and the log describe the
+// visitor's request, not the outgoing one. A client that went away gets no
+// page.
 func ErrorHandler(opts Options) func(http.ResponseWriter, *http.Request, error) {
 	return newProxy(&opts).serveError
 }

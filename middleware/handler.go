@@ -16,64 +16,39 @@ import (
 // Handler returns a middleware that recovers panics and replaces error
 // responses with the branded pages of opts.Pages.
 //
-// A panic before the response's status was sent becomes a 500 page of kind
-// gatewayerr.ProxyInternalError ("something went wrong on our side"),
-// logged with its stack and reported to opts.OnError. A panic after the status was sent
-// cannot be turned into a page any more: it is logged and reported the same
-// way, and the response is aborted with panic(http.ErrAbortHandler), which
-// net/http answers by closing the connection (HTTP/1) or resetting the
-// stream (HTTP/2), so that the client sees a truncated response rather than
-// a page glued to a partial body. A panic with http.ErrAbortHandler itself
-// is passed on untouched.
+// A panic before the status was sent becomes the 500 page
+// (gatewayerr.ProxyInternalError); after, the response is aborted with
+// http.ErrAbortHandler. Either way it is logged with its stack and
+// reported. A panic with http.ErrAbortHandler itself passes untouched.
 //
-// A response whose status is in opts.Intercept (502, 503 and 504 by
-// default) has its body discarded and the branded page written in its
-// place, as opts.Replace decides from its body (see [ReplacePolicy]); see
-// [SetError] for choosing the page's copy. The decision is taken when the
-// status is written, or, when it depends on the body, at the first
-// non-empty write; other responses are neither buffered nor delayed. A
-// flush before the first byte decides by the Content-Type alone, as for a
-// HEAD request, so that GET and HEAD get the same answer: a response
-// without one, or with one that opts.Replace does not keep, is replaced,
-// and one with a kept type (a handler streaming its own page) is sent.
-// Informational (1xx) responses, 101 Switching Protocols and hijacked
-// connections are never intercepted.
+// A response whose status is in opts.Intercept is replaced with the page,
+// keeping its status, as opts.Replace decides from its Content-Type and
+// first bytes; [SetError] gives the page its cause. 1xx, 101 and hijacked
+// responses are never intercepted, and others are neither buffered nor
+// delayed.
 //
-// While opts.Maintenance is on, a request it does not allow through gets
-// the maintenance page and never reaches next (see [Options.Maintenance]).
-//
-// A page keeps the headers the application set, except those that
-// describe the discarded body; its Vary field lists the application's
-// tokens followed by Accept and Accept-Language.
-//
-// Every page, log record and report carries one request ID, as opts.Pages
-// choose it (errorpage.Pages.SetRequestID), in the header field their
-// Config.RequestIDHeader names (X-Request-ID by default): the one the
-// application set on its response in that field when valid
-// (errorpage.ValidRequestID), else the one their Config.RequestID hook
-// returns when valid, else the request's own in that field when valid,
-// else a random one. The page quotes it and the response carries
-// it in that field, the log records have it as request_id, and the
-// request passed to opts.OnError carries it in that request header, a
-// copy of the request being made (errorpage.Pages.WithRequestID) when the
-// original did not.
-//
-// The ResponseWriter the next handler gets has exactly the optional
-// interfaces of the one Handler gets (http.Flusher, http.Hijacker,
-// io.ReaderFrom, http.Pusher, http.CloseNotifier) and an Unwrap method, so
-// streaming, WebSocket upgrades, sendfile and every http.ResponseController
-// method keep working. It stays safe once the next handler has returned:
-// while the request is still being served (a router's error handler that
-// runs after Handler returned, such as echo's behind echo.WrapMiddleware),
-// it writes to its own client, straight through, nothing intercepted any
-// more; once the request's context (the one Handler was given) is done, it
-// writes nothing and its methods report the context's error, so that a
-// goroutine that outlives the request never writes into another response.
-// A middleware outside Handler that cancels the context it hands on when it
-// returns (echo's ContextTimeout) therefore ends that window early: put it
-// inside Handler. As with any ResponseWriter, it must not be used
-// concurrently with the handler, or with the end of the request.
+// Page, log record and report carry one request ID
+// ([errorpage.Pages.SetRequestID]). The ResponseWriter passed on has the
+// optional interfaces of the one Handler gets and an Unwrap method, and
+// writes nothing once the request's context is done.
 func Handler(opts Options) func(http.Handler) http.Handler {
+	// How it behaves where the contract above is short:
+	//   - The decision to intercept is taken when the status is written, or,
+	//     when it depends on the body, at the first non-empty write. A flush
+	//     before the first byte decides by the Content-Type alone, as for
+	//     HEAD, so that GET and HEAD get the same answer.
+	//   - A page keeps the application's headers except those describing
+	//     the discarded body; Vary lists the application's tokens, then
+	//     Accept and Accept-Language.
+	//   - Aborting after the status is the honest answer: net/http closes
+	//     the connection (HTTP/1) or resets the stream (HTTP/2), and the
+	//     client sees a truncated response, not a page glued to a body.
+	//   - The writer stays its request's after next returns: while the
+	//     request is served (echo's error handler behind WrapMiddleware) it
+	//     writes straight through; once the context Handler got is done it
+	//     writes nothing and reports the context's error. A middleware
+	//     outside Handler that cancels the context it hands on when it
+	//     returns (echo's ContextTimeout) ends that window early.
 	cfg := &respwriter.Config{
 		KeepHTML:       opts.Replace.keeps(respwriter.ForPeople),
 		KeepStructured: opts.Replace.keeps(respwriter.ForPrograms),
@@ -239,25 +214,14 @@ func (h *handler) report(r *http.Request, id string, ge *gatewayerr.Error, level
 }
 
 // SetError records err as the cause of the error response being written to
-// w, for every [Handler] that w comes from; it reports whether there was
-// one. When such a Handler replaces the response, err decides the page's
-// status and copy (through errorpage.Pages.ServeError); when the response is
-// aborted with panic(http.ErrAbortHandler) after its status was sent, err is
-// logged and reported to [Options.OnError].
-//
-// A handler calls it before writing an intercepted status:
-//
-//	middleware.SetError(w, &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, Err: err})
-//	w.WriteHeader(http.StatusBadGateway)
-//
-// The cause is kept with the ResponseWriter rather than in the request's
-// context, because putting it in the context would cost every request an
-// allocation. Handler also honours a *gatewayerr.Error that cancelled the
-// request's context (see context.WithCancelCause and
-// context.WithTimeoutCause), as a timeout middleware outside the handler
-// may set, and otherwise classifies the response's own status and headers
-// (Proxy-Status, Retry-After) with gatewayerr.ClassifyResponse.
+// w, for every [Handler] that w comes from, and reports whether there was
+// one: a replaced response's page follows err, and an aborted response
+// logs and reports it. Without it, Handler uses a *gatewayerr.Error that
+// cancelled the request's context, else the response's status and headers
+// ([gatewayerr.ClassifyResponse]).
 func SetError(w http.ResponseWriter, err error) bool {
+	// The cause is kept with the ResponseWriter, not in the request's
+	// context, which would cost every request an allocation.
 	return respwriter.SetError(w, err)
 }
 

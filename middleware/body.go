@@ -36,6 +36,12 @@ func (bodyReadTimeoutError) Timeout() bool        { return true }
 func (bodyReadTimeoutError) Temporary() bool      { return false }
 func (bodyReadTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
+// A response that is retried has its body drained (up to 4 KB, so that its
+// connection can be reused) during the wait before the retry, or for
+// minDrain when the wait is shorter, never more than half the time left
+// before RetryPolicy.MaxElapsed: a body that has not ended by then is
+// closed unread, and the retry goes ahead on time.
+
 // minDrain is the time drainWindow allows for draining a body when the
 // wait before the retry is shorter.
 const minDrain = 20 * time.Millisecond

@@ -12,33 +12,15 @@ import (
 )
 
 // BreakerPolicy configures circuit breaking in a [Transport]: one breaker per
-// upstream host, which opens when the upstream keeps failing, answers at once
-// with a destination_unavailable error (503, with Retry-After) while open, and
-// lets a few probe requests through once OpenFor has passed. The first probe
-// that succeeds closes it; a probe that fails opens it again.
-//
-// A failure is a round trip that returned an error, other than a client's
-// cancellation or a request the gateway refused to send, a response whose
-// status is 502, 503 or 504, or an error while reading a response body (a
-// 502, 503 or 504 whose body then fails counts once). Any other response,
-// 4xx and 500 included, is a success: the upstream answered. Each attempt
-// of a retried request is an outcome of its own. A client's cancellation
-// (context.Canceled) says nothing about the upstream, but a deadline of the
-// request's own context that passes before the upstream answers is a
-// timeout like any other, as a gateway's own timeout is: give requests
-// deadlines meant for the upstream (such as a server's or a
-// TimeoutHandler's), not ones that only a single caller cares about.
-//
-// When a request's own attempts open the breaker, it is not retried any
-// more: it ends with its last attempt's failure (its kind and attempts) or
-// response. Only the requests that arrive while the breaker is open fail
-// fast, with the cause [ErrCircuitOpen] and zero attempts.
-//
-// The zero BreakerPolicy opens after 5 consecutive failures and stays open 5
-// seconds.
+// upstream host opens when the upstream keeps failing, fails requests fast
+// with destination_unavailable ([ErrCircuitOpen], 503, Retry-After) while
+// open, and closes when a probe succeeds after OpenFor. A failure is an
+// error other than a client's cancellation, a 502, 503 or 504, or a body
+// that fails; any other response is a success.
 type BreakerPolicy struct {
 	// ConsecutiveFailures is the number of failures in a row that opens the
-	// breaker. Zero means 5; a negative value turns this trigger off.
+	// breaker.
+	// Zero means 5; negative turns this trigger off.
 	ConsecutiveFailures int
 
 	// FailureRatio, between 0 and 1, opens the breaker when the share of
@@ -62,6 +44,17 @@ type BreakerPolicy struct {
 	// once; the others fail fast. Zero means 1.
 	Probes int
 }
+
+// How breakers count, beyond BreakerPolicy's contract: a 502, 503 or 504
+// whose body then fails counts once; each attempt of a retried request is
+// an outcome of its own; a request the gateway refused to send counts for
+// nothing. A client's cancellation says nothing about the upstream, but a
+// deadline of the request's own context passing before the upstream
+// answers is a timeout like any other: requests should carry deadlines
+// meant for the upstream. When a request's own attempts open the breaker,
+// it ends with its last attempt's failure or response; only requests
+// arriving while open fail fast, with zero attempts. A 404 or 500 is a
+// success: the upstream answered.
 
 func (p *BreakerPolicy) consecutive() int {
 	if p.ConsecutiveFailures == 0 {

@@ -10,27 +10,11 @@ import (
 	"time"
 )
 
-// HealthCheck configures the active health checks of a [Transport]'s
-// [Transport.Upstreams]: every Interval, each host is sent a GET for Path
-// (through the Transport's Base, not counted by its breakers, budgets or
-// hooks). A check passes when the host answers with a status below 500
-// within Timeout: any answer shows the host serves, and a site without a
-// health endpoint passes with its 404. A host starts up; it is marked down
-// after UnhealthyThreshold failed checks in a row, and is skipped by the
-// balancer until it passes HealthyThreshold checks in a row; it then gets a
-// growing share of new requests over SlowStart, so that it is not flooded
-// at once. A host whose breaker is open comes back by the breaker's own
-// probes as well, and once it passed HealthyThreshold checks after its
-// breaker opened, the breaker is closed.
-//
-// The checks run in one goroutine (and one per host during a round),
-// started by the Transport's first request or by
-// [Transport.StartHealthChecks], and stopped by [Transport.Close] or the
-// context given to StartHealthChecks.
-//
-// The zero HealthCheck checks "/" every 10 seconds with a 2-second
-// timeout, marks a host down after 3 failures and up after 2 passes, and
-// ramps a host that comes back over 10 seconds.
+// HealthCheck configures the active health checks of
+// [Transport.Upstreams]: every Interval, each host gets a GET for Path
+// through the Transport's Base; a status below 500 within Timeout passes.
+// A host is marked down after UnhealthyThreshold failures in a row and
+// comes back after HealthyThreshold passes, ramping up over SlowStart.
 type HealthCheck struct {
 	// Path is the path (and query) of the checks' requests, such as
 	// "/healthz". If empty, "/" is used.
@@ -64,6 +48,15 @@ type HealthCheck struct {
 	// turns slow start off.
 	SlowStart time.Duration
 }
+
+// How checks run, beyond HealthCheck's contract: checks are not counted by
+// the breakers, budgets or hooks; any answer below 500 shows the host
+// serves (a site without a health endpoint passes with its 404). Hosts
+// start up. A host whose breaker opened comes back by the breaker's probes
+// too, and its breaker is closed once it passed HealthyThreshold checks
+// after it opened. The checks run in one goroutine (one per host during a
+// round), from the Transport's first request or StartHealthChecks until
+// Close or StartHealthChecks' context ends.
 
 func (hc *HealthCheck) path() string {
 	if hc.Path == "" {

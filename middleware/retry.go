@@ -11,83 +11,57 @@ import (
 )
 
 // RetryPolicy configures retries in a [Transport]. A failed attempt is
-// retried only when that is safe:
-//
-//   - the request never reached the upstream (a refused connection, a DNS
-//     failure, a dial timeout, a failed TLS handshake), whatever its method;
-//   - or its method is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) or
-//     it carries an Idempotency-Key (or X-Idempotency-Key) header;
-//
-// and, in both cases, when its body can be sent again: no body, a body not
-// yet read, or a [http.Request.GetBody] that returns a fresh one. An upstream
-// response whose status is in Statuses is retried only for an idempotent
-// request (or one carrying Idempotency-Key), like a failure after the
-// request was sent.
-//
-// Retries are bounded by Attempts, by MaxElapsed and by a retry budget per
-// upstream, so that they cannot multiply the load on an upstream that is
-// already failing. The wait before each retry is an exponential backoff with
-// full jitter, or the upstream's Retry-After when it asks for longer and no
-// longer than MaxRetryAfter. A request whose context ends stops at once.
-//
-// The zero RetryPolicy makes up to 3 attempts within 10 seconds, retries at
-// most 20% of the requests to an upstream (plus 10 per window), and waits up
-// to 50ms, 100ms, ... capped at 1 second between attempts.
+// retried only when its body can be sent again (none, unread, or
+// [http.Request.GetBody]) and either the request never reached the upstream
+// or it is idempotent (its method, or an Idempotency-Key header); a response
+// whose status is in Statuses only for an idempotent request. Waits are
+// jittered exponential backoff, or a longer Retry-After up to MaxRetryAfter.
+// A request whose context ends stops at once.
 type RetryPolicy struct {
-	// Attempts is the maximum number of attempts, the first one included.
-	// Zero or negative means 3; 1 turns retries off.
+	// Attempts is the maximum number of attempts, the first one included;
+	// 1 turns retries off.
+	// Zero or negative means 3.
 	Attempts int
 
-	// AttemptTimeout bounds each attempt until its response headers arrive;
-	// the body is then read under the request's own context. An attempt that
-	// runs out of time fails with a timeout kind and may be retried. Zero
-	// means no bound other than the request's context.
+	// AttemptTimeout bounds each attempt until its response headers arrive.
+	// Zero means no bound but the request's context.
 	AttemptTimeout time.Duration
 
 	// MaxElapsed bounds the time spent retrying one request, from the start
-	// of its first attempt: no retry starts after it, no wait runs past it,
-	// and a retry that has not had its response headers by then fails with
-	// a timeout kind. The body of a response that is retried is drained
-	// (up to 4 KB, so that its connection can be reused) during the wait
-	// before the retry, or for 20 milliseconds when the wait is shorter,
-	// but never for more than half the time left: a body that has not
-	// ended by then is closed unread, and the retry goes ahead on time.
-	// A response that cannot be retried in time is returned as it is. The
-	// first attempt is bounded only by AttemptTimeout and the request's
-	// context, as it would be without retries. Zero means 10 seconds.
+	// of its first attempt: no retry starts or waits past it. A response
+	// that cannot be retried in time is returned as it is.
+	// Zero means 10 seconds.
 	MaxElapsed time.Duration
 
-	// BaseDelay is the backoff's base: the wait before retry n is a random
-	// duration between 0 and min(MaxDelay, BaseDelay×2ⁿ⁻¹). Zero means 50
-	// milliseconds.
+	// BaseDelay is the backoff's base: the wait before retry n is random in
+	// [0, min(MaxDelay, BaseDelay×2ⁿ⁻¹)].
+	// Zero means 50 milliseconds.
 	BaseDelay time.Duration
 
-	// MaxDelay caps the backoff. Zero means 1 second.
+	// MaxDelay caps the backoff.
+	// Zero means 1 second.
 	MaxDelay time.Duration
 
-	// MaxRetryAfter caps the wait an upstream may ask for with Retry-After.
-	// A response that asks for longer is not retried: it is returned as it
-	// is, its Retry-After as the upstream sent it. Zero means 5 seconds;
-	// a value above gatewayerr.MaxRetryAfter (an hour) means an hour.
+	// MaxRetryAfter caps the wait an upstream may ask for with
+	// Retry-After; a response asking for longer is returned as it is.
+	// Zero means 5 seconds; above gatewayerr.MaxRetryAfter, an hour.
 	MaxRetryAfter time.Duration
 
-	// Statuses lists the upstream response statuses that are retried (for
-	// idempotent requests only). Nil means 502, 503 and 504; an empty
-	// non-nil slice retries no response.
+	// Statuses lists the response statuses that are retried.
+	// Nil means 502, 503 and 504; an empty non-nil slice, none.
 	Statuses []int
 
-	// BudgetRatio caps the retries to one upstream, over BudgetWindow, at
-	// this fraction of the requests to it (plus BudgetMin). Zero means 0.2;
-	// a negative value turns the budget off.
+	// BudgetRatio caps the retries to one upstream over BudgetWindow at this
+	// fraction of its requests, plus BudgetMin.
+	// Zero means 0.2; negative turns the budget off.
 	BudgetRatio float64
 
-	// BudgetMin is the number of retries always allowed per BudgetWindow,
-	// whatever the ratio, so that a quiet upstream can still be retried. Zero
-	// means 10.
+	// BudgetMin is the number of retries always allowed per BudgetWindow.
+	// Zero means 10.
 	BudgetMin int
 
-	// BudgetWindow is the length of the budget's sliding window. Zero means
-	// 10 seconds.
+	// BudgetWindow is the length of the budget's sliding window.
+	// Zero means 10 seconds.
 	BudgetWindow time.Duration
 }
 

@@ -11,34 +11,14 @@ import (
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
-// Attempt describes one attempt of a Transport's round trip, for metrics.
-// [Transport.OnAttempt] and [Options.OnAttempt] receive one for every
-// request the Transport sends upstream: one per attempt, the first one
-// included, whether it failed or not.
-//
-// A request that a circuit breaker fails fast, or that the Transport
-// refuses before sending it (a detected loop, a request without URL), makes
-// no attempt and is reported only as a failure (OnError). A response body
-// that fails after its headers arrived is reported as a failure then; its
-// attempt was reported, with the response's status, when the headers came.
-//
-// The fields in detail:
-//
-//   - Request is the request RoundTrip was given, the same for every
-//     attempt (its context is the request's, not the attempt's).
-//   - Status is the status of the response the attempt got, whether it is
-//     then returned, retried or replaced.
-//   - Err is the attempt's classified failure: the error of a round trip
-//     that got no response (Status is 0), or, for a response that
-//     gatewayerr.ClassifyResponse counts as a failure (502, 503, 504, or
-//     one whose Proxy-Status names an error), that classification, with
-//     the response's status as ReceivedStatus. A client that went away
-//     fails with the kind gatewayerr.ClientClosedRequest.
-//   - Retry reports whether the Transport decided to try again. A client
-//     that goes away during the wait before the next attempt ends the
-//     request with no further attempt.
-//   - Duration is the time from the attempt's start until its response's
-//     headers arrived or it failed, without the wait before it.
+// Attempt describes one attempt of a [Transport]'s round trip, for metrics:
+// [Transport.OnAttempt] gets one for every attempt sent upstream, when its
+// outcome is known. Status is the response's, whether it is returned,
+// retried or replaced; Err is the failure of an attempt without response,
+// or the classification of a response that is a failure
+// ([gatewayerr.ClassifyResponse]); Duration runs until the response's
+// headers or the failure, without the wait before the attempt. A request
+// failed fast or refused before sending makes no attempt.
 type Attempt struct {
 	Request  *http.Request     // the attempt's request
 	Number   int               // 1 for the first attempt

@@ -11,35 +11,32 @@ import (
 	"github.com/gatehouse-go/gatehouse/internal/respwriter"
 )
 
-// Maintenance is a switch for planned downtime, for [Options.Maintenance].
-// While it is on, [Handler] and [NewReverseProxy] answer every request
-// whose client address is not in Allow with a 503 maintenance page, and the
-// request reaches neither the handler nor the upstream.
-//
-// Its zero value is off. It is safe for concurrent use: On, Off and
-// Schedule may be called at any time, from any goroutine, while requests
-// are served, and take effect for the requests that arrive after them. A
-// Maintenance must not be copied after first use.
+// Maintenance is a switch for planned downtime ([Options.Maintenance]):
+// while it is on, [Handler] and [NewReverseProxy] answer every request it
+// does not let through with the 503 maintenance page. Its zero value is off;
+// it is safe for concurrent use and must not be copied after first use.
 type Maintenance struct {
-	// Allow lists the client addresses that pass while maintenance is on,
-	// such as the team's network, so that it can check the service before
-	// opening it again. The client address is the host of the request's
-	// RemoteAddr (an IPv4-mapped IPv6 address counts as its IPv4 address);
-	// X-Forwarded-For is not consulted, since a client can forge it.
-	// Set it before the Maintenance is used, and do not change it after.
+	// Allow lists the client addresses (the host of RemoteAddr, never
+	// X-Forwarded-For) that pass while maintenance is on. Set it before
+	// first use.
 	// If empty, no request passes by its address.
 	Allow []netip.Prefix
 
 	// AllowRequest, if not nil, lets through the requests it reports true
-	// for as well, such as those carrying the team's cookie or header
-	// (compare a secret with crypto/subtle.ConstantTimeCompare). It is
-	// called only while maintenance is on, for requests whose address is
-	// not in Allow; it must be fast and must not modify the request.
-	// Set it before the Maintenance is used.
+	// for, such as those with the team's cookie. It is called while
+	// maintenance is on, for requests not in Allow, and must be fast.
+	// Set it before first use.
 	AllowRequest func(*http.Request) bool
 
 	w atomic.Pointer[window] // nil: off
 }
+
+// Allow is read against RemoteAddr's host, an IPv4-mapped IPv6 address as
+// its IPv4 address; X-Forwarded-For is never consulted, since a client can
+// forge it. An AllowRequest that checks a secret should compare it with
+// crypto/subtle.ConstantTimeCompare. On, Off and Schedule may be called from
+// any goroutine while requests are served and apply to the requests that
+// arrive after them.
 
 // A window is a period of maintenance: from its start (zero: already
 // started) to its end (zero: until Off).

@@ -152,58 +152,21 @@ func (o *Options) intercepted() respwriter.Statuses {
 	return s
 }
 
-// ReplacePolicy decides which of the responses whose status is in
-// [Options.Intercept] are replaced with the branded page, by their bodies:
-// in [Handler], the responses of the handler it wraps; in [NewReverseProxy],
-// the upstream's. A value means the same in both.
-//
-// A body is judged by its Content-Type or, when it has none, by the type
-// net/http would sniff from its first bytes ([http.DetectContentType]), and
-// is meant for one of:
-//
-//   - people: HTML (text/html, application/xhtml+xml);
-//   - programs: structured data, JSON or XML (application/json,
-//     application/problem+json and any other +json or +xml type,
-//     application/xml, text/xml);
-//   - no one in particular: anything else, such as text/plain (a stack
-//     trace, a proxy's one-line message) or application/octet-stream.
-//
-// An empty body (no bytes, or Content-Length: 0) is replaced by every
-// policy but [ReplaceNever]. For a HEAD request, which has no body, the
-// Content-Type alone decides, and a response without one is replaced.
-//
-// To decide, [Handler] holds back an intercepted status until the first
-// non-empty write; a flush before it decides by the Content-Type alone, as
-// for HEAD (a response without one is replaced). And [NewReverseProxy]
-// reads the first bytes of an upstream body that has no Content-Type,
-// waiting at most one second (or [Options.ResponseBodyReadTimeout], if
-// shorter): a body that sends nothing by then counts as empty, and the
-// response is replaced. Other responses are neither buffered nor delayed.
+// ReplacePolicy decides by their bodies which responses whose status is in
+// [Options.Intercept] are replaced with the page. A body is judged by its
+// Content-Type, else by the type sniffed from its first bytes (waiting at
+// most a second), as meant for people (HTML), programs (JSON or XML,
+// +json and +xml types included) or no one in particular (anything else).
+// Every policy but ReplaceNever replaces an empty body; for HEAD the
+// Content-Type alone decides.
 type ReplacePolicy uint8
 
 const (
-	// ReplaceBare replaces empty bodies and bodies meant for no one in
-	// particular, and lets HTML pages and structured data through: an
-	// application's or upstream's designed page or problem document
-	// survives, a stack trace does not.
-	ReplaceBare ReplacePolicy = iota
-
-	// ReplaceUnlessHTML lets only HTML pages through: structured data is
-	// replaced too, as a site for people wants.
-	ReplaceUnlessHTML
-
-	// ReplaceUnlessStructured lets only structured data (JSON or XML)
-	// through: HTML pages are replaced too, as an API wants.
-	ReplaceUnlessStructured
-
-	// ReplaceAlways replaces every intercepted response, so that no
-	// upstream's or application's error body ever reaches a visitor.
-	ReplaceAlways
-
-	// ReplaceNever replaces no response: only failures (a recovered panic
-	// in Handler, the proxy's own failures in NewReverseProxy) get the
-	// branded page.
-	ReplaceNever
+	ReplaceBare             ReplacePolicy = iota // lets HTML and structured data through
+	ReplaceUnlessHTML                            // lets only HTML through
+	ReplaceUnlessStructured                      // lets only structured data through
+	ReplaceAlways                                // replaces every intercepted response
+	ReplaceNever                                 // replaces none; only failures get pages
 )
 
 // String returns "bare", "unless-html", "unless-structured", "always" or

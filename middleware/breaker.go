@@ -22,24 +22,19 @@ type BreakerPolicy struct {
 	// breaker.
 	// Zero means 5; negative turns this trigger off.
 	ConsecutiveFailures int
-
 	// FailureRatio, between 0 and 1, opens the breaker when the share of
 	// failures among the outcomes seen over Window reaches it, once at least
 	// MinRequests outcomes were seen. Zero turns this trigger off.
 	FailureRatio float64
-
 	// MinRequests is the number of outcomes over Window below which
 	// FailureRatio is not applied. Zero means 20.
 	MinRequests int
-
 	// Window is the length of the sliding window over which FailureRatio is
 	// computed. Zero means 10 seconds.
 	Window time.Duration
-
 	// OpenFor is how long an open breaker fails fast before it lets probes
 	// through. Zero means 5 seconds.
 	OpenFor time.Duration
-
 	// Probes is the number of requests a half-open breaker lets through at
 	// once; the others fail fast. Zero means 1.
 	Probes int

@@ -19,29 +19,23 @@ type HealthCheck struct {
 	// Path is the path (and query) of the checks' requests, such as
 	// "/healthz". If empty, "/" is used.
 	Path string
-
 	// Scheme is the scheme of the checks' requests. If empty, the scheme
 	// of the Transport's first request (or, for a NewReverseProxy, of its
 	// target), and "http" for checks started before any request.
 	Scheme string
-
 	// Interval is the time between the starts of two rounds of checks.
 	// Zero means 10 seconds.
 	Interval time.Duration
-
 	// Timeout bounds each check. A round of checks ends when its slowest
 	// check does: the next one starts at the first Interval mark after
 	// that. Zero means 2 seconds.
 	Timeout time.Duration
-
 	// HealthyThreshold is the number of checks in a row a host marked down
 	// must pass to come back. Zero means 2.
 	HealthyThreshold int
-
 	// UnhealthyThreshold is the number of checks in a row a host must fail
 	// to be marked down. Zero means 3.
 	UnhealthyThreshold int
-
 	// SlowStart is the time over which a host that comes back (from the
 	// health check or its breaker) grows from a tenth of its share of new
 	// requests to all of it. Zero means 10 seconds; a negative value

@@ -20,16 +20,13 @@ type Options struct {
 	// Pages renders the error pages.
 	// If nil, errorpage.Default() is used.
 	Pages *errorpage.Pages
-
 	// Transport is the Base of NewReverseProxy's [Transport].
 	// If nil, or a nil *http.Transport, a transport made for a gateway;
 	// see [Transport.Base].
 	Transport http.RoundTripper
-
 	// Logger receives a record for every failure reported to OnError.
 	// If nil, nothing is logged.
 	Logger *slog.Logger
-
 	// OnError, if not nil, is called once for every failure handled, a
 	// client that went away included (gatewayerr.ClientClosedRequest),
 	// before any page is written. It must not block or write to the
@@ -38,68 +35,39 @@ type Options struct {
 	// upstream error responses it replaces, and failures while streaming;
 	// ErrorHandler every error it is given.
 	OnError func(r *http.Request, err *gatewayerr.Error)
-
 	// OnReplace, if not nil, is called once for every error response that
 	// Handler or NewReverseProxy replaces with a page, with the replaced
 	// status as the error's ReceivedStatus, under the same rules as
 	// OnError. NewReverseProxy reports such a response to OnError too.
 	OnReplace func(r *http.Request, err *gatewayerr.Error)
-
-	// OnAttempt, if not nil, is NewReverseProxy's [Transport.OnAttempt].
-	OnAttempt func(Attempt)
-
 	// Intercept lists the statuses (4xx and 5xx; others are ignored) whose
 	// responses Handler and NewReverseProxy replace with the page, as
 	// Replace decides. A replaced response keeps its status.
 	// If nil, 502, 503 and 504. An empty, non-nil slice intercepts nothing.
 	Intercept []int
-
 	// Replace decides by their bodies which intercepted responses are
 	// replaced; the zero value is [ReplaceBare].
 	Replace ReplacePolicy
-
-	// Retry is NewReverseProxy's [Transport.Retry].
-	// If nil, a failed request is not retried.
-	Retry *RetryPolicy
-
-	// Breaker is NewReverseProxy's [Transport.Breaker].
-	// If nil, there are no circuit breakers.
-	Breaker *BreakerPolicy
-
-	// MaxResponseBodyBytes is NewReverseProxy's
-	// [Transport.MaxResponseBodyBytes].
-	// Zero means no limit.
-	MaxResponseBodyBytes int64
-
-	// ResponseBodyReadTimeout is NewReverseProxy's
-	// [Transport.ResponseBodyReadTimeout].
-	// Zero means no limit.
-	ResponseBodyReadTimeout time.Duration
-
+	// The settings of NewReverseProxy's [Transport], each its field of
+	// the same name, and zero by default.
+	Retry                   *RetryPolicy   // nil: no retries
+	Breaker                 *BreakerPolicy // nil: no circuit breakers
+	MaxResponseBodyBytes    int64          // zero: no limit
+	ResponseBodyReadTimeout time.Duration  // zero: no limit
+	Upstreams               []string       // empty: the target's host alone
+	UpstreamWeights         map[string]int // a host missing: weight 1
+	HealthCheck             *HealthCheck   // nil: hosts ejected by breakers alone
+	OnAttempt               func(Attempt)  // nil: not called
 	// OnStateChange, if not nil, is NewReverseProxy's
 	// [Transport.OnStateChange]; the target's breaker is reported closed
 	// when the proxy is built.
 	OnStateChange func(upstream string, from, to BreakerState)
-
-	// Upstreams is NewReverseProxy's [Transport.Upstreams], reached with
-	// the target's scheme and path.
-	// If empty, the target's host alone.
-	Upstreams []string
-
-	// UpstreamWeights is NewReverseProxy's [Transport.UpstreamWeights].
-	UpstreamWeights map[string]int
-
-	// HealthCheck is NewReverseProxy's [Transport.HealthCheck].
-	// If nil, hosts are ejected only by their breakers.
-	HealthCheck *HealthCheck
-
 	// ProxyName names this gateway in the Proxy-Status members it adds and
 	// in Via, each character a token cannot hold replaced by '-'. It must be
 	// unique among the gateways a request may cross.
 	// If empty, "gatehouse" in Proxy-Status, and "gatehouse-" with 8 random
 	// hexadecimal digits, drawn per NewReverseProxy, in Via.
 	ProxyName string
-
 	// ProxyStatusDetails reports whether the Proxy-Status field of the
 	// response to a request may carry details: next-hop and details in the
 	// gateway's own member, and the upstream's members as it sent them.
@@ -108,14 +76,12 @@ type Options struct {
 	// If nil, the pages decide ([errorpage.Pages.Debug]): page and field
 	// show details to the same requests, by default to none.
 	ProxyStatusDetails func(*http.Request) bool
-
 	// Maintenance, if not nil, is a switch for planned downtime: while it
 	// is on, Handler and NewReverseProxy answer every request it does not
 	// let through with the 503 maintenance page, neither logged nor
 	// reported. See [Maintenance].
 	// If nil, there is no maintenance mode.
 	Maintenance *Maintenance
-
 	// ProxyStatusTrailer, when true, makes NewReverseProxy end a streamed
 	// response whose upstream fails midway with a Proxy-Status trailer
 	// instead of aborting it.

@@ -18,26 +18,15 @@ import (
 // error other than a client's cancellation, a 502, 503 or 504, or a body
 // that fails; any other response is a success.
 type BreakerPolicy struct {
-	// ConsecutiveFailures is the number of failures in a row that opens the
-	// breaker.
-	// Zero means 5; negative turns this trigger off.
-	ConsecutiveFailures int
+	ConsecutiveFailures int // failures in a row that open the breaker; zero: 5; negative: never
 	// FailureRatio, between 0 and 1, opens the breaker when the share of
-	// failures among the outcomes seen over Window reaches it, once at least
-	// MinRequests outcomes were seen. Zero turns this trigger off.
+	// failures over Window reaches it, once MinRequests outcomes were seen.
+	// Zero turns this trigger off.
 	FailureRatio float64
-	// MinRequests is the number of outcomes over Window below which
-	// FailureRatio is not applied. Zero means 20.
-	MinRequests int
-	// Window is the length of the sliding window over which FailureRatio is
-	// computed. Zero means 10 seconds.
-	Window time.Duration
-	// OpenFor is how long an open breaker fails fast before it lets probes
-	// through. Zero means 5 seconds.
-	OpenFor time.Duration
-	// Probes is the number of requests a half-open breaker lets through at
-	// once; the others fail fast. Zero means 1.
-	Probes int
+	MinRequests  int           // outcomes over Window below which FailureRatio is not applied; zero: 20
+	Window       time.Duration // FailureRatio's sliding window; zero: 10s
+	OpenFor      time.Duration // how long an open breaker fails fast before probes; zero: 5s
+	Probes       int           // requests a half-open breaker lets through at once; zero: 1
 }
 
 // How breakers count, beyond BreakerPolicy's contract: a 502, 503 or 504

@@ -14,25 +14,19 @@ import (
 )
 
 // Handler returns a middleware that recovers panics and replaces error
-// responses with the branded pages of opts.Pages.
-//
-// A panic before the status was sent becomes the 500 page
-// (gatewayerr.ProxyInternalError); after, the response is aborted with
-// http.ErrAbortHandler. Either way it is logged with its stack and
-// reported. A panic with http.ErrAbortHandler itself passes untouched.
-//
-// A response whose status is in opts.Intercept is replaced with the page,
-// keeping its status, as opts.Replace decides from its Content-Type and
-// first bytes; [SetError] gives the page its cause. 1xx, 101 and hijacked
-// responses are never intercepted, and others are neither buffered nor
-// delayed.
-//
-// Page, log record and report carry one request ID
-// ([errorpage.Pages.SetRequestID]). The ResponseWriter passed on has the
-// optional interfaces of the one Handler gets and an Unwrap method, and
-// writes nothing once the request's context is done.
+// responses with the pages of opts.Pages. A panic becomes the 500 page
+// (gatewayerr.ProxyInternalError), or, once the status was sent, aborts the
+// response with http.ErrAbortHandler; it is logged with its stack and
+// reported. A response whose status is in opts.Intercept is replaced,
+// keeping its status, as opts.Replace decides ([SetError] gives its cause);
+// others are neither buffered nor delayed. Page, log and report carry one
+// request ID. The ResponseWriter passed on keeps the optional interfaces of
+// the one Handler gets, unwraps, and writes nothing once the request's
+// context is done.
 func Handler(opts Options) func(http.Handler) http.Handler {
 	// How it behaves where the contract above is short:
+	//   - A panic with http.ErrAbortHandler itself passes untouched; 1xx,
+	//     101 and hijacked responses are never intercepted.
 	//   - The decision to intercept is taken when the status is written, or,
 	//     when it depends on the body, at the first non-empty write. A flush
 	//     before the first byte decides by the Content-Type alone, as for

@@ -16,30 +16,17 @@ import (
 // A host is marked down after UnhealthyThreshold failures in a row and
 // comes back after HealthyThreshold passes, ramping up over SlowStart.
 type HealthCheck struct {
-	// Path is the path (and query) of the checks' requests, such as
-	// "/healthz". If empty, "/" is used.
-	Path string
-	// Scheme is the scheme of the checks' requests. If empty, the scheme
-	// of the Transport's first request (or, for a NewReverseProxy, of its
-	// target), and "http" for checks started before any request.
-	Scheme string
-	// Interval is the time between the starts of two rounds of checks.
-	// Zero means 10 seconds.
-	Interval time.Duration
-	// Timeout bounds each check. A round of checks ends when its slowest
-	// check does: the next one starts at the first Interval mark after
-	// that. Zero means 2 seconds.
-	Timeout time.Duration
-	// HealthyThreshold is the number of checks in a row a host marked down
-	// must pass to come back. Zero means 2.
-	HealthyThreshold int
-	// UnhealthyThreshold is the number of checks in a row a host must fail
-	// to be marked down. Zero means 3.
-	UnhealthyThreshold int
-	// SlowStart is the time over which a host that comes back (from the
-	// health check or its breaker) grows from a tenth of its share of new
-	// requests to all of it. Zero means 10 seconds; a negative value
-	// turns slow start off.
+	Path string // the path (and query) checked, such as "/healthz"; empty: "/"
+	// Scheme is the checks' scheme. If empty, that of the Transport's
+	// first request (a NewReverseProxy's target's), or "http" before any.
+	Scheme             string
+	Interval           time.Duration // between the starts of two rounds of checks; zero: 10s
+	Timeout            time.Duration // bounds each check; zero: 2s
+	HealthyThreshold   int           // passes in a row that bring a host back; zero: 2
+	UnhealthyThreshold int           // failures in a row that mark a host down; zero: 3
+	// SlowStart is the time over which a host that comes back grows from a
+	// tenth of its share of new requests to all of it. Zero means 10
+	// seconds; negative turns slow start off.
 	SlowStart time.Duration
 }
 
@@ -50,7 +37,8 @@ type HealthCheck struct {
 // too, and its breaker is closed once it passed HealthyThreshold checks
 // after it opened. The checks run in one goroutine (one per host during a
 // round), from the Transport's first request or StartHealthChecks until
-// Close or StartHealthChecks' context ends.
+// Close or StartHealthChecks' context ends. A round ends when its slowest
+// check does; the next starts at the first Interval mark after that.
 
 func (hc *HealthCheck) path() string {
 	if hc.Path == "" {

@@ -42,11 +42,9 @@ type Maintenance struct {
 // started) to its end (zero: until Off).
 type window struct{ from, until time.Time }
 
-// On turns maintenance on now. until is when it is expected to end: pages
-// and their Retry-After tell visitors to come back then, and maintenance
-// ends by itself at that moment. A zero until means the end is unknown:
-// visitors are not told when to come back, and maintenance lasts until Off
-// is called. An until in the past turns maintenance off.
+// On turns maintenance on now until until, which pages tell visitors
+// (Retry-After); a zero until is unknown: on until Off. An until in the past
+// turns it off.
 func (m *Maintenance) On(until time.Time) {
 	if !until.IsZero() && !until.After(time.Now()) {
 		m.Off()
@@ -58,11 +56,8 @@ func (m *Maintenance) On(until time.Time) {
 // Off turns maintenance off now, and cancels a window set with Schedule.
 func (m *Maintenance) Off() { m.w.Store(nil) }
 
-// Schedule sets a window of maintenance ahead: it is on from from until
-// until, and off after that; it replaces any window set before (including
-// one turned on with On). A zero from means now; a zero until means the end
-// is unknown, as for On. A window that ends before it starts, or that has
-// already ended, turns maintenance off.
+// Schedule replaces any window with one from from (zero: now) until until
+// (zero: unknown, as for On); a window that has ended turns maintenance off.
 func (m *Maintenance) Schedule(from, until time.Time) {
 	if !until.IsZero() && (!until.After(from) || !until.After(time.Now())) {
 		m.Off()

@@ -18,42 +18,25 @@ import (
 // jittered exponential backoff, or a longer Retry-After up to MaxRetryAfter.
 // A request whose context ends stops at once.
 type RetryPolicy struct {
-	// Attempts is the maximum number of attempts, the first one included;
-	// 1 turns retries off.
-	// Zero or negative means 3.
-	Attempts int
-	// AttemptTimeout bounds each attempt until its response headers arrive.
-	// Zero means no bound but the request's context.
-	AttemptTimeout time.Duration
-	// MaxElapsed bounds the time spent retrying one request, from the start
-	// of its first attempt: no retry starts or waits past it. A response
-	// that cannot be retried in time is returned as it is.
-	// Zero means 10 seconds.
+	Attempts       int           // the most attempts, the first included (1: no retries); zero: 3
+	AttemptTimeout time.Duration // bounds each attempt until its response headers; zero: none but the request's context
+	// MaxElapsed bounds the time spent retrying one request, from its first
+	// attempt: no retry starts or waits past it, and a response that cannot
+	// be retried in time is returned as it is. Zero means 10 seconds.
 	MaxElapsed time.Duration
-	// BaseDelay is the backoff's base: the wait before retry n is random in
-	// [0, min(MaxDelay, BaseDelay×2ⁿ⁻¹)].
-	// Zero means 50 milliseconds.
-	BaseDelay time.Duration
-	// MaxDelay caps the backoff.
-	// Zero means 1 second.
-	MaxDelay time.Duration
-	// MaxRetryAfter caps the wait an upstream may ask for with
-	// Retry-After; a response asking for longer is returned as it is.
-	// Zero means 5 seconds; above gatewayerr.MaxRetryAfter, an hour.
+	BaseDelay  time.Duration // the wait before retry n is random in [0, min(MaxDelay, BaseDelay×2ⁿ⁻¹)]; zero: 50ms
+	MaxDelay   time.Duration // caps the backoff; zero: 1s
+	// MaxRetryAfter caps the wait an upstream may ask for with Retry-After;
+	// a response asking for longer is returned as it is. Zero means 5
+	// seconds; above gatewayerr.MaxRetryAfter, an hour.
 	MaxRetryAfter time.Duration
-	// Statuses lists the response statuses that are retried.
-	// Nil means 502, 503 and 504; an empty non-nil slice, none.
-	Statuses []int
+	Statuses      []int // the response statuses retried; nil: 502, 503 and 504; empty: none
 	// BudgetRatio caps the retries to one upstream over BudgetWindow at this
-	// fraction of its requests, plus BudgetMin.
-	// Zero means 0.2; negative turns the budget off.
-	BudgetRatio float64
-	// BudgetMin is the number of retries always allowed per BudgetWindow.
-	// Zero means 10.
-	BudgetMin int
-	// BudgetWindow is the length of the budget's sliding window.
-	// Zero means 10 seconds.
-	BudgetWindow time.Duration
+	// fraction of its requests, plus BudgetMin. Zero means 0.2; negative
+	// turns the budget off.
+	BudgetRatio  float64
+	BudgetMin    int           // retries always allowed per BudgetWindow; zero: 10
+	BudgetWindow time.Duration // the budget's sliding window; zero: 10s
 }
 
 func (p *RetryPolicy) attempts() int { return positiveOr(p.Attempts, 3) }

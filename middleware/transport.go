@@ -42,38 +42,31 @@ type Transport struct {
 	// (connection_write_timeout), 128 idle connections per host (1024 in
 	// all) kept 30 s, response headers up to 1 MB, no compression of its
 	// own, HTTP/2 over TLS.
-	Base http.RoundTripper
-	// Retry configures retries.
-	// If nil, a failed request is not retried.
-	Retry *RetryPolicy
-	// Breaker configures a circuit breaker per upstream host.
-	// If nil, there are no circuit breakers.
-	Breaker *BreakerPolicy
-	// MaxResponseBodyBytes limits the size of a response body; beyond it,
-	// the response or its Read fails with http_response_body_size.
-	// Zero means no limit.
+	Base    http.RoundTripper
+	Retry   *RetryPolicy   // nil: no retries
+	Breaker *BreakerPolicy // nil: no circuit breakers
+	// MaxResponseBodyBytes limits a response body; beyond it the response
+	// or its Read fails with http_response_body_size. Zero means no limit.
 	MaxResponseBodyBytes int64
-	// ResponseBodyReadTimeout is the longest a single Read of a response
-	// body may wait for data; a body that stalls longer is closed and its
-	// Read fails with connection_read_timeout. It bounds each wait, not
-	// the whole body, and applies to streams (set it above their quiet
-	// spells), not to a 101 response's connection.
-	// Zero means no limit.
+	// ResponseBodyReadTimeout is the longest a Read of a response body may
+	// wait for data; then the body is closed and the Read fails with
+	// connection_read_timeout. It bounds each wait, not the whole body,
+	// and applies to streams (set it above their quiet spells), not to a
+	// 101 response's connection. Zero means no limit.
 	ResponseBodyReadTimeout time.Duration
 	// Logger receives one record per failure (error level for failures of
 	// the gateway's configuration, debug for a client's cancellation and
 	// each retry, warn otherwise) and per breaker state change.
 	// If nil, nothing is logged.
 	Logger *slog.Logger
-	// OnError, if not nil, is called with every failure that RoundTrip or
-	// a response body returns. It must not block.
-	OnError func(r *http.Request, err *gatewayerr.Error)
-	// OnAttempt, if not nil, is called once for every attempt, when its
-	// outcome is known; see [Attempt]. It must not block.
-	OnAttempt func(Attempt)
-	// OnStateChange, if not nil, is called for each change of an
-	// upstream's breaker state, in order, and once with from and to both
-	// BreakerClosed when the breaker is made. It must not block.
+	// OnError, OnAttempt and OnStateChange, if not nil, are called, for
+	// metrics, with every failure that RoundTrip or a response body
+	// returns; with every attempt when its outcome is known ([Attempt]);
+	// and with each change of an upstream's breaker state, in order, and
+	// once from BreakerClosed to BreakerClosed when the breaker is made.
+	// They must not block.
+	OnError       func(r *http.Request, err *gatewayerr.Error)
+	OnAttempt     func(Attempt)
 	OnStateChange func(upstream string, from, to BreakerState)
 	// Upstreams lists host:port replicas among which each attempt is sent,
 	// with the request URL's scheme, path and query, chosen by power of two
@@ -86,10 +79,8 @@ type Transport struct {
 	// request; see [Transport.SetUpstreams]. A malformed entry fails every
 	// request with proxy_configuration_error.
 	// If empty, each request goes to its own URL's host.
-	Upstreams []string
-	// UpstreamWeights gives hosts of Upstreams a relative weight.
-	// A host missing from it, or with a weight below 1, has weight 1.
-	UpstreamWeights map[string]int
+	Upstreams       []string
+	UpstreamWeights map[string]int // relative weights of Upstreams' hosts; missing or below 1: 1
 	// HealthCheck, if not nil, checks each host of Upstreams in the
 	// background from the first request until [Transport.Close].
 	// If nil, hosts are ejected only by their breakers.

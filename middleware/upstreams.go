@@ -24,15 +24,9 @@ var ErrNoUpstream = errors.New("middleware: no upstream available")
 // HealthCheck.SlowStart does not say otherwise.
 const defaultSlowStart = 10 * time.Second
 
-// SetUpstreams replaces the set of upstream hosts (see
-// [Transport.Upstreams]) while the Transport is in use, for service
-// discovery or deploys: requests that start afterwards use the new set;
-// those in flight finish where they are. The hosts that stay keep their
-// state (breaker, retry budget, health, requests in flight); those that
-// leave drop it. An empty set sends to each request's own host again.
-//
-// It returns an error, and changes nothing, when an entry is not a
-// host:port or appears twice. It is safe for concurrent use.
+// SetUpstreams replaces [Transport.Upstreams] for the requests that start
+// afterwards; hosts that stay keep their state. It changes nothing and
+// returns an error when an entry is not a host:port or appears twice.
 func (t *Transport) SetUpstreams(hosts []string) error {
 	if err := checkUpstreams(hosts); err != nil {
 		return err

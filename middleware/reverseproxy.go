@@ -22,74 +22,6 @@ import (
 	"github.com/gatehouse-go/gatehouse/internal/respwriter"
 )
 
-// defaultProxyName is the name NewReverseProxy and ErrorHandler use in
-// Proxy-Status when Options.ProxyName is empty; in Via, it is followed by
-// '-' and 8 random hexadecimal digits, drawn for each proxy.
-const defaultProxyName = "gatehouse"
-
-// proxy holds what NewReverseProxy's and ErrorHandler's functions share,
-// resolved from Options once.
-type proxy struct {
-	pages     *errorpage.Pages
-	logger    *slog.Logger
-	onError   func(*http.Request, *gatewayerr.Error)
-	onReplace func(*http.Request, *gatewayerr.Error)
-	name      string
-	pseudonym string      // the Via received-by naming this proxy alone
-	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
-	// members holds, by kind, the Proxy-Status field of a response with
-	// only the proxy's own member, "name;error=kind", as a header value
-	// shared by every response: it must never be modified in place
-	// (net/http does not; appending to it copies it, its capacity being 1).
-	members   [][]string
-	details   func(*http.Request) bool
-	target    *url.URL // NewReverseProxy's, whose base path SetURL puts in front of the visitor's
-	trailer   bool
-	intercept respwriter.Statuses
-	replace   ReplacePolicy
-	maint     *maintenancePage // nil without Options.Maintenance
-}
-
-func newProxy(opts *Options) *proxy {
-	name, pseudonym := viaPseudonym(opts.ProxyName), ""
-	if name == "" {
-		// Each proxy needs a name of its own in Via, or two gateways
-		// built with the zero Options, one in front of the other, would
-		// take each other for a loop.
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], rand.Uint32())
-		name, pseudonym = defaultProxyName, defaultProxyName+"-"+hex.EncodeToString(b[:])
-	} else {
-		pseudonym = name
-	}
-	pages := opts.pages()
-	p := &proxy{
-		pages:     pages,
-		details:   opts.details(pages),
-		logger:    opts.Logger,
-		onError:   opts.OnError,
-		onReplace: opts.OnReplace,
-		name:      name,
-		trailer:   opts.ProxyStatusTrailer,
-		intercept: opts.intercepted(),
-		replace:   opts.Replace,
-	}
-	kinds := gatewayerr.Kinds()
-	p.members = make([][]string, len(kinds))
-	for _, k := range kinds {
-		if k.Registered() {
-			m := gatewayerr.ProxyStatus{Proxy: name, Kind: k, Error: k.String()}.String()
-			p.members[k] = []string{m}
-		}
-	}
-	p.pseudonym = pseudonym
-	p.maint = newMaintenancePage(opts, name)
-	for i, proto := range [...]string{"1.0", "1.1", "2", "3"} {
-		p.via[i] = []string{proto + " " + p.pseudonym}
-	}
-	return p
-}
-
 // NewReverseProxy returns an [httputil.ReverseProxy] to target with all of
 // the package wired in:
 //
@@ -171,6 +103,88 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 	return rp
 }
 
+// ErrorHandler returns a function for [httputil.ReverseProxy.ErrorHandler]
+// that answers a failure with the branded page for its classification
+// ([gatewayerr.Classify]) and a Proxy-Status member naming
+// [Options.ProxyName], logs it and reports it to [Options.OnError], with
+// the request ID the page quotes. An unidentified error is the gateway's
+// own: proxy_internal_error (500). The page and the log describe the
+// visitor's request, not the outgoing one. A client that went away gets no
+// page.
+func ErrorHandler(opts Options) func(http.ResponseWriter, *http.Request, error) {
+	return newProxy(&opts).serveError
+}
+
+// Private implementation past this point.
+
+// defaultProxyName is the name NewReverseProxy and ErrorHandler use in
+// Proxy-Status when Options.ProxyName is empty; in Via, it is followed by
+// '-' and 8 random hexadecimal digits, drawn for each proxy.
+const defaultProxyName = "gatehouse"
+
+// proxy holds what NewReverseProxy's and ErrorHandler's functions share,
+// resolved from Options once.
+type proxy struct {
+	pages     *errorpage.Pages
+	logger    *slog.Logger
+	onError   func(*http.Request, *gatewayerr.Error)
+	onReplace func(*http.Request, *gatewayerr.Error)
+	name      string
+	pseudonym string      // the Via received-by naming this proxy alone
+	via       [4][]string // "1.0 name", "1.1 name", "2 name", "3 name", shared: never modified
+	// members holds, by kind, the Proxy-Status field of a response with
+	// only the proxy's own member, "name;error=kind", as a header value
+	// shared by every response: it must never be modified in place
+	// (net/http does not; appending to it copies it, its capacity being 1).
+	members   [][]string
+	details   func(*http.Request) bool
+	target    *url.URL // NewReverseProxy's, whose base path SetURL puts in front of the visitor's
+	trailer   bool
+	intercept respwriter.Statuses
+	replace   ReplacePolicy
+	maint     *maintenancePage // nil without Options.Maintenance
+}
+
+func newProxy(opts *Options) *proxy {
+	name, pseudonym := viaPseudonym(opts.ProxyName), ""
+	if name == "" {
+		// Each proxy needs a name of its own in Via, or two gateways
+		// built with the zero Options, one in front of the other, would
+		// take each other for a loop.
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], rand.Uint32())
+		name, pseudonym = defaultProxyName, defaultProxyName+"-"+hex.EncodeToString(b[:])
+	} else {
+		pseudonym = name
+	}
+	pages := opts.pages()
+	p := &proxy{
+		pages:     pages,
+		details:   opts.details(pages),
+		logger:    opts.Logger,
+		onError:   opts.OnError,
+		onReplace: opts.OnReplace,
+		name:      name,
+		trailer:   opts.ProxyStatusTrailer,
+		intercept: opts.intercepted(),
+		replace:   opts.Replace,
+	}
+	kinds := gatewayerr.Kinds()
+	p.members = make([][]string, len(kinds))
+	for _, k := range kinds {
+		if k.Registered() {
+			m := gatewayerr.ProxyStatus{Proxy: name, Kind: k, Error: k.String()}.String()
+			p.members[k] = []string{m}
+		}
+	}
+	p.pseudonym = pseudonym
+	p.maint = newMaintenancePage(opts, name)
+	for i, proto := range [...]string{"1.0", "1.1", "2", "3"} {
+		p.via[i] = []string{proto + " " + p.pseudonym}
+	}
+	return p
+}
+
 // copyBufferSize is the size of the buffers of a bufferPool: that of the
 // buffer ReverseProxy allocates for each response without a BufferPool.
 const copyBufferSize = 32 << 10
@@ -194,18 +208,6 @@ func (b *bufferPool) Put(buf []byte) {
 		return
 	}
 	b.pool.Put((*[copyBufferSize]byte)(buf))
-}
-
-// ErrorHandler returns a function for [httputil.ReverseProxy.ErrorHandler]
-// that answers a failure with the branded page for its classification
-// ([gatewayerr.Classify]) and a Proxy-Status member naming
-// [Options.ProxyName], logs it and reports it to [Options.OnError], with
-// the request ID the page quotes. An unidentified error is the gateway's
-// own: proxy_internal_error (500). The page and the log describe the
-// visitor's request, not the outgoing one. A client that went away gets no
-// page.
-func ErrorHandler(opts Options) func(http.ResponseWriter, *http.Request, error) {
-	return newProxy(&opts).serveError
 }
 
 // serveError is the ErrorHandler. ReverseProxy gives it the outgoing

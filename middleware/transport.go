@@ -113,6 +113,75 @@ type Transport struct {
 
 var _ http.RoundTripper = (*Transport)(nil)
 
+// BreakerState returns the state of the circuit breaker for the upstream
+// host (the request URL's Host, such as "api.internal:8080"), as a request
+// sent now would find it: an open breaker whose time is up reads as
+// half-open. It returns [BreakerClosed] when breakers are off or the host
+// was never used.
+func (t *Transport) BreakerState(host string) BreakerState {
+	bp := t.breakerPolicy(t.hostPool())
+	if bp == nil {
+		return BreakerClosed
+	}
+	t.mu.RLock()
+	u := t.upstreams[host]
+	t.mu.RUnlock()
+	if u == nil {
+		return BreakerClosed
+	}
+	return u.breaker.currentState(t.clock())
+}
+
+// CloseIdleConnections closes the idle connections of Base, when it has a
+// CloseIdleConnections method, or of the transport a nil Base stands for,
+// so that [http.Client.CloseIdleConnections] reaches through.
+func (t *Transport) CloseIdleConnections() {
+	rt := t.userBase()
+	if rt == nil {
+		g := t.gateway.Load()
+		if g == nil {
+			return // never used: no connections
+		}
+		rt = g
+	}
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// RoundTrip sends req upstream, as often as the retry policy allows, and
+// returns the response or a [*gatewayerr.Error].
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	if req.URL == nil {
+		closeBody(req)
+		return nil, t.fail(req, &gatewayerr.Error{Kind: gatewayerr.HTTPRequestError, Err: errors.New("middleware: nil Request.URL")}, start)
+	}
+	if t.mode != nil && req.Context().Value(loopKey{}) != nil {
+		closeBody(req)
+		e := &gatewayerr.Error{Kind: gatewayerr.ProxyLoopDetected, Err: ErrProxyLoop, Upstream: req.URL.Host}
+		e.SetRequestSent(false)
+		return nil, t.fail(req, e, start)
+	}
+	pl := t.hostPool()
+	if pl != nil && t.HealthCheck != nil && !t.health.running.Load() {
+		t.startHealth(context.Background(), req.URL.Scheme)
+	}
+	if pl == nil && t.Retry == nil && t.Breaker == nil {
+		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, req.URL.Host, true, t.redacts(req))
+		if t.OnAttempt != nil {
+			t.attempted(req, 1, req.URL.Host, resp, e, false, time.Since(start))
+		}
+		if e != nil {
+			return nil, t.fail(req, e, start)
+		}
+		return resp, nil
+	}
+	return t.roundTripPolicies(req, start, pl)
+}
+
+// Private implementation past this point.
+
 // upstream is the state a Transport keeps for one upstream host.
 type upstream struct {
 	breaker breaker
@@ -254,73 +323,6 @@ func (t *Transport) upstream(host string) *upstream {
 		t.reportChanges(u, host)
 	}
 	return u
-}
-
-// BreakerState returns the state of the circuit breaker for the upstream
-// host (the request URL's Host, such as "api.internal:8080"), as a request
-// sent now would find it: an open breaker whose time is up reads as
-// half-open. It returns [BreakerClosed] when breakers are off or the host
-// was never used.
-func (t *Transport) BreakerState(host string) BreakerState {
-	bp := t.breakerPolicy(t.hostPool())
-	if bp == nil {
-		return BreakerClosed
-	}
-	t.mu.RLock()
-	u := t.upstreams[host]
-	t.mu.RUnlock()
-	if u == nil {
-		return BreakerClosed
-	}
-	return u.breaker.currentState(t.clock())
-}
-
-// CloseIdleConnections closes the idle connections of Base, when it has a
-// CloseIdleConnections method, or of the transport a nil Base stands for,
-// so that [http.Client.CloseIdleConnections] reaches through.
-func (t *Transport) CloseIdleConnections() {
-	rt := t.userBase()
-	if rt == nil {
-		g := t.gateway.Load()
-		if g == nil {
-			return // never used: no connections
-		}
-		rt = g
-	}
-	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
-
-// RoundTrip sends req upstream, as often as the retry policy allows, and
-// returns the response or a [*gatewayerr.Error].
-func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	start := time.Now()
-	if req.URL == nil {
-		closeBody(req)
-		return nil, t.fail(req, &gatewayerr.Error{Kind: gatewayerr.HTTPRequestError, Err: errors.New("middleware: nil Request.URL")}, start)
-	}
-	if t.mode != nil && req.Context().Value(loopKey{}) != nil {
-		closeBody(req)
-		e := &gatewayerr.Error{Kind: gatewayerr.ProxyLoopDetected, Err: ErrProxyLoop, Upstream: req.URL.Host}
-		e.SetRequestSent(false)
-		return nil, t.fail(req, e, start)
-	}
-	pl := t.hostPool()
-	if pl != nil && t.HealthCheck != nil && !t.health.running.Load() {
-		t.startHealth(context.Background(), req.URL.Scheme)
-	}
-	if pl == nil && t.Retry == nil && t.Breaker == nil {
-		resp, e := t.attempt(req, req.Context(), req.Body, nil, 1, start, req.URL.Host, true, t.redacts(req))
-		if t.OnAttempt != nil {
-			t.attempted(req, 1, req.URL.Host, resp, e, false, time.Since(start))
-		}
-		if e != nil {
-			return nil, t.fail(req, e, start)
-		}
-		return resp, nil
-	}
-	return t.roundTripPolicies(req, start, pl)
 }
 
 // roundTripPolicies is RoundTrip with retries, breakers or several

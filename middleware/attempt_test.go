@@ -3,7 +3,6 @@ package middleware
 import (
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,18 +14,6 @@ import (
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/google/go-cmp/cmp"
 )
-
-// refusedAddr returns a loopback host:port where nothing listens.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // attemptRecord is what a test compares of an Attempt.
 type attemptRecord struct {

@@ -6,13 +6,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,179 +20,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.uber.org/goleak"
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
 	"golang.org/x/net/websocket"
 
 	"github.com/gatehouse-go/gatehouse/errorpage"
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// proto is a way of serving over a real loopback connection.
-type proto string
-
-const (
-	http1   proto = "HTTP/1.1"
-	h2cProt proto = "h2c"
-	h2TLS   proto = "h2"
-)
-
-var protos = []proto{http1, h2cProt, h2TLS}
-
-// serve starts a server for h speaking p on 127.0.0.1 and returns its URL
-// and a client for it. When the test ends, it stops both and fails the test
-// if the server logged anything (such as a superfluous WriteHeader).
-func serve(t *testing.T, p proto, h http.Handler) (string, *http.Client) {
-	t.Helper()
-	var errLog syncBuffer
-	s := httptest.NewUnstartedServer(h)
-	s.Config.ErrorLog = log.New(&errLog, "", 0)
-	t.Cleanup(func() {
-		if got := errLog.String(); got != "" {
-			t.Errorf("server log is not empty:\n%s", got)
-		}
-	})
-	var c *http.Client
-	switch p {
-	case http1:
-		s.Start()
-		c = s.Client()
-	case h2cProt:
-		s.Config.Handler = h2c.NewHandler(h, &http2.Server{})
-		s.Start()
-		c = &http.Client{Transport: &http2.Transport{
-			AllowHTTP: true,
-			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, network, addr)
-			},
-		}}
-	case h2TLS:
-		s.EnableHTTP2 = true
-		s.StartTLS()
-		c = s.Client()
-	}
-	t.Cleanup(func() {
-		c.CloseIdleConnections()
-		s.Close()
-	})
-	return s.URL, c
-}
-
-// get sends a request and returns the response with its body read.
-func do(t *testing.T, c *http.Client, method, url string) (*http.Response, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
-}
-
-// logRecord is one line of a JSON slog handler's output.
-type logRecord struct {
-	Level     string `json:"level"`
-	Msg       string `json:"msg"`
-	ErrorType string `json:"kind"`
-	Error     string `json:"error"`
-	Stack     string `json:"stack"`
-	RequestID string `json:"request_id"`
-}
-
-// newLogger returns a logger that records everything from debug up.
-func newLogger() (*slog.Logger, *syncBuffer) {
-	var buf syncBuffer
-	return slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
-}
-
-func records(t *testing.T, buf *syncBuffer) []logRecord {
-	t.Helper()
-	var rs []logRecord
-	sc := bufio.NewScanner(strings.NewReader(buf.String()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r logRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("bad log line %q: %v", sc.Text(), err)
-		}
-		rs = append(rs, r)
-	}
-	return rs
-}
-
-// hook records the errors reported to Options.OnError.
-type hook struct {
-	mu     sync.Mutex
-	errs   []*gatewayerr.Error
-	called chan struct{} // closed on the first call
-}
-
-func (h *hook) onError(r *http.Request, err *gatewayerr.Error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.errs = append(h.errs, err)
-	if h.called == nil {
-		h.called = make(chan struct{})
-	}
-	if len(h.errs) == 1 {
-		close(h.called)
-	}
-}
-
-// wait returns a channel closed once the hook has been called.
-func (h *hook) wait() <-chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.called == nil {
-		h.called = make(chan struct{})
-	}
-	return h.called
-}
-
-func (h *hook) got() []*gatewayerr.Error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.errs
-}
 
 const secret = "dial tcp 10.1.2.3:8080: connect: connection refused"
 

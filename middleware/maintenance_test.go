@@ -3,7 +3,6 @@ package middleware
 import (
 	"context"
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -105,16 +104,6 @@ func TestMaintenanceAllowRequest(t *testing.T) {
 			t.Errorf("%s: %d requests reached the upstream, want the team's 1", name, n)
 		}
 	}
-}
-
-// clientFrom returns a client whose connections come from the loopback
-// address local.
-func clientFrom(t *testing.T, local string) *http.Client {
-	t.Helper()
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
-	tr := &http.Transport{DialContext: d.DialContext, Proxy: nil}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
 // maintenanceFronts returns, by name, a server in front of an upstream

@@ -2,13 +2,11 @@ package middleware
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -31,95 +29,6 @@ import (
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
-
-// gateway starts a loopback server running NewReverseProxy to target with
-// opts, and returns its URL.
-func gateway(t *testing.T, target string, opts Options) *httptest.Server {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(NewReverseProxy(u, opts))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// get sends a GET to url with the given Accept header and returns the
-// response with its body read.
-func get(t *testing.T, c *http.Client, target, accept string) (*http.Response, string) {
-	t.Helper()
-	req := newRequest(t, http.MethodGet, target, nil)
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	return send(t, c, req)
-}
-
-// send sends req with c, or a client of its own when c is nil, and returns
-// the response with its body read.
-func send(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	if c == nil {
-		c = &http.Client{Transport: &http.Transport{Proxy: nil}}
-		defer c.CloseIdleConnections()
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL, err)
-	}
-	return resp, string(b)
-}
-
-// lastProxyStatus parses the response's Proxy-Status and returns its last
-// member, the one this gateway added.
-func lastProxyStatus(t *testing.T, h http.Header) gatewayerr.ProxyStatus {
-	t.Helper()
-	members, err := gatewayerr.ParseProxyStatusHeader(h)
-	if err != nil || len(members) == 0 {
-		t.Fatalf("Proxy-Status %q: %v, %d members", h.Values("Proxy-Status"), err, len(members))
-	}
-	return members[len(members)-1]
-}
-
-// capturedLog is a slog handler's output, one JSON object a line.
-type capturedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *capturedLog) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
-func (c *capturedLog) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(c, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// records returns the records whose message is msg.
-func (c *capturedLog) records(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []map[string]any
-	for line := range strings.Lines(c.buf.String()) {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 type fault struct {
 	name   string
@@ -674,15 +583,6 @@ func TestReverseProxyClientCancel(t *testing.T) {
 	if st := rp.Transport.(*Transport).BreakerState(mustParse(t, up.URL).Host); st != BreakerClosed {
 		t.Errorf("breaker %v after a client's cancellation, want closed", st)
 	}
-}
-
-func mustParse(t *testing.T, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
 }
 
 func TestReverseProxyStreaming(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,71 +23,6 @@ import (
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
-
-// testTimeout bounds every request a test makes.
-const testTimeout = 10 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// router is a test Base that sends each request to the loopback server
-// currently chosen for it, so that one upstream name ("upstream.test", never
-// resolved) can misbehave and then recover. Its errors are the real errors of
-// the servers' sockets.
-type router struct {
-	rt      *http.Transport
-	mu      sync.Mutex
-	targets []string // base URLs, used in turn; the last one stays
-	calls   atomic.Int32
-}
-
-func newRouter(t *testing.T, targets ...*faulttest.Server) *router {
-	rt := &http.Transport{Proxy: nil}
-	t.Cleanup(rt.CloseIdleConnections)
-	r := &router{rt: rt}
-	r.set(targets...)
-	return r
-}
-
-func (r *router) set(targets ...*faulttest.Server) {
-	urls := make([]string, len(targets))
-	for i, s := range targets {
-		urls[i] = s.URL
-	}
-	r.setURLs(urls...)
-}
-
-func (r *router) setURLs(urls ...string) {
-	r.mu.Lock()
-	r.targets = urls
-	r.mu.Unlock()
-}
-
-func (r *router) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.calls.Add(1)
-	r.mu.Lock()
-	target := r.targets[0]
-	if len(r.targets) > 1 {
-		r.targets = r.targets[1:]
-	}
-	r.mu.Unlock()
-	out := req.Clone(req.Context())
-	out.Body = req.Body
-	u, _ := url.Parse(target)
-	out.URL.Scheme, out.URL.Host = u.Scheme, u.Host
-	return r.rt.RoundTrip(out)
-}
-
-// client returns an HTTP client for the test, on its own transport.
-func client(t *testing.T) *http.Client {
-	tr := &http.Transport{Proxy: nil}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
-}
 
 // closeCounter is a request body that counts its Close calls and reads.
 type closeCounter struct {
@@ -105,29 +39,6 @@ func (c *closeCounter) Read(p []byte) (int, error) {
 func (c *closeCounter) Close() error {
 	c.closes.Add(1)
 	return nil
-}
-
-func newRequest(t *testing.T, method, target string, body io.Reader) *http.Request {
-	t.Helper()
-	req, err := http.NewRequestWithContext(testContext(t), method, target, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return req
-}
-
-// wantError checks that err is a *gatewayerr.Error of the given kind and
-// returns it.
-func wantError(t *testing.T, err error, kind gatewayerr.Kind) *gatewayerr.Error {
-	t.Helper()
-	var e *gatewayerr.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not a *gatewayerr.Error", err, err)
-	}
-	if !errors.Is(err, kind) {
-		t.Fatalf("error kind = %v, want %v (%v)", e.Kind, kind, err)
-	}
-	return e
 }
 
 func TestTransportRoundTripErrors(t *testing.T) {
@@ -905,10 +816,6 @@ func twoEventStream(t *testing.T, release <-chan struct{}) *httptest.Server {
 	t.Cleanup(up.Close)
 	return up
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // TestTransportResponseBodyReadTimeoutStream checks that a Server-Sent
 // Events stream that is merely quiet is cut only when the timeout is set,

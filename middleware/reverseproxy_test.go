@@ -106,8 +106,10 @@ var proxyFaults = []fault{
 }
 
 func TestReverseProxyFaults(t *testing.T) {
+	t.Parallel()
 	for _, f := range proxyFaults {
 		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
 			target, base := f.start(t)
 			var log capturedLog
 			var reported []gatewayerr.Kind
@@ -1485,11 +1487,13 @@ func TestReverseProxyLongUpstreamProxyStatus(t *testing.T) {
 // sniffing its first bytes has waited long enough, not held until the
 // client gives up: one second, or ResponseBodyReadTimeout if shorter.
 func TestReverseProxyStalledUntypedErrorBody(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		code    int
 		timeout time.Duration
 	}{{502, 0}, {503, 50 * time.Millisecond}, {504, 50 * time.Millisecond}} {
 		t.Run(fmt.Sprintf("%d, ResponseBodyReadTimeout %v", tt.code, tt.timeout), func(t *testing.T) {
+			t.Parallel()
 			code := tt.code
 			s := faulttest.StallErrorBody(t, code)
 			logger, logs := newLogger()

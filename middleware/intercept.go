@@ -184,12 +184,7 @@ func (b *trailerBody) Read(buf []byte) (int, error) {
 	if e.Kind == gatewayerr.ClientClosedRequest {
 		return n, err
 	}
-	var r *http.Request
-	details := false
-	if r = b.resp.Request; r != nil && b.p.details != nil {
-		details = b.p.details(r)
-	}
-	b.resp.Trailer.Set("Proxy-Status", e.ProxyStatus(b.p.name, details).String())
+	b.resp.Trailer.Set("Proxy-Status", e.ProxyStatus(b.p.name, b.p.showDetails(b.resp.Request)).String())
 	b.done = true
 	return n, io.EOF
 }

@@ -162,7 +162,7 @@ func (mp *maintenancePage) serveHeld(w http.ResponseWriter, r *http.Request, unt
 		e.RetryAfter = max(time.Until(until), time.Second)
 	}
 	h := w.Header()
-	if mp.details != nil && mp.details(r) {
+	if mp.details(r) {
 		h["Proxy-Status"] = append(h["Proxy-Status"], mp.detail...)
 	} else {
 		h["Proxy-Status"] = append(h["Proxy-Status"], mp.member...)

@@ -315,7 +315,7 @@ func (p *proxy) visitorRequest(out *http.Request) *http.Request {
 // showDetails reports whether the response to r may carry Proxy-Status
 // details (see Options.ProxyStatusDetails).
 func (p *proxy) showDetails(r *http.Request) bool {
-	return p.details != nil && r != nil && p.details(r)
+	return r != nil && p.details(r)
 }
 
 // reportError passes e to onError, if not nil, with r carrying the request

@@ -3,7 +3,8 @@ package middleware
 // Keys of the attributes in the records this package logs, one key per fact
 // in every record (Handler's, Transport's and the proxy's), as log/slog names
 // its built-in keys (slog.TimeKey). A failure record always carries keyKind
-// and keyRequestID.
+// and keyRequestID; a retry record carries keyRequestID when the request has
+// its own.
 const (
 	keyKind           = "kind"            // the RFC 9209 error type, gatewayerr.Error.ErrorType
 	keyStatus         = "status"          // the status the client got

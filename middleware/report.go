@@ -102,11 +102,7 @@ func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time
 // pages for a Transport used on its own), else a new one, so that every
 // failure record carries one.
 func (t *Transport) requestID(req *http.Request) string {
-	var pages *errorpage.Pages
-	if t.mode != nil {
-		pages = t.mode.pages
-	}
-	if id := pages.RequestID(req); id != "" {
+	if id := t.pages().RequestID(req); id != "" {
 		return id
 	}
 	return errorpage.NewRequestID()
@@ -118,4 +114,13 @@ func (t *Transport) requestID(req *http.Request) string {
 // logged at debug level. A deadline is not the client leaving.
 func clientGone(ctx context.Context) bool {
 	return errors.Is(ctx.Err(), context.Canceled)
+}
+
+// pages returns the pages whose request-ID header the Transport reads: its
+// proxy's, or nil (errorpage's defaults) for a Transport on its own.
+func (t *Transport) pages() *errorpage.Pages {
+	if t.mode != nil {
+		return t.mode.pages
+	}
+	return nil
 }

@@ -564,6 +564,11 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			} else {
 				attrs = append(attrs, slog.Int(keyStatus, resp.StatusCode))
 			}
+			if id := t.pages().RequestID(req); id != "" {
+				// Only the request's own: a new one would match no other
+				// record of this request.
+				attrs = append(attrs, slog.String(keyRequestID, id))
+			}
 			t.Logger.LogAttrs(ctx, slog.LevelDebug, "gatehouse: retrying upstream request", attrs...)
 		}
 		if !sleep(ctx, sleepFor) {

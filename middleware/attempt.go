@@ -11,14 +11,11 @@ import (
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
-// Attempt describes one attempt of a [Transport]'s round trip, for metrics:
-// [Transport.OnAttempt] gets one for every attempt sent upstream, when its
-// outcome is known. Status is the response's, whether it is returned,
-// retried or replaced; Err is the failure of an attempt without response,
-// or the classification of a response that is a failure
-// ([gatewayerr.ClassifyResponse]); Duration runs until the response's
-// headers or the failure, without the wait before the attempt. A request
-// failed fast or refused before sending makes no attempt.
+// Attempt describes one attempt of a [Transport]'s round trip, for metrics
+// ([Transport.OnAttempt]). Status is the response's, whatever became of it;
+// Err, the failure of an attempt without response, or the classification of
+// a response that is one ([gatewayerr.ClassifyResponse]). Duration excludes
+// the wait before the attempt.
 type Attempt struct {
 	Request  *http.Request     // the attempt's request
 	Number   int               // 1 for the first attempt
@@ -31,7 +28,11 @@ type Attempt struct {
 
 // attempted reports attempt number n of req, sent to host, to
 // t.OnAttempt, which is not nil: it got resp or failed with e, after d, and
-// retry tells whether another attempt follows.
+// retry tells whether another attempt follows. A request that a breaker
+// fails fast, or that is refused before it is sent, makes no attempt and is
+// reported only as a failure; a body that fails after its headers is
+// reported as a failure then, its attempt having been reported with the
+// response's status.
 func (t *Transport) attempted(req *http.Request, n int, host string, resp *http.Response, e *gatewayerr.Error, retry bool, d time.Duration) {
 	a := Attempt{Request: req, Number: n, Upstream: host, Err: e, Retry: retry, Duration: d}
 	if resp != nil {

@@ -226,8 +226,7 @@ type PanicError struct {
 	// Value is the value the handler panicked with.
 	Value any
 
-	// Stack is the panicking goroutine's stack trace, as formatted by
-	// runtime/debug.Stack.
+	// Stack is the panicking goroutine's stack, from runtime/debug.Stack.
 	Stack []byte
 }
 

@@ -1,0 +1,79 @@
+package middleware
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+)
+
+// The settings of the transport made for a gateway, documented on
+// Transport.Base, where they differ from http.DefaultTransport's.
+// ResponseHeaderTimeout is nginx's proxy_read_timeout: from the end of the
+// request to the response header, not bounding the body. 128 idle
+// connections per host (http.DefaultTransport keeps 2) let concurrent
+// requests to one upstream reuse connections instead of opening one each;
+// 30 s idle stays below most servers' keep-alive timeout, so that an idle
+// connection is seldom reused just as the upstream closes it.
+// The write timeout is nginx's proxy_send_timeout: an upstream that stops
+// reading the request fails with connection_write_timeout; the time between
+// two writes, as a slow client uploads, is not bounded.
+// DisableCompression passes the client's Accept-Encoding and the body as
+// they are. Proxies come from the environment, as for http.DefaultTransport
+// (never for loopback); a Base whose Proxy is nil ignores them.
+const (
+	defaultDialTimeout            = 10 * time.Second
+	defaultKeepAlive              = 30 * time.Second
+	defaultTLSHandshakeTimeout    = 10 * time.Second
+	defaultResponseHeaderTimeout  = 60 * time.Second
+	defaultExpectContinueTimeout  = time.Second
+	defaultMaxIdleConns           = 1024
+	defaultMaxIdleConnsPerHost    = 128
+	defaultIdleConnTimeout        = 30 * time.Second
+	defaultMaxResponseHeaderBytes = 1 << 20
+	defaultWriteTimeout           = 60 * time.Second
+)
+
+// gatewayTransport returns a new transport made for a gateway, with the
+// settings documented on Transport.Base and the given response-header and
+// write timeouts.
+func gatewayTransport(responseHeaderTimeout, writeTimeout time.Duration) *http.Transport {
+	d := &net.Dialer{Timeout: defaultDialTimeout, KeepAlive: defaultKeepAlive}
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &writeTimeoutConn{Conn: c, timeout: writeTimeout}, nil
+		},
+		TLSHandshakeTimeout:    defaultTLSHandshakeTimeout,
+		ResponseHeaderTimeout:  responseHeaderTimeout,
+		ExpectContinueTimeout:  defaultExpectContinueTimeout,
+		MaxIdleConns:           defaultMaxIdleConns,
+		MaxIdleConnsPerHost:    defaultMaxIdleConnsPerHost,
+		IdleConnTimeout:        defaultIdleConnTimeout,
+		MaxResponseHeaderBytes: defaultMaxResponseHeaderBytes,
+		DisableCompression:     true,
+		ForceAttemptHTTP2:      true,
+	}
+}
+
+// writeTimeoutConn is a connection of the transport made for a gateway:
+// each Write must complete within timeout, so that an upstream that stops
+// reading a request (its body, or HTTP/2 frames) fails the exchange with
+// connection_write_timeout instead of holding it, as nginx's
+// proxy_send_timeout does. http.Transport's ResponseHeaderTimeout starts
+// only once the request is written, and it has no write timeout of its own.
+type writeTimeoutConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *writeTimeoutConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}

@@ -61,9 +61,10 @@ type Transport struct {
 	// OnError, OnAttempt and OnStateChange, if not nil, are called, for
 	// metrics, with every failure that RoundTrip or a response body
 	// returns; with every attempt when its outcome is known ([Attempt]);
-	// and with each change of an upstream's breaker state, in order, and
-	// once from BreakerClosed to BreakerClosed when the breaker is made.
-	// They must not block.
+	// with each change of an upstream's breaker state, in order, one call
+	// at a time (over 256 waiting changes are dropped), and once from
+	// BreakerClosed to BreakerClosed when the breaker is made. They must
+	// not block.
 	OnError       func(r *http.Request, err *gatewayerr.Error)
 	OnAttempt     func(Attempt)
 	OnStateChange func(upstream string, from, to BreakerState)
@@ -80,9 +81,8 @@ type Transport struct {
 	// If empty, each request goes to its own URL's host.
 	Upstreams       []string
 	UpstreamWeights map[string]int // relative weights of Upstreams' hosts; missing or below 1: 1
-	// HealthCheck, if not nil, checks each host of Upstreams in the
-	// background from the first request until [Transport.Close].
-	// If nil, hosts are ejected only by their breakers.
+	// HealthCheck, if not nil, checks Upstreams' hosts from the first
+	// request until [Transport.Close]; if nil, only breakers eject hosts.
 	HealthCheck *HealthCheck
 
 	// mode, if not nil, makes this NewReverseProxy's Transport; see

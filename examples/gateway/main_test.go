@@ -221,13 +221,29 @@ func TestDemo(t *testing.T) {
 		{"/loop", http.StatusBadGateway, gatewayerr.ProxyLoopDetected, true},
 		{"/panic", http.StatusInternalServerError, gatewayerr.ProxyInternalError, false},
 	}
+	const htmlAccept = "text/html,application/xhtml+xml,*/*;q=0.8"
+	// The slow routes' requests start at once, side by side, and their
+	// subtests wait for the answers: the demo's test takes the time of one
+	// stall instead of the sum of them.
+	slow := map[string]*fetch{}
+	for _, accept := range []string{htmlAccept, "application/problem+json"} {
+		slow["/stall-headers "+accept] = startFetch(client, d.base+"/stall-headers", accept)
+	}
+	fetched := func(t *testing.T, path, accept string) (*http.Response, string) {
+		t.Helper()
+		if f := slow[path+" "+accept]; f != nil {
+			return f.wait(t)
+		}
+		return get(t, client, d.base+path, accept)
+	}
+
 	// The request IDs that the proxies' pages quoted, which their log
 	// records must carry too, so that an operator finds what a visitor
 	// reports.
 	var quoted []string
 	for _, f := range failures {
 		t.Run(f.path+"/html", func(t *testing.T) {
-			resp, body := get(t, client, d.base+f.path, "text/html,application/xhtml+xml,*/*;q=0.8")
+			resp, body := fetched(t, f.path, htmlAccept)
 			checkFailure(t, resp, f.status, f.kind, f.proxyStatus)
 			if f.proxyStatus {
 				quoted = append(quoted, resp.Header.Get("X-Request-ID"))
@@ -245,7 +261,7 @@ func TestDemo(t *testing.T) {
 			checkNoLeak(t, resp, body)
 		})
 		t.Run(f.path+"/problem", func(t *testing.T) {
-			resp, body := get(t, client, d.base+f.path, "application/problem+json")
+			resp, body := fetched(t, f.path, "application/problem+json")
 			checkFailure(t, resp, f.status, f.kind, f.proxyStatus)
 			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
 				t.Errorf("Content-Type = %q, want application/problem+json", ct)
@@ -390,6 +406,47 @@ func get(t *testing.T, client *http.Client, url, accept string) (*http.Response,
 		t.Fatalf("reading the body of %s: %v", url, err)
 	}
 	return resp, string(body)
+}
+
+// fetch is a GET started in the background by startFetch.
+type fetch struct {
+	done chan struct{}
+	resp *http.Response
+	body string
+	err  error
+}
+
+// startFetch starts a GET of url with the given Accept field.
+func startFetch(client *http.Client, url, accept string) *fetch {
+	f := &fetch{done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		req, err := http.NewRequest("GET", url, nil)
+		if err != nil {
+			f.err = err
+			return
+		}
+		req.Header.Set("Accept", accept)
+		resp, err := client.Do(req)
+		if err != nil {
+			f.err = err
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		f.resp, f.body, f.err = resp, string(body), err
+	}()
+	return f
+}
+
+// wait returns the answer, as get does.
+func (f *fetch) wait(t *testing.T) (*http.Response, string) {
+	t.Helper()
+	<-f.done
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	return f.resp, f.body
 }
 
 // checkFailure checks a failure's status and, if proxyStatus, that its

@@ -168,6 +168,18 @@ func retryableKind(k gatewayerr.Kind) bool {
 	return true
 }
 
+// movableKind reports whether a failure of kind k, before the request
+// reached its host, moves the request to another host of a pool: the
+// retryable kinds, and those that are the host's own and would fail again
+// only there: its certificate, its prohibited address.
+func movableKind(k gatewayerr.Kind) bool {
+	switch k {
+	case gatewayerr.TLSCertificateError, gatewayerr.DestinationIPProhibited:
+		return true
+	}
+	return retryableKind(k)
+}
+
 // positiveOr returns v, or def when v is zero or negative: the default
 // behind a policy field whose zero value means "the default".
 func positiveOr[T int | time.Duration](v, def T) T {

@@ -433,7 +433,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 		}
 		// An attempt that never reached its host moves to another one,
 		// whatever the method, the attempts and the budget.
-		moving = several && e != nil && ctx.Err() == nil && !e.RequestSent() && retryableKind(e.Kind) &&
+		moving = several && e != nil && ctx.Err() == nil && !e.RequestSent() && movableKind(e.Kind) &&
 			len(tried) < len(pl.hosts) && (rp == nil || time.Since(start) <= rp.maxElapsed())
 		if retry && !several && bp != nil && !u.breaker.admits(bp, t.clock()) {
 			// The breaker opened, maybe on this very attempt: its answer

@@ -185,6 +185,12 @@ type responseBody struct {
 	// filled in by then, is redacted before ReverseProxy copies it (see
 	// gatewayerr.RedactProxyStatusHeader).
 	redact *http.Response
+
+	// bp and bu, when set, are the breaker policy and the host whose
+	// breaker counts the response as a success once the body ends without
+	// failing.
+	bp *BreakerPolicy
+	bu *upstream
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
@@ -376,5 +382,8 @@ func (b *responseBody) finish() {
 	}
 	if b.up != nil {
 		b.up.inflight.Add(-1)
+	}
+	if b.bp != nil && b.err == nil {
+		b.t.breakerDone(b.bp, b.bu, b.host, 0, outcomeSuccess)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // with destination_unavailable ([ErrCircuitOpen], 503, Retry-After) while
 // open, and closes when a probe succeeds after OpenFor. A failure is an
 // error other than a client's cancellation, a 502, 503 or 504, or a body
-// that fails; any other response is a success.
+// that fails; any other response is a success once its body ends.
 type BreakerPolicy struct {
 	ConsecutiveFailures int // failures in a row that open the breaker; zero: 5; negative: never
 	// FailureRatio, between 0 and 1, opens the breaker when the share of
@@ -29,8 +29,9 @@ type BreakerPolicy struct {
 	Probes       int           // requests a half-open breaker lets through at once; zero: 1
 }
 
-// How breakers count, beyond BreakerPolicy's contract: a 502, 503 or 504
-// whose body then fails counts once; each attempt of a retried request is
+// How breakers count, beyond BreakerPolicy's contract: a response whose
+// body then fails counts once, as a failure (a success is counted when the
+// body ends, but a half-open probe's at its headers); each attempt of a retried request is
 // an outcome of its own; a request the gateway refused to send counts for
 // nothing. A client's cancellation says nothing about the upstream, but a
 // deadline of the request's own context passing before the upstream

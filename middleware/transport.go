@@ -410,7 +410,14 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			}
 		}
 		if bp != nil {
-			t.breakerDone(bp, u, host, probe, responseOutcome(resp, e))
+			o := responseOutcome(resp, e)
+			if b, ok := respBody(resp); ok && o == outcomeSuccess && probe == 0 {
+				// A response is a success once its body ended well: one
+				// that fails midway is a failure alone (see finish).
+				b.bp, b.bu = bp, u
+			} else {
+				t.breakerDone(bp, u, host, probe, o)
+			}
 		}
 
 		// Decide whether to try again.

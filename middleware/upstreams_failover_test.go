@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/gatewayerr"
 	"github.com/gatehouse-go/gatehouse/gatewayerr/faulttest"
 )
 
@@ -42,5 +43,45 @@ func TestUpstreamsMovePastBadCertificate(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || string(b) != "ok" {
 			t.Fatalf("%s %d: %d %q, want 200 \"ok\"", method, i, resp.StatusCode, b)
 		}
+	}
+}
+
+// TestBreakerCountsTruncatedBodies: an upstream that sends its headers and
+// then cuts every body short fails every request; its breaker counts each
+// as one failure (not a success at the headers, then a failure) and opens,
+// with one host as with a pool of them.
+func TestBreakerCountsTruncatedBodies(t *testing.T) {
+	t.Parallel()
+	for _, pool := range []bool{false, true} {
+		name := "one host"
+		if pool {
+			name = "pool"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a := faulttest.ShortBody(t)
+			tr := &Transport{Base: newDialCounter(t), Breaker: &BreakerPolicy{ConsecutiveFailures: 3, OpenFor: time.Minute}}
+			target := "http://" + a.Addr + "/"
+			if pool {
+				b := faulttest.ShortBody(t)
+				tr.Upstreams = []string{a.Addr, b.Addr}
+				target = "http://pool.test/"
+			}
+			var fast error
+			for range 10 {
+				resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, target, nil))
+				if err != nil {
+					fast = err
+					break
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				wantError(t, err, gatewayerr.HTTPResponseIncomplete)
+			}
+			if fast == nil {
+				t.Fatalf("10 truncated bodies in a row, and the breaker still lets requests through")
+			}
+			wantError(t, fast, gatewayerr.DestinationUnavailable)
+		})
 	}
 }

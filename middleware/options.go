@@ -59,8 +59,8 @@ type Options struct {
 	HealthCheck             *HealthCheck   // nil: hosts ejected by breakers alone
 	OnAttempt               func(Attempt)  // nil: not called
 	// OnStateChange, if not nil, is NewReverseProxy's
-	// [Transport.OnStateChange]; the target's breaker is reported closed
-	// when the proxy is built.
+	// [Transport.OnStateChange]; the target's breaker, or with Upstreams
+	// each listed host's, is reported closed when the proxy is built.
 	OnStateChange func(upstream string, from, to BreakerState)
 	// ProxyName names this gateway in the Proxy-Status members it adds and
 	// in Via, each character a token cannot hold replaced by '-'. It must be

@@ -51,9 +51,11 @@
 //
 // gatehouse_breaker_state is the state of each upstream's circuit breaker,
 // the value of middleware.BreakerState: 0 closed, 1 half-open, 2 open.
-// With breakers on (Options.Breaker), NewReverseProxy's target appears, at
-// 0, when the proxy is built, and any other host at its first request;
-// with breakers off, no upstream appears. An open breaker
+// With breakers on (Options.Breaker, or several Options.Upstreams, which
+// turn them on), NewReverseProxy's target, or each host of Upstreams,
+// appears at 0 when the proxy is built, a host that SetUpstreams adds when
+// it is added, and any other host at its first request; with breakers off,
+// no upstream appears. An open breaker
 // reads 2 until the first request after its OpenFor, which turns it
 // half-open.
 //

@@ -390,7 +390,13 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 		var cancel context.CancelCauseFunc
 		var timer *time.Timer
 		actx := ctx
-		if d := rp.attemptTimeout(attempt, time.Since(start)); d > 0 {
+		n := attempt
+		if moving {
+			// A move is a first attempt on its host: bounded by
+			// AttemptTimeout alone, not by what MaxElapsed leaves.
+			n = 1
+		}
+		if d := rp.attemptTimeout(n, time.Since(start)); d > 0 {
 			actx, cancel = context.WithCancelCause(ctx)
 			timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		}
@@ -439,9 +445,11 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			retryAfter = 0
 		}
 		// An attempt that never reached its host moves to another one,
-		// whatever the method, the attempts and the budget.
+		// whatever the method, the attempts and the budget, and whatever
+		// time MaxElapsed leaves, which a dial timeout may use up whole:
+		// once per host, under the request's context.
 		moving = several && e != nil && ctx.Err() == nil && !e.RequestSent() && movableKind(e.Kind) &&
-			len(tried) < len(pl.hosts) && (rp == nil || time.Since(start) <= rp.maxElapsed())
+			len(tried) < len(pl.hosts)
 		if retry && !several && bp != nil && !u.breaker.admits(bp, t.clock()) {
 			// The breaker opened, maybe on this very attempt: its answer
 			// is this request's last real outcome, not a fast failure.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,5 +84,42 @@ func TestBreakerCountsTruncatedBodies(t *testing.T) {
 			}
 			wantError(t, fast, gatewayerr.DestinationUnavailable)
 		})
+	}
+}
+
+// TestUpstreamsMovePastHungConnect: a replica that never answers a
+// connect uses up the dial timeout, which may be all of Retry's
+// MaxElapsed (10 s each by default); the request still moves to a healthy
+// replica, as it does without Retry.
+func TestUpstreamsMovePastHungConnect(t *testing.T) {
+	t.Parallel()
+	hung := faulttest.Firewall(t)
+	good := okReplica(t, "ok", 0)
+	dialer := &net.Dialer{Timeout: 300 * time.Millisecond}
+	base := &http.Transport{DialContext: dialer.DialContext}
+	t.Cleanup(base.CloseIdleConnections)
+	for _, rp := range []*RetryPolicy{nil, {MaxElapsed: 200 * time.Millisecond}} {
+		// Its weight makes the balancer send the first attempt to the
+		// hung replica.
+		var first string
+		tr := &Transport{
+			Base:            base,
+			Upstreams:       []string{hung.Addr, good.addr},
+			UpstreamWeights: map[string]int{hung.Addr: 1000},
+			Retry:           rp,
+			OnAttempt: func(a Attempt) {
+				if a.Number == 1 {
+					first = a.Upstream
+				}
+			},
+		}
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil))
+		if err != nil {
+			t.Fatalf("Retry %+v: %v, want the healthy replica's answer", rp, err)
+		}
+		resp.Body.Close()
+		if first != hung.Addr {
+			t.Errorf("Retry %+v: first attempt to %s, want the hung replica %s: nothing was tested", rp, first, hung.Addr)
+		}
 	}
 }

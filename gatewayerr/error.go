@@ -161,7 +161,8 @@ func (e *Error) Is(target error) bool {
 // StatusCode returns the HTTP status for a response reporting the failure,
 // always from 400 to 599: for an upstream's own error response (see
 // [ClassifyResponse]), the 4xx or 5xx status it sent, whatever the kind;
-// for an [Unknown] kind with a 5xx ReceivedStatus, that status; for a
+// for an [Unknown] kind with a 4xx or 5xx ReceivedStatus (an error response
+// replaced with a page, which keeps its status), that status; for a
 // [ClientClosedRequest], 499, even after a response was received;
 // otherwise the kind's status (see [Kind.StatusCode]).
 func (e *Error) StatusCode() int {
@@ -171,7 +172,7 @@ func (e *Error) StatusCode() int {
 	switch {
 	case e.Kind == ClientClosedRequest:
 	case e.fromResponse && e.ReceivedStatus >= 400 && e.ReceivedStatus <= 599,
-		e.Kind == Unknown && e.ReceivedStatus >= 500 && e.ReceivedStatus <= 599:
+		e.Kind == Unknown && e.ReceivedStatus >= 400 && e.ReceivedStatus <= 599:
 		return e.ReceivedStatus
 	}
 	return e.Kind.StatusCode()

@@ -26,6 +26,7 @@ func TestReported(t *testing.T) {
 		{"unknown, nothing received", &Error{Err: cause, Upstream: "app:80"}, ProxyInternalError, 500, false},
 		{"zero", &Error{}, ProxyInternalError, 500, false},
 		{"unknown after a 502", &Error{Kind: Unknown, ReceivedStatus: 502}, Unknown, 502, true},
+		{"unknown after a 404, replaced", &Error{Kind: Unknown, ReceivedStatus: 404}, Unknown, 404, true},
 		{"unknown after a 200", &Error{Kind: Unknown, ReceivedStatus: 200}, Unknown, 502, true},
 		{"identified", &Error{Kind: ConnectionRefused}, ConnectionRefused, 502, true},
 		{"client gone", &Error{Kind: ClientClosedRequest}, ClientClosedRequest, 499, true},

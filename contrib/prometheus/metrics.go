@@ -189,8 +189,10 @@ func (m *Metrics) InstrumentTransport(t *middleware.Transport) {
 func (m *Metrics) PagesConfig(cfg errorpage.Config) errorpage.Config {
 	onServe := cfg.OnServe
 	cfg.OnServe = func(s errorpage.ServedPage) {
+		// A page with no kind behind it (a replaced status) is served by
+		// its status, whether ServeStatus or ServeError wrote it.
 		kind := ""
-		if s.Err != nil {
+		if s.Err != nil && s.Err.Kind != gatewayerr.Unknown {
 			kind = s.Err.ErrorType()
 		}
 		m.pages.WithLabelValues(m.statusLabel(s.Status), kind, s.Format.String()).Inc()

@@ -22,7 +22,9 @@ type RetryPolicy struct {
 	AttemptTimeout time.Duration // bounds each attempt until its response headers; zero: none but the request's context
 	// MaxElapsed bounds the time spent retrying one request, from its first
 	// attempt: no retry starts or waits past it, and a response that cannot
-	// be retried in time is returned as it is. Zero means 10 seconds.
+	// be retried in time is returned as it is. A move to another of
+	// [Transport.Upstreams] past a host the request never reached is not a
+	// retry: MaxElapsed does not bound it. Zero means 10 seconds.
 	MaxElapsed time.Duration
 	BaseDelay  time.Duration // the wait before retry n is random in [0, min(MaxDelay, BaseDelay×2ⁿ⁻¹)]; zero: 50ms
 	MaxDelay   time.Duration // caps the backoff; zero: 1s

@@ -80,7 +80,7 @@ type Transport struct {
 	// request with proxy_configuration_error.
 	// If empty, each request goes to its own URL's host.
 	Upstreams       []string
-	UpstreamWeights map[string]int // relative weights of Upstreams' hosts; missing or below 1: 1
+	UpstreamWeights map[string]int // relative weights of Upstreams' hosts; missing or below 1: 1; above 1,000,000: 1,000,000
 	// HealthCheck, if not nil, checks Upstreams' hosts from the first
 	// request until [Transport.Close]; if nil, only breakers eject hosts.
 	HealthCheck *HealthCheck

@@ -90,6 +90,10 @@ type pool struct {
 	err error
 }
 
+// maxUpstreamWeight caps a host's weight, so that the sum of the weights
+// of a pool cannot overflow.
+const maxUpstreamWeight = 1_000_000
+
 // checkUpstreams reports the first entry of hosts that is not a host:port
 // with a non-empty host and a numeric port, or that appears twice.
 func checkUpstreams(hosts []string) error {
@@ -163,7 +167,7 @@ func (t *Transport) setPoolLocked(hosts []string) (made []*upstream) {
 			// Only a request's own host had state until now.
 			u.host = h
 		}
-		w := max(t.UpstreamWeights[h], 1)
+		w := min(max(t.UpstreamWeights[h], 1), maxUpstreamWeight)
 		u.weight.Store(int64(w))
 		weighted = weighted || w != 1
 		p.hosts[i] = u

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -120,6 +121,26 @@ func TestUpstreamsMovePastHungConnect(t *testing.T) {
 		resp.Body.Close()
 		if first != hung.Addr {
 			t.Errorf("Retry %+v: first attempt to %s, want the hung replica %s: nothing was tested", rp, first, hung.Addr)
+		}
+	}
+}
+
+// TestUpstreamWeightsHuge: weights whose sum overflows an int are capped,
+// not a panic in every request.
+func TestUpstreamWeightsHuge(t *testing.T) {
+	t.Parallel()
+	a, b := okReplica(t, "a", 0), okReplica(t, "b", 0)
+	for _, w := range []map[string]int{
+		{a.addr: math.MaxInt, b.addr: 1},
+		{a.addr: 1 << 62, b.addr: 1 << 62},
+	} {
+		tr := &Transport{Base: newDialCounter(t), Upstreams: []string{a.addr, b.addr}, UpstreamWeights: w}
+		for range 4 {
+			resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil))
+			if err != nil {
+				t.Fatalf("weights %v: %v", w, err)
+			}
+			resp.Body.Close()
 		}
 	}
 }

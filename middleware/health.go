@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,7 @@ import (
 // A host is marked down after UnhealthyThreshold failures in a row and
 // comes back after HealthyThreshold passes, ramping up over SlowStart.
 type HealthCheck struct {
-	Path string // the path (and query) checked, such as "/healthz"; empty: "/"
+	Path string // the path (and query) checked, such as "/healthz"; empty: "/"; "healthz": "/healthz"
 	// Scheme is the checks' scheme. If empty, that of the Transport's
 	// first request (a NewReverseProxy's target's), or "http" before any.
 	Scheme             string
@@ -41,8 +42,9 @@ type HealthCheck struct {
 // check does; the next starts at the first Interval mark after that.
 
 func (hc *HealthCheck) path() string {
-	if hc.Path == "" {
-		return "/"
+	if !strings.HasPrefix(hc.Path, "/") {
+		// "healthz" would run into the port: every check would fail.
+		return "/" + hc.Path
 	}
 	return hc.Path
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,4 +144,35 @@ func TestUpstreamWeightsHuge(t *testing.T) {
 			resp.Body.Close()
 		}
 	}
+}
+
+// TestHealthCheckPathWithoutSlash: a Path written without its leading
+// slash checks that path; it does not fail every check and mark the whole
+// pool down.
+func TestHealthCheckPathWithoutSlash(t *testing.T) {
+	t.Parallel()
+	var checks atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			checks.Add(1)
+		}
+		io.WriteString(w, "ok")
+	})
+	a, b := startReplica(t, h), startReplica(t, h)
+	tr := &Transport{
+		Base:        newDialCounter(t),
+		Upstreams:   []string{a.addr, b.addr},
+		HealthCheck: &HealthCheck{Path: "healthz", Interval: 10 * time.Millisecond, UnhealthyThreshold: 1},
+	}
+	t.Cleanup(func() { tr.Close() })
+	tr.StartHealthChecks(context.Background())
+	deadline := time.Now().Add(5 * time.Second)
+	for checks.Load() < 6 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil))
+	if err != nil {
+		t.Fatalf("after the health checks: %v (%d checks reached /healthz)", err, checks.Load())
+	}
+	resp.Body.Close()
 }

@@ -67,7 +67,8 @@ func (t *Transport) slowStart() time.Duration {
 
 // StartHealthChecks starts the health checks of [Transport.HealthCheck]
 // now, rather than at the first request; they stop when ctx ends or at
-// [Transport.Close]. It does nothing when there is no HealthCheck or no
+// [Transport.Close], and the hosts they marked down are then marked up
+// again. It does nothing when there is no HealthCheck or no
 // Upstreams, when the checks run already, or after Close.
 func (t *Transport) StartHealthChecks(ctx context.Context) {
 	if t.HealthCheck == nil || len(t.Upstreams) == 0 && t.hostPool() == nil {
@@ -78,7 +79,8 @@ func (t *Transport) StartHealthChecks(ctx context.Context) {
 
 // Close stops the Transport's health checks, if they run, and waits for
 // them to end; they do not start again. The Transport still sends requests,
-// and is not otherwise changed. It always returns nil.
+// to the hosts the checks had marked down too (its breakers alone eject
+// hosts then), and is not otherwise changed. It always returns nil.
 func (t *Transport) Close() error {
 	t.health.stop()
 	return nil
@@ -136,6 +138,9 @@ func (h *healthChecker) stop() {
 
 func (t *Transport) checkLoop(ctx context.Context, done chan struct{}) {
 	defer close(done)
+	// Once the checks stop, nothing would bring back a host they marked
+	// down: the breakers alone eject hosts then, as without a HealthCheck.
+	defer t.clearDown()
 	hc := t.HealthCheck
 	tick := time.NewTicker(hc.interval())
 	defer tick.Stop()
@@ -145,6 +150,16 @@ func (t *Transport) checkLoop(ctx context.Context, done chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// clearDown forgets which hosts of the pool the checks marked down.
+func (t *Transport) clearDown() {
+	if p := t.pool.Load(); p != nil {
+		for _, u := range p.hosts {
+			u.down.Store(false)
+			u.passes.Store(0)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"math"
 	"net"
@@ -173,6 +174,50 @@ func TestHealthCheckPathWithoutSlash(t *testing.T) {
 	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil))
 	if err != nil {
 		t.Fatalf("after the health checks: %v (%d checks reached /healthz)", err, checks.Load())
+	}
+	resp.Body.Close()
+}
+
+// TestHealthChecksStoppedForgetDown: once the health checks stop, the
+// hosts they marked down are no longer skipped, since no check would
+// bring them back; with every host marked down, the pool would otherwise
+// answer 503 for ever.
+func TestHealthChecksStoppedForgetDown(t *testing.T) {
+	t.Parallel()
+	var checks atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			checks.Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	a, b := startReplica(t, h), startReplica(t, h)
+	tr := &Transport{
+		Base:        newDialCounter(t),
+		Upstreams:   []string{a.addr, b.addr},
+		HealthCheck: &HealthCheck{Path: "/healthz", Interval: 10 * time.Millisecond, UnhealthyThreshold: 1},
+	}
+	t.Cleanup(func() { tr.Close() })
+	tr.StartHealthChecks(context.Background())
+	deadline := time.Now().Add(5 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		var resp *http.Response
+		if resp, err = tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil)); err != nil {
+			break
+		}
+		resp.Body.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !errors.Is(err, ErrNoUpstream) {
+		t.Fatalf("with every check failing: %v, want ErrNoUpstream (%d checks)", err, checks.Load())
+	}
+	tr.Close()
+	resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://pool.test/", nil))
+	if err != nil {
+		t.Fatalf("after Close: %v, want the replicas' answer", err)
 	}
 	resp.Body.Close()
 }

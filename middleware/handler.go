@@ -21,8 +21,8 @@ import (
 // keeping its status, as opts.Replace decides ([SetError] gives its cause);
 // others are neither buffered nor delayed. Page, log and report carry one
 // request ID. The ResponseWriter passed on keeps the optional interfaces of
-// the one Handler gets, unwraps, and writes nothing once the request's
-// context is done.
+// the one Handler gets, unwraps, and, once next returned, writes nothing
+// into a response already written, nor once the request's context is done.
 func Handler(opts Options) func(http.Handler) http.Handler {
 	// How it behaves where the contract above is short:
 	//   - A panic with http.ErrAbortHandler itself passes untouched; 1xx,
@@ -37,12 +37,15 @@ func Handler(opts Options) func(http.Handler) http.Handler {
 	//   - Aborting after the status is the honest answer: net/http closes
 	//     the connection (HTTP/1) or resets the stream (HTTP/2), and the
 	//     client sees a truncated response, not a page glued to a body.
-	//   - The writer stays its request's after next returns: while the
-	//     request is served (echo's error handler behind WrapMiddleware) it
-	//     writes straight through; once the context Handler got is done it
-	//     writes nothing and reports the context's error. A middleware
-	//     outside Handler that cancels the context it hands on when it
-	//     returns (echo's ContextTimeout) ends that window early.
+	//   - The writer stays its request's after next returns: on a response
+	//     nothing was written to, while the request is served (echo's error
+	//     handler behind WrapMiddleware), it writes straight through; on a
+	//     written one it writes nothing and reports respwriter.ErrLate, since
+	//     net/http finishes the response without a lock once the handlers
+	//     outside return; once the context Handler got is done it writes
+	//     nothing and reports the context's error. A middleware outside
+	//     Handler that cancels the context it hands on when it returns
+	//     (echo's ContextTimeout) ends that window early.
 	cfg := &respwriter.Config{
 		KeepHTML:       opts.Replace.keeps(respwriter.ForPeople),
 		KeepStructured: opts.Replace.keeps(respwriter.ForPrograms),

@@ -2,6 +2,7 @@ package respwriter
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -83,13 +84,23 @@ func (w *Writer) viewCloseNotify() <-chan bool {
 	return w.closeNotify()
 }
 
-// lock locks w.mu and returns nil while the request is live; once its
-// context is done, it leaves w.mu unlocked and returns the context's error.
+// ErrLate is what a view's methods report when called after the handler
+// it was handed to returned, on a response that had already been written
+// (see Writer.Finish).
+var ErrLate = errors.New("http: ResponseWriter used after its handler returned, on a response already written")
+
+// lock locks w.mu and returns nil while the request is live and its
+// response unwritten when the handler returned; otherwise it leaves w.mu
+// unlocked and returns the context's error, or ErrLate.
 func (w *Writer) lock() error {
 	w.mu.Lock()
 	if err := w.ctx.Err(); err != nil {
 		w.mu.Unlock()
 		return err
+	}
+	if !w.open {
+		w.mu.Unlock()
+		return ErrLate
 	}
 	return nil
 }

@@ -11,9 +11,9 @@
 // FlushError, so that http.ResponseController's Flush goes through the
 // Writer.
 //
-// A view stays safe after Finish: it keeps reaching its own response while
-// the request's context is live, and does nothing once it is done (see
-// [Writer.Finish]).
+// A view stays safe after Finish: when nothing was written before, it keeps
+// reaching its own response while the request's context is live; otherwise,
+// and once that context is done, it does nothing (see [Writer.Finish]).
 //
 // Run "go generate" after changing the interface list in gen.go.
 package respwriter
@@ -130,8 +130,11 @@ type Writer struct {
 
 	// After Finish, every call through a view holds mu and first checks
 	// ctx, so that late callers are serialised and stop once the request
-	// is over; done is what a view checks before anything else.
+	// is over; done is what a view checks before anything else. open says
+	// whether late calls may reach rw at all: only when nothing was
+	// written before Finish (see Finish).
 	done atomic.Bool
+	open bool
 	mu   sync.Mutex
 	ctx  context.Context
 }
@@ -148,23 +151,29 @@ func (w *Writer) Reset(rw http.ResponseWriter, cfg *Config, head bool) {
 	w.rw, w.cfg, w.head = rw, cfg, head
 	w.status, w.mode, w.passNext, w.err = 0, modeIdle, false, nil
 	w.done.Store(false)
+	w.open = false
 	w.ctx = nil
 }
 
 // Finish marks the end of the handler w's view was handed to, once the
 // caller has written whatever it writes in place of a held response. From
 // then on nothing is intercepted any more, a held body stays discarded, and
-// the view's methods are serialised: while ctx (the request's context) is
-// live, they reach the wrapped writer, as a router's error handler that
-// runs after the middleware returned needs; once ctx is done, they do
-// nothing and report ctx's error (Header returns a fresh map, Unwrap a
-// writer that does nothing), so that a goroutine that outlives the request
-// never touches a response net/http has finished and may have recycled.
+// the view's methods are serialised. If nothing was written before Finish
+// (no status, no page, no hijack), they reach the wrapped writer while ctx
+// (the request's context) is live, as a router's error handler that runs
+// after the middleware returned needs. Otherwise, and once ctx is done,
+// they do nothing and report ErrLate or ctx's error (Header returns a
+// fresh map, Unwrap a writer that does nothing), so that a goroutine that
+// outlives its handler never touches a response net/http is finishing, or
+// has finished and may have recycled: net/http finishes a response without
+// any lock, as soon as the handlers outside the middleware return, and
+// only cancels ctx just before that.
 func (w *Writer) Finish(ctx context.Context) {
 	if w.mode == modeMaybe {
 		w.mode = modeHeld // the caller wrote a page in its place
 	}
 	w.passNext = true
+	w.open = w.mode == modeIdle
 	w.ctx = ctx
 	w.done.Store(true)
 }

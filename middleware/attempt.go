@@ -15,7 +15,10 @@ import (
 // ([Transport.OnAttempt]). Status is the response's, whatever became of it;
 // Err, the failure of an attempt without response, or the classification of
 // a response that is one ([gatewayerr.ClassifyResponse]). Duration excludes
-// the wait before the attempt.
+// the wait before the attempt. An [http.Transport] as Base may itself send
+// an idempotent request again when a reused connection fails before any
+// response; that resend is part of one attempt, unseen by OnAttempt, the
+// metrics and the retry budget.
 type Attempt struct {
 	Request  *http.Request     // the attempt's request
 	Number   int               // 1 for the first attempt

@@ -326,7 +326,6 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 					e := &gatewayerr.Error{
 						Kind:       gatewayerr.DestinationUnavailable,
 						Err:        ErrNoUpstream,
-						Upstream:   req.URL.Host,
 						Attempts:   attempt - 1,
 						RetryAfter: pl.wait(bp, t.HealthCheck, now),
 					}

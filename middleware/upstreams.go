@@ -15,7 +15,9 @@ import (
 // ErrNoUpstream is the cause of the destination_unavailable error that a
 // [Transport] with several [Transport.Upstreams] returns, without dialling,
 // when every one of them is ejected: its breaker open, or marked down by
-// the health check.
+// the health check. That error's Upstream is empty, in OnError, the log and
+// metrics alike: no host was dialled, and the request URL's host is not one
+// of the pool's.
 var ErrNoUpstream = errors.New("middleware: no upstream available")
 
 // defaultSlowStart is the time over which a host that comes back (its

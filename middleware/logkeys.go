@@ -17,9 +17,11 @@ const (
 	keyAttempt        = "attempt"    // the number of an attempt being retried
 	keyWait           = "wait"       // the wait before the next attempt
 	keyDuration       = "duration"
-	keyPhase          = "phase" // gatewayerr.Phase
-	keyError          = "error" // the error's text, for operators only
-	keyStack          = "stack" // a recovered panic's stack
-	keyFrom           = "from"  // a breaker's previous state
-	keyTo             = "to"    // a breaker's new state
+	keyPhase          = "phase"       // gatewayerr.Phase
+	keyError          = "error"       // the error's text, for operators only
+	keyStack          = "stack"       // a recovered panic's stack
+	keyFrom           = "from"        // a breaker's previous state
+	keyTo             = "to"          // a breaker's new state
+	keyEjectedFor     = "ejected_for" // how long an upstream is ejected
+	keyEjections      = "ejections"   // an upstream's ejections counted for its ejection time
 )

@@ -56,7 +56,8 @@ type Options struct {
 	ResponseBodyReadTimeout time.Duration  // zero: no limit
 	Upstreams               []string       // empty: the target's host alone
 	UpstreamWeights         map[string]int // a host missing: weight 1
-	HealthCheck             *HealthCheck   // nil: hosts ejected by breakers alone
+	HealthCheck             *HealthCheck   // nil: hosts ejected by breakers and Outlier alone
+	Outlier                 *OutlierPolicy // nil: with several Upstreams, the zero OutlierPolicy's
 	OnAttempt               func(Attempt)  // nil: not called
 	// OnStateChange, if not nil, is NewReverseProxy's
 	// [Transport.OnStateChange]; the target's breaker, or with Upstreams

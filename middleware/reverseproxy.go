@@ -61,6 +61,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		Upstreams:               slices.Clone(opts.Upstreams),
 		UpstreamWeights:         maps.Clone(opts.UpstreamWeights),
 		HealthCheck:             opts.HealthCheck,
+		Outlier:                 opts.Outlier,
 		mode:                    &proxyMode{details: p.details, pages: p.pages},
 	}
 	if len(tr.Upstreams) > 0 {

@@ -70,10 +70,11 @@ type Transport struct {
 	OnStateChange func(upstream string, from, to BreakerState)
 	// Upstreams lists host:port replicas among which each attempt is sent,
 	// with the request URL's scheme, path and query, chosen by power of two
-	// choices on requests in flight among the hosts whose breaker and
-	// health check let requests through. With several hosts a retry goes
-	// to an untried host, an attempt that never reached its host moves to
-	// another for any method, and breakers are on even with a nil Breaker;
+	// choices on requests in flight among the hosts whose breaker, health
+	// check and Outlier let requests through. With several hosts a retry
+	// goes to an untried host, an attempt that never reached its host moves
+	// to another for any method, and breakers and Outlier are on even when
+	// nil;
 	// with every host ejected, RoundTrip fails with
 	// destination_unavailable ([ErrNoUpstream]). Read at the first
 	// request; see [Transport.SetUpstreams]. A malformed entry fails every
@@ -81,8 +82,13 @@ type Transport struct {
 	// If empty, each request goes to its own URL's host.
 	Upstreams       []string
 	UpstreamWeights map[string]int // relative weights of Upstreams' hosts; missing or below 1: 1; above 1,000,000: 1,000,000
+	// Outlier ejects Upstreams' hosts that answer with server errors the
+	// breakers do not count, such as 500. If nil, with several hosts, the
+	// zero OutlierPolicy's rule: 5 in a row eject a host for 30 s.
+	Outlier *OutlierPolicy
 	// HealthCheck, if not nil, checks Upstreams' hosts from the first
-	// request until [Transport.Close]; if nil, only breakers eject hosts.
+	// request until [Transport.Close]; if nil, only breakers and Outlier
+	// eject hosts.
 	HealthCheck *HealthCheck
 
 	// mode, if not nil, makes this NewReverseProxy's Transport; see
@@ -413,6 +419,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			} else {
 				u.inflight.Add(-1)
 			}
+			t.outlierDone(pl, u, resp)
 		}
 		if bp != nil {
 			o := responseOutcome(resp, e)

@@ -14,8 +14,8 @@ import (
 
 // ErrNoUpstream is the cause of the destination_unavailable error that a
 // [Transport] with several [Transport.Upstreams] returns, without dialling,
-// when every one of them is ejected: its breaker open, or marked down by
-// the health check. That error's Upstream is empty, in OnError, the log and
+// when every one of them is ejected: its breaker open, marked down by the
+// health check, or ejected for its server errors ([OutlierPolicy]). That error's Upstream is empty, in OnError, the log and
 // metrics alike: no host was dialled, and the request URL's host is not one
 // of the pool's.
 var ErrNoUpstream = errors.New("middleware: no upstream available")
@@ -87,6 +87,9 @@ type pool struct {
 	// breaker is the policy of the per-host breakers when
 	// Transport.Breaker is nil and there are several hosts.
 	breaker *BreakerPolicy
+	// outlier is the ejection policy when Transport.Outlier is nil and
+	// there are several hosts.
+	outlier *OutlierPolicy
 	// err is a configuration error in Transport.Upstreams, reported by
 	// every request.
 	err error
@@ -183,6 +186,7 @@ func (t *Transport) setPoolLocked(hosts []string) (made []*upstream) {
 	}
 	if len(hosts) > 1 {
 		p.breaker = &BreakerPolicy{}
+		p.outlier = &OutlierPolicy{}
 	}
 	if old := t.pool.Load(); old != nil {
 		for _, u := range old.hosts {
@@ -267,7 +271,7 @@ func (p *pool) next(start int, bp *BreakerPolicy, now time.Time, avoid []int) (i
 			continue
 		}
 		u := p.hosts[i]
-		if u.down.Load() {
+		if u.down.Load() || u.ejected(now) {
 			continue
 		}
 		if bp == nil {
@@ -293,6 +297,7 @@ func (p *pool) wait(bp *BreakerPolicy, hc *HealthCheck, now time.Time) time.Dura
 		if bp != nil {
 			d = max(d, u.breaker.openWait(now))
 		}
+		d = max(d, u.ejectedWait(now))
 		if best < 0 || d < best {
 			best = d
 		}
@@ -372,4 +377,6 @@ type upstreamState struct {
 	// openPasses counts the checks passed since the breaker opened, owned
 	// by the checks.
 	openPasses int
+
+	outlierState
 }

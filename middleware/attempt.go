@@ -15,10 +15,12 @@ import (
 // ([Transport.OnAttempt]). Status is the response's, whatever became of it;
 // Err, the failure of an attempt without response, or the classification of
 // a response that is one ([gatewayerr.ClassifyResponse]). Duration excludes
-// the wait before the attempt. An [http.Transport] as Base may itself send
-// an idempotent request again when a reused connection fails before any
-// response; that resend is part of one attempt, unseen by OnAttempt, the
-// metrics and the retry budget.
+// the wait before the attempt. An [http.Transport] that sends the attempts
+// (Base, or the one a nil Base stands for) itself sends a GET, HEAD,
+// OPTIONS or TRACE request, or one with an Idempotency-Key, whose body can
+// be replayed, again when a reused connection fails before any response:
+// that resend is part of one attempt, unseen by OnAttempt, the metrics and
+// the retry budget.
 type Attempt struct {
 	Request  *http.Request     // the attempt's request
 	Number   int               // 1 for the first attempt

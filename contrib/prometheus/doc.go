@@ -39,7 +39,8 @@
 // upstream's 500), status the status the client got (the page's, or, for a
 // body that failed while streaming, the upstream's), upstream the host it
 // failed on, or "" for a failure that involved no upstream (a panic
-// recovered by middleware.Handler).
+// recovered by middleware.Handler, or the 503 of a pool of Upstreams all
+// ejected, answered without dialling: middleware.ErrNoUpstream).
 //
 // gatehouse_upstream_attempts_total counts every attempt the Transport
 // sent (Options.OnAttempt), the first included, by outcome: "success" (a

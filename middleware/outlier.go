@@ -17,7 +17,9 @@ import (
 // MaxEjectedPercent of the pool's hosts out at once, or leave no host in
 // rotation (one not ejected, not marked down by the health check, and
 // whose breaker lets requests through): an application bug that makes
-// every host answer 500 ejects a share of them at most.
+// every host answer 500 ejects a share of them at most. When the hosts in
+// rotation are all out later (their breakers open, or marked down), the
+// ejected ones take requests again rather than none.
 //
 // The zero OutlierPolicy ejects after 5 such responses in a row, for 30 s
 // the first time, at most 5 minutes, and at most half the hosts.

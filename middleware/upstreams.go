@@ -220,15 +220,21 @@ func (t *Transport) breakerPolicy(p *pool) *BreakerPolicy {
 // pick chooses the host of the next attempt: of two hosts drawn at random
 // (in proportion to their weights), the one with fewer requests in flight
 // for its weight, among the hosts that are not ejected and not in avoid.
-// It returns -1 when there is none.
+// When only hosts ejected for their server errors are left, they take the
+// request: an ejection steers requests to other hosts, it never leaves a
+// request without one. It returns -1 when there is none.
 func (p *pool) pick(bp *BreakerPolicy, slowStart time.Duration, now time.Time, avoid []int) int {
-	a, fa := p.next(p.draw(), bp, now, avoid)
+	ejected := false
+	a, fa := p.next(p.draw(), bp, now, avoid, ejected)
 	if a < 0 {
-		return -1
+		ejected = true
+		if a, fa = p.next(p.draw(), bp, now, avoid, ejected); a < 0 {
+			return -1
+		}
 	}
-	b, fb := p.next(p.draw(), bp, now, avoid)
+	b, fb := p.next(p.draw(), bp, now, avoid, ejected)
 	if b == a {
-		b, fb = p.next(a+1, bp, now, avoid)
+		b, fb = p.next(a+1, bp, now, avoid, ejected)
 	}
 	if b < 0 || b == a {
 		return a
@@ -263,7 +269,8 @@ func (p *pool) draw() int {
 
 // next returns the first host from index start on (wrapping around) that
 // may take a request, or -1, and the failures in a row of its breaker.
-func (p *pool) next(start int, bp *BreakerPolicy, now time.Time, avoid []int) (int, int) {
+// With ejected, a host ejected for its server errors may take it too.
+func (p *pool) next(start int, bp *BreakerPolicy, now time.Time, avoid []int, ejected bool) (int, int) {
 	n := len(p.hosts)
 	for k := range n {
 		i := (start + k) % n
@@ -271,7 +278,7 @@ func (p *pool) next(start int, bp *BreakerPolicy, now time.Time, avoid []int) (i
 			continue
 		}
 		u := p.hosts[i]
-		if u.down.Load() || u.ejected(now) {
+		if u.down.Load() || !ejected && u.ejected(now) {
 			continue
 		}
 		if bp == nil {

@@ -132,6 +132,21 @@ func TestOutlierCap(t *testing.T) {
 				Outlier:   &OutlierPolicy{Consecutive5xx: 2, MaxEjectedPercent: tt.percent},
 				Logger:    log.logger(),
 			}
+			if tt.refused > 0 {
+				// Open the refusing hosts' breakers first: a host counts
+				// as in rotation until its breaker opens.
+				refused := hosts[tt.hosts:]
+				tr.Upstreams = refused
+				for range refused {
+					if resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://svc.internal/", nil)); err == nil {
+						resp.Body.Close()
+						t.Fatal("a refusing host answered")
+					}
+				}
+				if err := tr.SetUpstreams(hosts); err != nil {
+					t.Fatal(err)
+				}
+			}
 			for i := range 30 * len(hosts) {
 				resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://svc.internal/", nil))
 				if err != nil {
@@ -154,6 +169,51 @@ func TestOutlierCap(t *testing.T) {
 				t.Errorf("%d hosts ejected, %d logged, want %d of %d", ejected, len(recs), tt.want, len(hosts))
 			}
 		})
+	}
+}
+
+// TestOutlierEjectedTakeRequestsWhenNoneIsLeft: a host ejected while
+// another was in rotation takes requests again once that other one is out
+// (its breaker open): an ejection never leaves a request without a host.
+func TestOutlierEjectedTakeRequestsWhenNoneIsLeft(t *testing.T) {
+	t.Parallel()
+	bad, good := errorReplica(t, http.StatusInternalServerError), okReplica(t, "good", 0)
+	tr := &Transport{
+		Base:      newDialCounter(t),
+		Upstreams: []string{bad.addr, good.addr},
+		Breaker:   &BreakerPolicy{ConsecutiveFailures: 1, OpenFor: time.Minute},
+		Outlier:   &OutlierPolicy{Consecutive5xx: 2, MaxEjectedPercent: 100},
+	}
+	get := func() (int, error) {
+		resp, err := tr.RoundTrip(newRequest(t, http.MethodGet, "http://svc.internal/", nil))
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	for i := 0; bad.requests.Load() < 2; i++ { // eject bad, good in rotation
+		if i == 200 {
+			t.Fatal("the failing host was never drawn")
+		}
+		if _, err := get(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tr.hostPool().hosts[0].ejectedWait(time.Now()) <= 0 {
+		t.Fatal("the failing host was not ejected")
+	}
+	good.kill()
+	before := bad.requests.Load()
+	for i := range 5 {
+		// The first may go to good, refused: it moves on to bad.
+		if status, err := get(); err != nil || status != http.StatusInternalServerError {
+			t.Fatalf("request %d: %d, %v; want the ejected host's 500", i, status, err)
+		}
+	}
+	if got := bad.requests.Load() - before; got != 5 {
+		t.Errorf("the ejected host took %d of 5 requests, want all", got)
 	}
 }
 

@@ -37,10 +37,10 @@ type Transport struct {
 	// If nil, or a nil *http.Transport, an [*http.Transport] of this
 	// Transport's own, made on first use for a gateway: proxies from the
 	// environment, 10 s to connect and for the TLS handshake, 60 s for the
-	// response header (http_response_timeout after it) and for each write
-	// (connection_write_timeout), 128 idle connections per host (1024 in
-	// all) kept 30 s, response headers up to 1 MB, no compression of its
-	// own, HTTP/2 over TLS.
+	// response header (http_response_timeout after it), 59 to 60 s for
+	// each write (connection_write_timeout), 128 idle connections per host
+	// (1024 in all) kept 30 s, response headers up to 1 MB, no compression
+	// of its own, HTTP/2 over TLS.
 	Base    http.RoundTripper
 	Retry   *RetryPolicy   // nil: no retries
 	Breaker *BreakerPolicy // nil: no circuit breakers

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,11 +70,25 @@ func gatewayTransport(responseHeaderTimeout, writeTimeout time.Duration) *http.T
 type writeTimeoutConn struct {
 	net.Conn
 	timeout time.Duration
+	// set is when the write deadline was last set (UnixNano; 0: never).
+	// Setting it costs a runtime timer update under a lock, so a Write
+	// that starts within timeout/deadlineSlack of the last setting keeps
+	// the deadline: each Write then has between timeout minus that slack
+	// (under 1 s for the 60 s default) and timeout to complete.
+	set atomic.Int64
 }
 
+// deadlineSlack divides the write timeout into the slack within which a
+// writeTimeoutConn's deadline is reused rather than set again.
+const deadlineSlack = 64
+
 func (c *writeTimeoutConn) Write(p []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
+	now := time.Now()
+	if n := now.UnixNano(); n-c.set.Load() > int64(c.timeout/deadlineSlack) {
+		if err := c.Conn.SetWriteDeadline(now.Add(c.timeout)); err != nil {
+			return 0, err
+		}
+		c.set.Store(n)
 	}
 	return c.Conn.Write(p)
 }

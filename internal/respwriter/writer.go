@@ -120,23 +120,26 @@ const (
 // goroutine may), and a recycled Writer would let such a call reach another
 // request's response. One allocation per request buys that guarantee.
 type Writer struct {
-	rw       http.ResponseWriter
-	cfg      *Config
-	status   int
-	mode     mode
-	head     bool
-	passNext bool
-	err      error
-
+	// The fields are ordered so that the Writer fits the allocator's 80-byte
+	// size class with its pointers first: the one allocation of a request
+	// through Handler is that much cheaper to make and to scan.
+	rw  http.ResponseWriter
+	err error
 	// After Finish, every call through a view holds mu and first checks
 	// ctx, so that late callers are serialised and stop once the request
 	// is over; done is what a view checks before anything else. open says
 	// whether late calls may reach rw at all: only when nothing was
 	// written before Finish (see Finish).
-	done atomic.Bool
-	open bool
-	mu   sync.Mutex
 	ctx  context.Context
+	cfg  *Config
+	mu   sync.Mutex
+	done atomic.Bool
+
+	status   int32 // net/http accepts only 100 to 999
+	mode     mode
+	head     bool
+	passNext bool
+	open     bool
 }
 
 // New returns a Writer bound to rw for one request, as Reset does.
@@ -187,7 +190,7 @@ func (w *Writer) Unwrap() http.ResponseWriter { return w.rw }
 
 // Status returns the status written so far: the one sent, or the one held,
 // 200 after a body was written without one; 0 when none was written.
-func (w *Writer) Status() int { return w.status }
+func (w *Writer) Status() int { return int(w.status) }
 
 // Committed reports whether a status went to the wrapped writer or the
 // connection was hijacked: nothing can be written in the response's place
@@ -202,7 +205,7 @@ func (w *Writer) Hijacked() bool { return w.mode == modeHijacked }
 // there is none. Call it only once the handler has returned.
 func (w *Writer) Held() (int, bool) {
 	if w.mode == modeHeld || w.mode == modeMaybe {
-		return w.status, true
+		return int(w.status), true
 	}
 	return 0, false
 }
@@ -225,7 +228,7 @@ func (w *Writer) WriteHeader(code int) {
 		w.rw.WriteHeader(code) // 1xx; net/http rejects codes below 100
 		return
 	}
-	w.status = code
+	w.status = int32(code)
 	if w.passNext || code == http.StatusSwitchingProtocols || !w.cfg.Intercept.Has(code) {
 		w.mode = modeSent
 		w.rw.WriteHeader(code)
@@ -259,7 +262,7 @@ func (w *Writer) hold() {
 // send sends the held status.
 func (w *Writer) send() {
 	w.mode = modeSent
-	w.rw.WriteHeader(w.status)
+	w.rw.WriteHeader(int(w.status))
 }
 
 // Write writes p to the wrapped writer, or discards it when the status is

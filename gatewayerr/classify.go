@@ -48,6 +48,12 @@ func ClassifyPhase(err error, phase Phase) *Error {
 	if err == nil {
 		return nil
 	}
+	// An *Error of a known kind on top is what the walk would find first
+	// and return: the pages and the proxy classify their own errors again,
+	// and the walk's text matching is the costly part of an error page.
+	if e, ok := err.(*Error); ok && e != nil && e.Kind != Unknown && e.Kind < numKinds {
+		return e
+	}
 	var s scan
 	s.run(err)
 	if c := s.classified; c != nil && c.Kind != Unknown && c.Kind < numKinds {

@@ -69,21 +69,21 @@ func apiLooking(r *http.Request) bool {
 		return true
 	}
 	h := r.Header
-	if strings.EqualFold(h.Get("X-Requested-With"), "XMLHttpRequest") {
+	if strings.EqualFold(firstValue(h, "X-Requested-With"), "XMLHttpRequest") {
 		return true
 	}
-	switch h.Get("Sec-Fetch-Mode") {
+	switch firstValue(h, "Sec-Fetch-Mode") {
 	case "cors", "same-origin", "no-cors":
-		if h.Get("Sec-Fetch-Dest") == "empty" {
+		if firstValue(h, "Sec-Fetch-Dest") == "empty" {
 			return true
 		}
 	}
-	ct := h.Get("Content-Type")
+	ct := firstValue(h, "Content-Type")
 	return strings.HasPrefix(ct, "application/json") || strings.Contains(ct, "+json")
 }
 
 // cliLooking reports whether r comes from a command-line HTTP client.
 func cliLooking(r *http.Request) bool {
-	ua := r.Header.Get("User-Agent")
+	ua := firstValue(r.Header, "User-Agent")
 	return strings.HasPrefix(ua, "curl/") || strings.HasPrefix(ua, "Wget/") || strings.HasPrefix(ua, "HTTPie/")
 }

@@ -272,7 +272,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	if ge != nil && ge.RetryAfter > 0 {
 		j.retry = min(ge.RetryAfter, gatewayerr.MaxStatedRetryAfter)
 		setRetry = len(h["Retry-After"]) == 0
-	} else if v := h.Get("Retry-After"); v != "" {
+	} else if v := firstValue(h, "Retry-After"); v != "" {
 		j.retry, _ = gatewayerr.ParseRetryAfter(v, j.now)
 		j.retry = min(j.retry, gatewayerr.MaxStatedRetryAfter)
 	}
@@ -376,6 +376,15 @@ func headerValue(h http.Header, name string) string {
 		return vs[0]
 	}
 	return strings.Join(vs, ",")
+}
+
+// firstValue is h.Get(key) for a key in canonical form, which it does not
+// canonicalize again: that cost more than the rest of negotiation.
+func firstValue(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // maxBuffer is the largest buffer kept for reuse.

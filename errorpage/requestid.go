@@ -61,7 +61,7 @@ func (p *Pages) RequestID(r *http.Request) string {
 			return id
 		}
 	}
-	if id := r.Header.Get(p.ridHeader); ValidRequestID(id) {
+	if id := firstValue(r.Header, p.ridHeader); ValidRequestID(id) {
 		return id
 	}
 	return ""
@@ -114,7 +114,7 @@ func (p *Pages) WithRequestID(r *http.Request, id string) *http.Request {
 	if p == nil {
 		p = Default()
 	}
-	if r.Header.Get(p.ridHeader) == id {
+	if firstValue(r.Header, p.ridHeader) == id {
 		return r
 	}
 	r2 := new(http.Request)

@@ -292,8 +292,9 @@ func (p *proxy) visitorRequest(out *http.Request) *http.Request {
 	})
 	r := &v.r
 	*r = *out
-	if h := out.Header.Get("X-Forwarded-Host"); h != "" {
-		r.Host = h
+	// The key is canonical: Get would only canonicalize it again.
+	if h := out.Header["X-Forwarded-Host"]; len(h) > 0 && h[0] != "" {
+		r.Host = h[0]
 	}
 	if out.URL == nil {
 		return r

@@ -44,6 +44,12 @@ type Pages struct {
 	// shared by every response of that length (see contentLength).
 	length atomic.Pointer[contentLength]
 
+	// stamp and lastRetry are the time and the retry moment of the page
+	// served last, formatted, shared by the pages that show the same
+	// (see stampOf and retryAt).
+	stamp     atomic.Pointer[stamp]
+	lastRetry atomic.Pointer[retryText]
+
 	mu    sync.RWMutex
 	cache map[pageKey]*segments // rendered pages, by what they depend on
 }

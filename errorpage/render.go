@@ -26,16 +26,18 @@ func (p *Pages) render(buf *bytes.Buffer, j *job) {
 		return
 	}
 	if pg.cacheable && !pg.reflects && !j.debug && (j.ge == nil || len(j.ge.Chain) == 0) {
-		if seg := p.segments(pg, j); seg != nil {
-			var ts, iso, at [48]byte
+		var m moment
+		if j.retry > 0 {
+			m = momentOf(j.now, j.retry)
+		}
+		if seg := p.cached(pg, j, m.dated); seg != nil {
+			var v slotValues
+			p.fill(&v, j, &m)
 			var secs [20]byte
-			vals := [numSlots][]byte{
-				slotRequestID: []byte(j.rid),
-				slotTime:      appendTime(ts[:0], j.now),
-				slotTimeISO:   j.now.UTC().AppendFormat(iso[:0], time.RFC3339),
+			if j.refresh && j.retry > 0 {
+				v.refresh = strconv.AppendInt(secs[:0], m.refreshSeconds(j.now), 10)
 			}
-			fillRetry(&vals, p.locales[j.loc], j, at[:0], secs[:0])
-			seg.write(buf, &vals)
+			seg.write(buf, &v)
 			return
 		}
 	}
@@ -157,35 +159,55 @@ func retryMoment(now time.Time, d time.Duration) (time.Time, time.Duration) {
 	return t, precision
 }
 
-// sameDay reports whether the moment now+d (see retryMoment) falls on the
-// same day as now, in UTC.
-func sameDay(now time.Time, d time.Duration) bool {
-	t, _ := retryMoment(now, d)
+// A moment is a retry moment as pages state it (see retryMoment).
+type moment struct {
+	t         time.Time // in UTC, a whole second or minute
+	precision time.Duration
+	dated     bool // not on the day of the failure: told with its date
+}
+
+// momentOf returns the moment now+d as pages state it.
+func momentOf(now time.Time, d time.Duration) moment {
+	t, precision := retryMoment(now, d)
 	y, m, dd := t.Date()
 	ny, nm, nd := now.UTC().Date()
-	return y == ny && m == nm && dd == nd
+	return moment{t: t, precision: precision, dated: y != ny || m != nm || dd != nd}
 }
+
+// sameDay reports whether the moment now+d (see retryMoment) falls on the
+// same day as now, in UTC.
+func sameDay(now time.Time, d time.Duration) bool { return !momentOf(now, d).dated }
 
 // appendRetryAt appends the moment now+d (see retryMoment) as the language
 // l writes it: its time of day, with its date (l's "format.datetime") when
 // it is not on the same day as now.
 func appendRetryAt(b []byte, l *locale, now time.Time, d time.Duration) []byte {
-	t, precision := retryMoment(now, d)
-	if sameDay(now, d) {
-		if precision == time.Second {
-			return t.AppendFormat(b, "15:04:05 UTC")
+	m := momentOf(now, d)
+	return m.append(b, l)
+}
+
+// append appends m as the language l writes it (see appendRetryAt).
+func (m *moment) append(b []byte, l *locale) []byte {
+	if !m.dated {
+		if m.precision == time.Second {
+			return m.t.AppendFormat(b, "15:04:05 UTC")
 		}
-		return t.AppendFormat(b, "15:04 UTC")
+		return m.t.AppendFormat(b, "15:04 UTC")
 	}
-	return t.AppendFormat(b, l.msgs["format.datetime"])
+	return m.t.AppendFormat(b, l.msgs["format.datetime"])
 }
 
 // refreshSeconds returns the delay, in whole seconds, after which a page
 // that refreshes itself reloads: at the moment it states (retryMoment),
 // never before.
 func refreshSeconds(now time.Time, d time.Duration) int64 {
-	t, _ := retryMoment(now, d)
-	return int64((t.Sub(now) + time.Second - 1) / time.Second)
+	m := momentOf(now, d)
+	return m.refreshSeconds(now)
+}
+
+// refreshSeconds is refreshSeconds(now, d) for m, the moment now+d.
+func (m *moment) refreshSeconds(now time.Time) int64 {
+	return int64((m.t.Sub(now) + time.Second - 1) / time.Second)
 }
 
 // clean returns s as valid UTF-8 without control characters (replaced by

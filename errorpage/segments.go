@@ -55,16 +55,102 @@ type segments struct {
 	direct bool
 }
 
-func (s *segments) write(buf *bytes.Buffer, vals *[numSlots][]byte) {
+// slotValues are the values of the slots of one page.
+type slotValues struct {
+	rid, time, timeISO, retryAt string
+	refresh                     []byte
+}
+
+// len returns the length of the value of slot sl.
+func (v *slotValues) len(sl uint8) int {
+	switch sl {
+	case slotRequestID:
+		return len(v.rid)
+	case slotTime:
+		return len(v.time)
+	case slotTimeISO:
+		return len(v.timeISO)
+	case slotRetryAt:
+		return len(v.retryAt)
+	}
+	return len(v.refresh)
+}
+
+func (s *segments) write(buf *bytes.Buffer, v *slotValues) {
 	n := s.size
 	for _, sl := range s.slots {
-		n += len(vals[sl])
+		n += v.len(sl)
 	}
 	buf.Grow(n)
 	buf.WriteString(s.parts[0])
 	for i, sl := range s.slots {
-		buf.Write(vals[sl])
+		switch sl {
+		case slotRequestID:
+			buf.WriteString(v.rid)
+		case slotTime:
+			buf.WriteString(v.time)
+		case slotTimeISO:
+			buf.WriteString(v.timeISO)
+		case slotRetryAt:
+			buf.WriteString(v.retryAt)
+		default:
+			buf.Write(v.refresh)
+		}
 		buf.WriteString(s.parts[i+1])
+	}
+}
+
+// A stamp is the time of a failure as pages show it, formatted, for one
+// second: the pages served within that second share it.
+type stamp struct {
+	unix          int64
+	text, textISO string
+}
+
+// stampOf returns the stamp of now: the one of the page served last when
+// it was served within the same second (the formats show whole seconds),
+// else a new one, which the next pages share.
+func (p *Pages) stampOf(now time.Time) *stamp {
+	sec := now.Unix()
+	if s := p.stamp.Load(); s != nil && s.unix == sec {
+		return s
+	}
+	s := &stamp{unix: sec, text: string(appendTime(nil, now)), textISO: now.UTC().Format(time.RFC3339)}
+	p.stamp.Store(s)
+	return s
+}
+
+// A retryText is a retry moment as a language writes it.
+type retryText struct {
+	loc       int
+	unix      int64 // the moment
+	precision time.Duration
+	dated     bool
+	text      string
+}
+
+// retryAt returns m written in the language loc: the text of the page
+// served last when it told the same moment in the same language (the
+// moment is a whole second or minute, the same for every page while a
+// breaker is open or a maintenance lasts), else a new one, which the next
+// pages share.
+func (p *Pages) retryAt(loc int, m *moment) string {
+	u := m.t.Unix()
+	if c := p.lastRetry.Load(); c != nil && c.loc == loc && c.unix == u && c.precision == m.precision && c.dated == m.dated {
+		return c.text
+	}
+	c := &retryText{loc: loc, unix: u, precision: m.precision, dated: m.dated, text: string(m.append(nil, p.locales[loc]))}
+	p.lastRetry.Store(c)
+	return c.text
+}
+
+// fill sets the values of the slots of j's page but the refresh delay; m
+// is j's retry moment, when j.retry > 0.
+func (p *Pages) fill(v *slotValues, j *job, m *moment) {
+	s := p.stampOf(j.now)
+	v.rid, v.time, v.timeISO = j.rid, s.text, s.textISO
+	if j.retry > 0 {
+		v.retryAt = p.retryAt(j.loc, m)
 	}
 }
 
@@ -118,8 +204,12 @@ var probes = [...]struct {
 // segments returns the cached page for j, rendering it on first use; nil
 // if it cannot be cached. On first use it checks the page against the
 // probes; a page that fails is remembered as direct.
-func (p *Pages) segments(pg *page, j *job) *segments {
-	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, dated: j.dated(), refresh: j.refresh, group: j.group(), status: uint16(j.status)}
+func (p *Pages) segments(pg *page, j *job) *segments { return p.cached(pg, j, j.dated()) }
+
+// cached is segments for j, whose retry moment is dated or not (see
+// job.dated).
+func (p *Pages) cached(pg *page, j *job, dated bool) *segments {
+	key := pageKey{format: j.format, loc: uint8(j.loc), retry: j.retry > 0, dated: dated, refresh: j.refresh, group: j.group(), status: uint16(j.status)}
 	if j.loc > 255 {
 		return nil
 	}
@@ -139,7 +229,7 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 	d.RequestID, d.Time, d.TimeISO = sentinels[slotRequestID], sentinels[slotTime], sentinels[slotTimeISO]
 	if d.RetryAt != "" {
 		d.RetryAt = sentinels[slotRetryAt]
-		d.Retry = p.locales[j.loc].retry(d.RetryAt, d.Refresh != "", j.dated())
+		d.Retry = p.locales[j.loc].retry(d.RetryAt, d.Refresh != "", dated)
 	}
 	if d.Refresh != "" {
 		d.Refresh = sentinels[slotRefresh]
@@ -155,7 +245,7 @@ func (p *Pages) segments(pg *page, j *job) *segments {
 		if j.retry > 0 {
 			// The probe's retry moment is dated as j's is, so that it
 			// renders the same sentence: dated is part of the key.
-			if pj.retry = time.Minute; j.dated() {
+			if pj.retry = time.Minute; dated {
 				pj.retry = 48 * time.Hour
 			}
 		}
@@ -277,25 +367,15 @@ func (p *Pages) checkRender(pg *page, j *job, buf *bytes.Buffer) error {
 // is the direct rendering.
 func (p *Pages) sameAsCached(direct *bytes.Buffer, seg *segments, j *job) bool {
 	var b bytes.Buffer
-	vals := [numSlots][]byte{
-		slotRequestID: []byte(j.rid),
-		slotTime:      appendTime(nil, j.now),
-		slotTimeISO:   j.now.UTC().AppendFormat(nil, time.RFC3339),
+	var m moment
+	if j.retry > 0 {
+		m = momentOf(j.now, j.retry)
 	}
-	fillRetry(&vals, p.locales[j.loc], j, nil, nil)
-	seg.write(&b, &vals)
+	var v slotValues
+	p.fill(&v, j, &m)
+	if j.refresh && j.retry > 0 {
+		v.refresh = strconv.AppendInt(nil, m.refreshSeconds(j.now), 10)
+	}
+	seg.write(&b, &v)
 	return bytes.Equal(b.Bytes(), direct.Bytes())
-}
-
-// fillRetry sets the retry slots of vals for j in the language l: the
-// retry moment, and the refresh delay when the page refreshes itself.
-// at and secs are scratch space, or nil.
-func fillRetry(vals *[numSlots][]byte, l *locale, j *job, at, secs []byte) {
-	if j.retry <= 0 {
-		return
-	}
-	vals[slotRetryAt] = appendRetryAt(at, l, j.now, j.retry)
-	if j.refresh {
-		vals[slotRefresh] = strconv.AppendInt(secs, refreshSeconds(j.now, j.retry), 10)
-	}
 }

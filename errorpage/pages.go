@@ -50,6 +50,10 @@ type Pages struct {
 	stamp     atomic.Pointer[stamp]
 	lastRetry atomic.Pointer[retryText]
 
+	// acceptMemo and langMemo hold the format and the locale for the
+	// Accept and Accept-Language values seen last.
+	acceptMemo, langMemo atomic.Pointer[memo]
+
 	mu    sync.RWMutex
 	cache map[pageKey]*segments // rendered pages, by what they depend on
 }
@@ -260,7 +264,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	}
 	h := w.Header()
 	j := job{
-		format: Negotiate(r),
+		format: p.negotiate(r),
 		loc:    p.language(headerValue(r.Header, "Accept-Language")),
 		status: status,
 		ge:     ge,
@@ -411,8 +415,22 @@ func (p *Pages) release(b *bytes.Buffer) {
 	p.bufs.Put(b)
 }
 
-// language returns the index of the locale for an Accept-Language value.
+// language returns the index of the locale for an Accept-Language value,
+// memoized for the value seen last.
 func (p *Pages) language(acceptLanguage string) int {
+	if m := p.langMemo.Load(); m != nil && m.value == acceptLanguage {
+		return m.result
+	}
+	loc := p.matchLanguage(acceptLanguage)
+	if len(acceptLanguage) <= maxMemo {
+		p.langMemo.Store(&memo{value: acceptLanguage, result: loc})
+	}
+	return loc
+}
+
+// matchLanguage returns the index of the locale for an Accept-Language
+// value.
+func (p *Pages) matchLanguage(acceptLanguage string) int {
 	var buf [header.MaxEntries]header.LanguageRange
 	return p.langs.Match(header.ParseAcceptLanguage(buf[:0], acceptLanguage))
 }

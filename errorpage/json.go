@@ -39,9 +39,9 @@ func (p *Pages) writeJSON(buf *bytes.Buffer, j *job) {
 		buf.Write(strconv.AppendInt(scratch[:0], int64(j.status), 10))
 		buf.WriteString(`,"detail":`)
 		writeJSONString(buf, l.msgs["detail."+groupNames[g]])
-		if j.path != "" {
+		if path := j.escapedPath(); path != "" {
 			buf.WriteString(`,"instance":`)
-			writeJSONString(buf, clean(j.path, 2048))
+			writeJSONString(buf, clean(path, 2048))
 		}
 	} else {
 		buf.WriteString(`"status":`)

@@ -233,7 +233,16 @@ type job struct {
 	retry   time.Duration
 	refresh bool // the page reloads itself after retry
 	host    string
-	path    string // escaped
+	path    string   // escaped; if empty, u's
+	u       *url.URL // the request's URL, whose escaped path is computed only when a page shows it
+}
+
+// escapedPath returns the request's path, escaped.
+func (j *job) escapedPath() string {
+	if j.path == "" && j.u != nil {
+		return j.u.EscapedPath()
+	}
+	return j.path
 }
 
 // dated reports whether j's retry moment is told with its date: it is not
@@ -273,9 +282,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 		now:    p.now(),
 		host:   r.Host,
 	}
-	if r.URL != nil {
-		j.path = r.URL.EscapedPath()
-	}
+	j.u = r.URL
 	// Retry-After is told as the operator or upstream gave it, bounded
 	// only against nonsense (MaxRetryAfter is for scheduling retries).
 	setRetry := false

@@ -71,7 +71,7 @@ func (p *Pages) data(j *job) *Data {
 		Lang:       l.tag,
 		Dir:        l.dir,
 		Host:       clean(j.host, 256),
-		Path:       clean(j.path, 2048),
+		Path:       clean(j.escapedPath(), 2048),
 		Brand:      p.brand,
 		T:          l.msgs,
 	}

@@ -241,7 +241,7 @@ func (p *Pages) cached(pg *page, j *job, dated bool) *segments {
 	seg = split(b.String())
 	for _, pr := range probes {
 		pj := *j
-		pj.host, pj.path, pj.rid, pj.now = pr.host, pr.path, pr.rid, pr.now
+		pj.host, pj.path, pj.u, pj.rid, pj.now = pr.host, pr.path, nil, pr.rid, pr.now
 		if j.retry > 0 {
 			// The probe's retry moment is dated as j's is, so that it
 			// renders the same sentence: dated is part of the key.

@@ -302,11 +302,11 @@ func (p *proxy) visitorRequest(out *http.Request) *http.Request {
 	u := &v.u
 	u.Path, u.RawPath, u.RawQuery = out.URL.Path, out.URL.RawPath, out.URL.RawQuery
 	if p.target != nil {
-		base := strings.TrimSuffix(p.target.EscapedPath(), "/")
-		if ep := out.URL.EscapedPath(); base != "" && strings.HasPrefix(ep, base) &&
-			(len(ep) == len(base) || ep[len(base)] == '/') {
-			if in, err := url.Parse("/" + strings.TrimPrefix(ep[len(base):], "/")); err == nil {
-				u.Path, u.RawPath = in.Path, in.RawPath
+		if base := strings.TrimSuffix(p.target.EscapedPath(), "/"); base != "" {
+			if ep := out.URL.EscapedPath(); strings.HasPrefix(ep, base) && (len(ep) == len(base) || ep[len(base)] == '/') {
+				if in, err := url.Parse("/" + strings.TrimPrefix(ep[len(base):], "/")); err == nil {
+					u.Path, u.RawPath = in.Path, in.RawPath
+				}
 			}
 		}
 	}

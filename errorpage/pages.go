@@ -42,7 +42,11 @@ type Pages struct {
 
 	// length is the Content-Length header value of the page served last,
 	// shared by every response of that length (see contentLength).
-	length atomic.Pointer[contentLength]
+	length atomic.Pointer[numberValue]
+
+	// retryAfter is the Retry-After header value set last, shared the
+	// same way (see retryAfterValue).
+	retryAfter atomic.Pointer[numberValue]
 
 	// stamp and lastRetry are the time and the retry moment of the page
 	// served last, formatted, shared by the pages that show the same
@@ -312,7 +316,7 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	delete(h, "Content-Encoding")
 	delete(h, "Content-Range")
 	if setRetry {
-		h["Retry-After"] = []string{strconv.FormatInt(int64((j.retry+time.Second-1)/time.Second), 10)}
+		h["Retry-After"] = p.retryAfterValue(int64((j.retry + time.Second - 1) / time.Second))
 	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
@@ -323,9 +327,9 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	}
 }
 
-// A contentLength is a Content-Length header value and the length it states.
-type contentLength struct {
-	n int
+// A numberValue is a header value stating a number, and the number.
+type numberValue struct {
+	n int64
 	v []string
 }
 
@@ -336,11 +340,25 @@ type contentLength struct {
 // which saves two allocations each; like the other owned header values, it
 // must never be modified in place.
 func (p *Pages) contentLength(n int) []string {
-	if c := p.length.Load(); c != nil && c.n == n {
+	if c := p.length.Load(); c != nil && c.n == int64(n) {
 		return c.v
 	}
-	c := &contentLength{n: n, v: []string{strconv.Itoa(n)}}
+	c := &numberValue{n: int64(n), v: []string{strconv.Itoa(n)}}
 	p.length.Store(c)
+	return c.v
+}
+
+// retryAfterValue returns the Retry-After header value for a delay of secs
+// seconds. The pages served while a breaker is open or a maintenance lasts
+// state the same delay for a second at a time, so the value of the last
+// delay set is kept and shared, as contentLength does; it must never be
+// modified in place.
+func (p *Pages) retryAfterValue(secs int64) []string {
+	if c := p.retryAfter.Load(); c != nil && c.n == secs {
+		return c.v
+	}
+	c := &numberValue{n: secs, v: []string{strconv.FormatInt(secs, 10)}}
+	p.retryAfter.Store(c)
 	return c.v
 }
 

@@ -146,17 +146,34 @@ func appendTime(b []byte, t time.Time) []byte {
 // otherwise (the dated layouts stop at the minute), rounded up, so that it
 // is never too early; and the precision.
 func retryMoment(now time.Time, d time.Duration) (time.Time, time.Duration) {
-	t := now.Add(d).UTC()
+	// In whole seconds since the epoch: a UTC day is 86400 of them, and
+	// seconds and minutes are aligned on it, so that the dates compare and
+	// the moment rounds up without time.Date.
+	t := now.Add(d)
+	sec := t.Unix()
 	precision := time.Second
-	y, m, dd := t.Date()
-	ny, nm, nd := now.UTC().Date()
-	if d >= time.Hour || y != ny || m != nm || dd != nd {
+	if d >= time.Hour || day(sec) != day(now.Unix()) {
 		precision = time.Minute
 	}
-	if r := t.Truncate(precision); !r.Equal(t) {
-		t = r.Add(precision)
+	if t.Nanosecond() != 0 {
+		sec++
 	}
-	return t, precision
+	if r := sec % 60; precision == time.Minute && r != 0 {
+		if r < 0 {
+			r += 60
+		}
+		sec += 60 - r
+	}
+	return time.Unix(sec, 0).UTC(), precision
+}
+
+// day returns the UTC day of the moment sec seconds after the epoch, in
+// days after it.
+func day(sec int64) int64 {
+	if sec < 0 {
+		return (sec+1)/86400 - 1
+	}
+	return sec / 86400
 }
 
 // A moment is a retry moment as pages state it (see retryMoment).
@@ -169,9 +186,7 @@ type moment struct {
 // momentOf returns the moment now+d as pages state it.
 func momentOf(now time.Time, d time.Duration) moment {
 	t, precision := retryMoment(now, d)
-	y, m, dd := t.Date()
-	ny, nm, nd := now.UTC().Date()
-	return moment{t: t, precision: precision, dated: y != ny || m != nm || dd != nd}
+	return moment{t: t, precision: precision, dated: day(t.Unix()) != day(now.Unix())}
 }
 
 // sameDay reports whether the moment now+d (see retryMoment) falls on the

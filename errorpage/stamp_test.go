@@ -2,6 +2,8 @@ package errorpage
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -67,6 +69,29 @@ func TestSharedTimesFollowEachPage(t *testing.T) {
 					t.Errorf("pass %d, %s, sample %d: the page differs from the one a new Pages renders:\n%s\nwant:\n%s", pass, format, i, got.Bytes(), want.Bytes())
 				}
 			}
+		}
+	}
+}
+
+// TestRetryAfterValues serves pages with the same and with other delays on
+// one Pages: each response states its own, and a value shared by two
+// responses is never changed under the first by the second.
+func TestRetryAfterValues(t *testing.T) {
+	p, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var headers []http.Header
+	delays := []time.Duration{30 * time.Second, 30 * time.Second, 1500 * time.Millisecond, 2 * time.Second, 120 * time.Second, 30 * time.Second}
+	want := []string{"30", "30", "2", "2", "120", "30"}
+	for _, d := range delays {
+		rec := httptest.NewRecorder()
+		p.ServeError(rec, httptest.NewRequest(http.MethodGet, "/", nil), &gatewayerr.Error{Kind: gatewayerr.DestinationUnavailable, RetryAfter: d})
+		headers = append(headers, rec.Header())
+	}
+	for i, h := range headers {
+		if got := h.Values("Retry-After"); len(got) != 1 || got[0] != want[i] {
+			t.Errorf("response %d (RetryAfter %v): Retry-After %q, want %q", i, delays[i], got, want[i])
 		}
 	}
 }

@@ -109,14 +109,27 @@ chmod -R a+rX "$work"
 
 go build -o "$work/e2eserver" ./e2e/e2eserver
 
+declare -A pid_of
 start() { # name, command...
 	local name=$1
 	shift
 	"$@" >"$work/$name.log" 2>&1 &
 	pids+=($!)
+	pid_of[$name]=$!
 }
 
-declare -A url hdr
+# cpu_ticks PID: the CPU time (user and system, in clock ticks) of the
+# process and of its child processes (nginx's workers), so far.
+cpu_ticks() {
+	local total=0 p
+	for p in "$1" $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+		total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$total"
+}
+tck=$(getconf CLK_TCK)
+
+declare -A url hdr proc # proc: the name under which the row's server was started
 names=()
 port=$((BASE_PORT + 10))
 wanted() { [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $1 "* ]]; }
@@ -130,6 +143,7 @@ row() {
 	start "$name" "${on_proxy[@]}" "$work/e2eserver" -mode "$mode" -listen "127.0.0.1:$port" -target "$target" "$@"
 	url[$name]="http://127.0.0.1:$port/"
 	hdr[$name]=$accept
+	proc[$name]=$name
 	names+=("$name")
 }
 
@@ -144,6 +158,7 @@ row gatehouse-ok - gatehouse "http://$UPSTREAM"
 row plain-502 - plain "http://$DEAD"
 row const-html-502 - plain-page "http://$DEAD" -page html
 row gatehouse-502 - gatehouse "http://$DEAD"
+row const-html-accept-502 "$html" plain-page "http://$DEAD" -page html
 row gatehouse-html-502 "$html" gatehouse "http://$DEAD"
 row const-text-502 text/plain plain-page "http://$DEAD" -page text
 row gatehouse-text-502 text/plain gatehouse "http://$DEAD"
@@ -190,6 +205,7 @@ CONF
 		url[$n]="http://127.0.0.1:$port/"
 		[ "$n" = nginx-502 ] && url[$n]="http://127.0.0.1:$((port + 1))/"
 		hdr[$n]=-
+		proc[$n]=nginx
 		names+=("$n")
 	done
 elif ! command -v nginx >/dev/null; then
@@ -225,6 +241,7 @@ CONF
 		url[$n]="http://127.0.0.1:$port/"
 		[ "$n" = caddy-502 ] && url[$n]="http://127.0.0.1:$((port + 1))/"
 		hdr[$n]=-
+		proc[$n]=caddy
 		names+=("$n")
 	done
 fi
@@ -257,21 +274,27 @@ to_us() {
 		f = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%.0f", v * f }' <<<"$1"
 }
 
-declare -A status samples lat
+declare -A status samples lat cpus
 for name in "${names[@]}"; do
 	mapfile -t a < <(accept_args "$name")
 	status[$name]=$(curl -s -o /dev/null -w '%{http_code}' "${a[@]}" "${url[$name]}" 2>/dev/null || echo "?")
 	wrk_row "$name" 2s >/dev/null # warm-up
-	samples[$name]="" lat[$name]=""
+	samples[$name]="" lat[$name]="" cpus[$name]=""
 done
 for round in $(seq "$ROUNDS"); do
 	for name in "${names[@]}"; do
+		pid=${pid_of[${proc[$name]}]}
+		c0=$(cpu_ticks "$pid")
 		out=$(wrk_row "$name" "$DURATION" --latency)
+		c1=$(cpu_ticks "$pid")
 		r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 		l=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+		n=$(awk '/ requests in / {print $1}' <<<"$out")
+		c=$(awk -v t=$((c1 - c0)) -v hz="$tck" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n }')
 		samples[$name]+="$r "
 		lat[$name]+="$l "
-		printf 'round %d/%d %-20s %10s req/s  p99 %7s us\n' "$round" "$ROUNDS" "$name" "$r" "$l" >&2
+		cpus[$name]+="$c "
+		printf 'round %d/%d %-20s %10s req/s  p99 %7s us  %6s cpu-us/req\n' "$round" "$ROUNDS" "$name" "$r" "$l" "$c" >&2
 	done
 done
 
@@ -280,15 +303,20 @@ median() {
 		awk '{ a[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-declare -A rps p99
+declare -A rps p99 cpu
 for name in "${names[@]}"; do
 	rps[$name]=$(median "${samples[$name]}")
 	p99[$name]=$(median "${lat[$name]}")
+	cpu[$name]=$(median "${cpus[$name]}")
 done
 
-ratio() { # a b [p99]: a/b of the req/s (or of the p99) when both were measured
+ratio() { # a b [p99|cpu]: a/b of the req/s (or of the p99) when both were measured; cpu: b/a of the CPU per request
 	local x y
-	if [ "${3:-}" = p99 ]; then x=${p99[$1]:-} y=${p99[$2]:-}; else x=${rps[$1]:-} y=${rps[$2]:-}; fi
+	case "${3:-}" in
+	p99) x=${p99[$1]:-} y=${p99[$2]:-} ;;
+	cpu) x=${cpu[$2]:-} y=${cpu[$1]:-} ;;
+	*) x=${rps[$1]:-} y=${rps[$2]:-} ;;
+	esac
 	if [ -n "$x" ] && [ -n "$y" ]; then
 		awk -v a="$x" -v b="$y" 'BEGIN { printf "%.3f", a / b }'
 	else
@@ -303,19 +331,19 @@ else
 	echo "MODE=shared: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback, $(nproc) cores shared by client and servers"
 fi
 echo "$(uname -m), $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(go version | awk '{print $3}')"
-printf '%-20s %-12s %6s %12s %10s\n' row accept status req/s p99-us
+printf '%-20s %-12s %6s %12s %10s %11s\n' row accept status req/s p99-us cpu-us/req
 for name in "${names[@]}"; do
-	printf '%-20s %-12s %6s %12s %10s\n' "$name" "${hdr[$name]:0:12}" "${status[$name]}" "${rps[$name]:-n/a}" "${p99[$name]:-n/a}"
+	printf '%-20s %-12s %6s %12s %10s %11s\n' "$name" "${hdr[$name]:0:12}" "${status[$name]}" "${rps[$name]:-n/a}" "${p99[$name]:-n/a}" "${cpu[$name]:-n/a}"
 done
 echo
-echo "ratios [goal]:"
-echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok)  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
-echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok)  [>= 2]"
-echo "  success: quick start / plain, tuned transport          $(ratio quickstart-ok plain-ok)  [>= 0.95]"
-echo "  error:   constant HTML page / empty 502                $(ratio const-html-502 plain-502)  (the floor: sending the bytes)"
-echo "  error:   gatehouse HTML, no Accept / constant HTML     $(ratio gatehouse-502 const-html-502)  [>= 0.95]"
-echo "  error:   gatehouse HTML, Accept html / constant HTML   $(ratio gatehouse-html-502 const-html-502)  [>= 0.95]"
-echo "  error:   gatehouse text / constant text page           $(ratio gatehouse-text-502 const-text-502)  [>= 0.95]"
-echo "  error:   quick start / constant HTML page              $(ratio quickstart-502 const-html-502)"
-echo "  breaker: gatehouse breaker open / empty 502            $(ratio gatehouse-open plain-502)  [>= 1.9]"
+echo "ratios [goal] (in parentheses: the same from the server's CPU time per request, less sensitive to other load on its core):"
+echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok) ($(ratio gatehouse-ok plain-ok cpu))  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
+echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok) ($(ratio quickstart-ok plain-default-ok cpu))  [>= 2]"
+echo "  success: quick start / plain, tuned transport          $(ratio quickstart-ok plain-ok) ($(ratio quickstart-ok plain-ok cpu))  [>= 0.95]"
+echo "  error:   constant HTML page / empty 502                $(ratio const-html-502 plain-502) ($(ratio const-html-502 plain-502 cpu))  (the floor: sending the bytes)"
+echo "  error:   gatehouse HTML, no Accept / constant HTML     $(ratio gatehouse-502 const-html-502) ($(ratio gatehouse-502 const-html-502 cpu))  [>= 0.95]"
+echo "  error:   gatehouse HTML, Accept html / constant HTML   $(ratio gatehouse-html-502 const-html-accept-502) ($(ratio gatehouse-html-502 const-html-accept-502 cpu))  [>= 0.95]  (both sent the browser's Accept)"
+echo "  error:   gatehouse text / constant text page           $(ratio gatehouse-text-502 const-text-502) ($(ratio gatehouse-text-502 const-text-502 cpu))  [>= 0.95]"
+echo "  error:   quick start / constant HTML page              $(ratio quickstart-502 const-html-502) ($(ratio quickstart-502 const-html-502 cpu))"
+echo "  breaker: gatehouse breaker open / empty 502            $(ratio gatehouse-open plain-502) ($(ratio gatehouse-open plain-502 cpu))  [>= 1.9]"
 echo "  nginx:   gatehouse / nginx, success $(ratio gatehouse-ok nginx-ok), error $(ratio gatehouse-502 nginx-502); nginx page / empty 502 $(ratio nginx-502 plain-502)"

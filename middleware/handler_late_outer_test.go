@@ -119,32 +119,7 @@ func TestHandlerWriterAfterReturnOuterMiddlewareStress(t *testing.T) {
 		}
 		return nil
 	}
-	var (
-		clients sync.WaitGroup
-		errs    = make(chan error, requests)
-		slots   = make(chan struct{}, conns)
-	)
-	for i := range requests {
-		slots <- struct{}{}
-		clients.Go(func() {
-			defer func() { <-slots }()
-			errs <- check(i)
-		})
-	}
-	clients.Wait()
-	close(errs)
-	failed := 0
-	for err := range errs {
-		if err != nil && failed < 10 {
-			t.Error(err)
-		}
-		if err != nil {
-			failed++
-		}
-	}
-	if failed > 0 {
-		t.Errorf("%d of %d requests failed", failed, requests)
-	}
+	checkConcurrently(t, requests, conns, check)
 	c.CloseIdleConnections()
 	goroutines.Wait()
 }

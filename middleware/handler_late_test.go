@@ -204,37 +204,44 @@ func TestHandlerWriterAfterReturnStress(t *testing.T) {
 				}
 				return nil
 			}
-			var (
-				clients sync.WaitGroup
-				errs    = make(chan error, requests)
-				slots   = make(chan struct{}, conns)
-			)
-			for i := range requests {
-				slots <- struct{}{}
-				clients.Go(func() {
-					defer func() { <-slots }()
-					errs <- check(i)
-				})
-			}
-			clients.Wait()
-			close(errs)
-			failed := 0
-			for err := range errs {
-				if err != nil && failed < 10 {
-					t.Error(err)
-				}
-				if err != nil {
-					failed++
-				}
-			}
-			if failed > 0 {
-				t.Errorf("%d of %d requests failed", failed, requests)
-			}
+			checkConcurrently(t, requests, conns, check)
 			c.CloseIdleConnections()
 			goroutines.Wait()
 			if got, want := lateCalls.Load(), int64(3*requests*3/4); got != want {
 				t.Errorf("%d rounds of late calls returned, want %d", got, want)
 			}
 		})
+	}
+}
+
+// checkConcurrently runs check for requests 0 to requests-1, at most conns
+// at a time, and reports the first ten errors and how many failed.
+func checkConcurrently(t *testing.T, requests, conns int, check func(i int) error) {
+	t.Helper()
+	var (
+		clients sync.WaitGroup
+		errs    = make(chan error, requests)
+		slots   = make(chan struct{}, conns)
+	)
+	for i := range requests {
+		slots <- struct{}{}
+		clients.Go(func() {
+			defer func() { <-slots }()
+			errs <- check(i)
+		})
+	}
+	clients.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil && failed < 10 {
+			t.Error(err)
+		}
+		if err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d requests failed", failed, requests)
 	}
 }

@@ -11,16 +11,12 @@ import (
 	"github.com/gatehouse-go/gatehouse/gatewayerr"
 )
 
-// Attempt describes one attempt of a [Transport]'s round trip, for metrics
-// ([Transport.OnAttempt]). Status is the response's, whatever became of it;
-// Err, the failure of an attempt without response, or the classification of
-// a response that is one ([gatewayerr.ClassifyResponse]). Duration excludes
-// the wait before the attempt. An [http.Transport] that sends the attempts
-// (Base, or the one a nil Base stands for) itself sends a GET, HEAD,
-// OPTIONS or TRACE request, or one with an Idempotency-Key, whose body can
-// be replayed, again when a reused connection fails before any response:
-// that resend is part of one attempt, unseen by OnAttempt, the metrics and
-// the retry budget.
+// Attempt describes one attempt of a [Transport]'s round trip, for
+// [Transport.OnAttempt]. Status is the response's, whatever became of it;
+// Err, the attempt's failure, or its response's classification
+// ([gatewayerr.ClassifyResponse]). Duration excludes the wait before it.
+// A resend by the [http.Transport] below (of an idempotent request whose
+// reused connection failed before any response) is part of one attempt.
 type Attempt struct {
 	Request  *http.Request     // the attempt's request
 	Number   int               // 1 for the first attempt
@@ -30,6 +26,12 @@ type Attempt struct {
 	Retry    bool              // whether another attempt follows
 	Duration time.Duration
 }
+
+// The http.Transport below (Base, or the one a nil Base stands for) resends
+// a GET, HEAD, OPTIONS or TRACE, or a request with an Idempotency-Key,
+// whose body can be replayed, when a reused connection fails before any
+// response; that resend is unseen by OnAttempt, the metrics and the retry
+// budget.
 
 // attempted reports attempt number n of req, sent to host, to
 // t.OnAttempt, which is not nil: it got resp or failed with e, after d, and

@@ -17,18 +17,13 @@ import (
 // A host is marked down after UnhealthyThreshold failures in a row and
 // comes back after HealthyThreshold passes, ramping up over SlowStart.
 type HealthCheck struct {
-	Path string // the path (and query) checked, such as "/healthz"; empty: "/"; "healthz": "/healthz"
-	// Scheme is the checks' scheme. If empty, that of the Transport's
-	// first request (a NewReverseProxy's target's), or "http" before any.
-	Scheme             string
+	Path               string        // the path (and query) checked, such as "/healthz"; empty: "/"; "healthz": "/healthz"
+	Scheme             string        // empty: the Transport's first request's (a NewReverseProxy's target's), or "http" before any
 	Interval           time.Duration // between the starts of two rounds of checks; zero: 10s
 	Timeout            time.Duration // bounds each check; zero: 2s
 	HealthyThreshold   int           // passes in a row that bring a host back; zero: 2
 	UnhealthyThreshold int           // failures in a row that mark a host down; zero: 3
-	// SlowStart is the time over which a host that comes back grows from a
-	// tenth of its share of new requests to all of it. Zero means 10
-	// seconds; negative turns slow start off.
-	SlowStart time.Duration
+	SlowStart          time.Duration // a host back grows from a tenth of its share to all of it over it; zero: 10s; negative: off
 }
 
 // How checks run, beyond HealthCheck's contract: checks are not counted by

@@ -17,23 +17,14 @@ import (
 // to visitors, nothing logged, bare 502, 503 and 504 responses intercepted,
 // no retries and no circuit breakers. A constructor reads its Options once.
 type Options struct {
-	// Pages renders the error pages.
-	// If nil, errorpage.Default() is used.
-	Pages *errorpage.Pages
-	// Transport is the Base of NewReverseProxy's [Transport].
-	// If nil, or a nil *http.Transport, a transport made for a gateway;
-	// see [Transport.Base].
-	Transport http.RoundTripper
-	// Logger receives a record for every failure reported to OnError.
-	// If nil, nothing is logged.
-	Logger *slog.Logger
-	// OnError, if not nil, is called once for every failure handled, a
-	// client that went away included (gatewayerr.ClientClosedRequest),
-	// before any page is written. It must not block or write to the
-	// response. Handler reports recovered panics ([*PanicError]) and the
-	// causes of aborted responses; NewReverseProxy its own failures, the
-	// upstream error responses it replaces, and failures while streaming;
-	// ErrorHandler every error it is given.
+	Pages     *errorpage.Pages  // renders the pages; nil: errorpage.Default()
+	Transport http.RoundTripper // NewReverseProxy's [Transport.Base]; nil: a transport made for a gateway
+	Logger    *slog.Logger      // receives a record for every failure reported to OnError; nil: no logs
+	// OnError, if not nil, is called once for every failure handled
+	// (Handler's recovered panics and aborted responses; NewReverseProxy's
+	// own failures, replaced responses and streaming failures;
+	// ErrorHandler's errors), gone clients included, before any page is
+	// written. It must not block or write to the response.
 	OnError func(r *http.Request, err *gatewayerr.Error)
 	// OnReplace, if not nil, is called once for every error response that
 	// Handler or NewReverseProxy replaces with a page, with the replaced
@@ -69,20 +60,17 @@ type Options struct {
 	// If empty, "gatehouse" in Proxy-Status, and "gatehouse-" with 8 random
 	// hexadecimal digits, drawn per NewReverseProxy, in Via.
 	ProxyName string
-	// ProxyStatusDetails reports whether the Proxy-Status field of the
-	// response to a request may carry details: next-hop and details in the
-	// gateway's own member, and the upstream's members as it sent them.
-	// Otherwise the upstream's members are redacted
-	// ([gatewayerr.ProxyStatus.Redacted]), before any ModifyResponse runs.
-	// If nil, the pages decide ([errorpage.Pages.Debug]): page and field
-	// show details to the same requests, by default to none.
+	// ProxyStatusDetails reports whether a request's Proxy-Status may
+	// carry details (next-hop and details in the gateway's member, the
+	// upstream's members unredacted). If nil, [errorpage.Pages.Debug]
+	// decides, as for the page: by default no request.
 	ProxyStatusDetails func(*http.Request) bool
-	// Maintenance, if not nil, is a switch for planned downtime: while it
-	// is on, Handler and NewReverseProxy answer every request it does not
-	// let through with the 503 maintenance page, neither logged nor
-	// reported. See [Maintenance].
-	// If nil, there is no maintenance mode.
+	// Maintenance, if not nil and on, answers the requests it does not let
+	// through with the 503 maintenance page, unlogged and unreported.
 	Maintenance *Maintenance
+	// ProxyStatusTrailer makes NewReverseProxy end a streamed response
+	// whose upstream fails midway with a Proxy-Status trailer; if false,
+	// such a response is aborted.
 	// ProxyStatusTrailer, when true, makes NewReverseProxy end a streamed
 	// response whose upstream fails midway with a Proxy-Status trailer
 	// instead of aborting it.

@@ -9,41 +9,31 @@ import (
 )
 
 // OutlierPolicy configures the ejection of [Transport.Upstreams]' hosts
-// that keep answering with server errors the breakers do not count, as
-// Envoy's outlier detection does with consecutive 5xx: a host whose
-// responses are Consecutive5xx such errors in a row is ejected, taking no
-// new request, for BaseEjection times the number of its ejections, up to
-// MaxEjection. A host is not ejected when that would put more than
-// MaxEjectedPercent of the pool's hosts out at once, or leave no host in
-// rotation (one not ejected, not marked down by the health check, and
-// whose breaker lets requests through): an application bug that makes
-// every host answer 500 ejects a share of them at most. When the hosts in
-// rotation are all out later (their breakers open, or marked down), the
-// ejected ones take requests again rather than none.
-//
-// The zero OutlierPolicy ejects after 5 such responses in a row, for 30 s
-// the first time, at most 5 minutes, and at most half the hosts.
+// that answer Consecutive5xx server errors in a row that the breakers do
+// not count: such a host takes no new request for BaseEjection times the
+// number of its ejections, up to MaxEjection. No ejection puts more than
+// MaxEjectedPercent of the hosts out, or leaves no host in rotation; when
+// every host in rotation is out, the ejected ones take requests again.
 type OutlierPolicy struct {
-	// Consecutive5xx is the number of responses in a row with a 5xx
-	// status other than 502, 503 and 504 (those are failures that the
-	// breakers count, see [BreakerPolicy]) that eject a host. A failure
-	// the breaker counts neither adds to the streak nor ends it; any other
-	// response ends it. Zero means 5; negative turns ejection off.
+	// Consecutive5xx is the count of 5xx responses in a row, other than
+	// 502, 503 and 504, that ejects a host; any other response but a
+	// breaker's failure ends the streak. Zero: 5; negative: never.
 	Consecutive5xx int
-	// BaseEjection is the time a host is ejected the first time; the nth
-	// ejection lasts n times as long. Each BaseEjection a host then spends
-	// in rotation without being ejected takes one off that count. Zero
-	// means 30 seconds.
-	BaseEjection time.Duration
-	// MaxEjection caps the time of an ejection. Zero means 5 minutes; below
-	// BaseEjection, BaseEjection.
-	MaxEjection time.Duration
-	// MaxEjectedPercent caps the share of the pool's hosts ejected at
-	// once, in percent of them, rounded down; whatever it says, at least
-	// one host always stays in rotation. Zero means 50; above 100, 100.
-	MaxEjectedPercent int
+	// BaseEjection is the first ejection's time; the nth lasts n times
+	// as long, and each BaseEjection in rotation takes one off n. Zero: 30s.
+	BaseEjection      time.Duration
+	MaxEjection       time.Duration // caps an ejection; zero: 5m; below BaseEjection: BaseEjection
+	MaxEjectedPercent int           // of the hosts, rounded down; zero: 50; above 100: 100
 }
 
+// Why OutlierPolicy is shaped so: it does what Envoy's outlier detection
+// does with consecutive 5xx. 502, 503 and 504 are failures the breakers
+// count ([BreakerPolicy]), so the streak skips them rather than count
+// them twice. In rotation means not ejected, not marked down by the
+// health check, and with a breaker that lets requests through; the caps
+// keep an application bug that makes every host answer 500 from ejecting
+// them all.
+//
 // How ejection works, beyond OutlierPolicy's contract: a response is
 // judged by its status when its headers arrive, so an attempt in flight
 // on a host when it is ejected ends there. The request whose response

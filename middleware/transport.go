@@ -47,49 +47,40 @@ type Transport struct {
 	// MaxResponseBodyBytes limits a response body; beyond it the response
 	// or its Read fails with http_response_body_size. Zero means no limit.
 	MaxResponseBodyBytes int64
-	// ResponseBodyReadTimeout is the longest a Read of a response body may
-	// wait for data; then the body is closed and the Read fails with
-	// connection_read_timeout. It bounds each wait, not the whole body,
-	// and applies to streams (set it above their quiet spells), not to a
-	// 101 response's connection. Zero means no limit.
+	// ResponseBodyReadTimeout bounds each wait of a response body's Read
+	// (not the whole body, nor a 101's connection); past it the body is
+	// closed and Read fails with connection_read_timeout. Zero: no limit.
 	ResponseBodyReadTimeout time.Duration
 	// Logger receives one record per failure (error level for failures of
 	// the gateway's configuration, debug for a client's cancellation and
 	// each retry, warn otherwise) and per breaker state change.
 	// If nil, nothing is logged.
 	Logger *slog.Logger
-	// OnError, OnAttempt and OnStateChange, if not nil, are called, for
-	// metrics, with every failure that RoundTrip or a response body
-	// returns; with every attempt when its outcome is known ([Attempt]);
-	// with each change of an upstream's breaker state, in order, one call
-	// at a time (over 256 waiting changes are dropped), and once from
-	// BreakerClosed to BreakerClosed when the breaker is made. They must
-	// not block.
+	// OnError, OnAttempt and OnStateChange, if not nil, are called with
+	// every failure that RoundTrip or a response body returns; with every
+	// attempt's outcome; with each breaker state change, in order, one at
+	// a time (over 256 waiting are dropped), and once from BreakerClosed to
+	// BreakerClosed when a breaker is made. They must not block.
 	OnError       func(r *http.Request, err *gatewayerr.Error)
 	OnAttempt     func(Attempt)
 	OnStateChange func(upstream string, from, to BreakerState)
-	// Upstreams lists host:port replicas among which each attempt is sent,
-	// with the request URL's scheme, path and query, chosen by power of two
-	// choices on requests in flight among the hosts whose breaker, health
-	// check and Outlier let requests through. With several hosts a retry
-	// goes to an untried host, an attempt that never reached its host moves
-	// to another for any method, and breakers and Outlier are on even when
-	// nil;
-	// with every host ejected, RoundTrip fails with
-	// destination_unavailable ([ErrNoUpstream]). Read at the first
-	// request; see [Transport.SetUpstreams]. A malformed entry fails every
-	// request with proxy_configuration_error.
-	// If empty, each request goes to its own URL's host.
+	// Upstreams lists host:port replicas to balance attempts among, by
+	// requests in flight, with each request URL's scheme, path and query.
+	// With several, a retry goes to an untried host, an attempt that never
+	// reached its host moves to another, breakers and Outlier are on even
+	// when nil, and with every host ejected RoundTrip fails with
+	// [ErrNoUpstream]. A malformed entry fails every request with
+	// proxy_configuration_error. Read at the first request (see
+	// [Transport.SetUpstreams]). If empty, each request goes to its URL's host.
 	Upstreams       []string
 	UpstreamWeights map[string]int // relative weights of Upstreams' hosts; missing or below 1: 1; above 1,000,000: 1,000,000
-	// Outlier ejects Upstreams' hosts that answer with server errors the
-	// breakers do not count, such as 500. If nil, with several hosts, the
-	// zero OutlierPolicy's rule: 5 in a row eject a host for 30 s.
-	Outlier *OutlierPolicy
-	// HealthCheck, if not nil, checks Upstreams' hosts from the first
-	// request until [Transport.Close]; if nil, only breakers and Outlier
-	// eject hosts.
-	HealthCheck *HealthCheck
+	Outlier         *OutlierPolicy // ejects hosts for 5xx the breakers do not count; nil: with several Upstreams, the zero OutlierPolicy
+	HealthCheck     *HealthCheck   // checks Upstreams' hosts from the first request until [Transport.Close]; nil: none
+
+	// How Upstreams chooses: power of two choices on requests in flight
+	// among the hosts whose breaker, health check and Outlier let requests
+	// through. An attempt that never reached its host moves to another for
+	// any method, as nothing was sent.
 
 	// mode, if not nil, makes this NewReverseProxy's Transport; see
 	// proxyMode.

@@ -12,13 +12,14 @@ import (
 	"time"
 )
 
-// ErrNoUpstream is the cause of the destination_unavailable error that a
-// [Transport] with several [Transport.Upstreams] returns, without dialling,
-// when every one of them is ejected: its breaker open, marked down by the
-// health check, or ejected for its server errors ([OutlierPolicy]). That error's Upstream is empty, in OnError, the log and
-// metrics alike: no host was dialled, and the request URL's host is not one
-// of the pool's.
+// ErrNoUpstream is the cause of the destination_unavailable error, with an
+// empty Upstream, that a [Transport] with several [Transport.Upstreams]
+// returns without dialling when every one of them is ejected.
 var ErrNoUpstream = errors.New("middleware: no upstream available")
+
+// ErrNoUpstream's Upstream is empty because no host was dialled, and the
+// request URL's host is not one of the pool's. Ejected: its breaker open,
+// marked down by the health check, or ejected by OutlierPolicy.
 
 // defaultSlowStart is the time over which a host that comes back (its
 // breaker closed again, or its health check passing again) grows from a

@@ -26,10 +26,9 @@ type Options struct {
 	// ErrorHandler's errors), gone clients included, before any page is
 	// written. It must not block or write to the response.
 	OnError func(r *http.Request, err *gatewayerr.Error)
-	// OnReplace, if not nil, is called once for every error response that
-	// Handler or NewReverseProxy replaces with a page, with the replaced
-	// status as the error's ReceivedStatus, under the same rules as
-	// OnError. NewReverseProxy reports such a response to OnError too.
+	// OnReplace, if not nil, is called under OnError's rules for every
+	// error response Handler or NewReverseProxy replaces (NewReverseProxy
+	// reports it to OnError too), with the replaced status as ReceivedStatus.
 	OnReplace func(r *http.Request, err *gatewayerr.Error)
 	// Intercept lists the statuses (4xx and 5xx; others are ignored) whose
 	// responses Handler and NewReverseProxy replace with the page, as

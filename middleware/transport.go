@@ -51,10 +51,9 @@ type Transport struct {
 	// (not the whole body, nor a 101's connection); past it the body is
 	// closed and Read fails with connection_read_timeout. Zero: no limit.
 	ResponseBodyReadTimeout time.Duration
-	// Logger receives one record per failure (error level for failures of
-	// the gateway's configuration, debug for a client's cancellation and
-	// each retry, warn otherwise) and per breaker state change.
-	// If nil, nothing is logged.
+	// Logger receives a record per failure (error level for the gateway's
+	// configuration, debug for a client's cancellation and each retry,
+	// warn otherwise) and per breaker state change. Nil: no logs.
 	Logger *slog.Logger
 	// OnError, OnAttempt and OnStateChange, if not nil, are called with
 	// every failure that RoundTrip or a response body returns; with every

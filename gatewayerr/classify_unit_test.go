@@ -43,19 +43,6 @@ func opErr(op string, err error) error {
 
 func sysErr(call string, n syscall.Errno) error { return os.NewSyscallError(call, n) }
 
-// textErr is an error with only text, as net/http's unexported errors are.
-type textErr struct {
-	msg     string
-	timeout bool
-}
-
-func (e *textErr) Error() string   { return e.msg }
-func (e *textErr) Timeout() bool   { return e.timeout }
-func (e *textErr) Temporary() bool { return e.timeout }
-func (e *textErr) Is(target error) bool {
-	return e.timeout && target == context.DeadlineExceeded
-}
-
 // panicErr panics whatever is asked of it.
 type panicErr struct{ p *int }
 

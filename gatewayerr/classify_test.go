@@ -105,14 +105,6 @@ func server(f func(testing.TB) *faulttest.Server) func(t *testing.T) (*faulttest
 	}
 }
 
-// xnetTransport returns a golang.org/x/net/http2 transport set up to reach
-// s over TLS; its idle connections are closed when the test ends.
-func xnetTransport(tb testing.TB, s *faulttest.Server) *http2.Transport {
-	tr := &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs}}
-	tb.Cleanup(tr.CloseIdleConnections)
-	return tr
-}
-
 func h2(f func(testing.TB, http2.ErrCode) *faulttest.Server, code http2.ErrCode) func(t *testing.T) (*faulttest.Server, string) {
 	return func(t *testing.T) (*faulttest.Server, string) {
 		s := f(t, code)

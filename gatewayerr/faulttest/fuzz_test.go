@@ -8,21 +8,6 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// query builds a DNS query for name and type.
-func query(tb testing.TB, id uint16, name string, typ dnsmessage.Type) []byte {
-	tb.Helper()
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, RecursionDesired: true})
-	b.StartQuestions()
-	if err := b.Question(dnsmessage.Question{Name: dnsmessage.MustNewName(name), Type: typ, Class: dnsmessage.ClassINET}); err != nil {
-		tb.Fatal(err)
-	}
-	msg, err := b.Finish()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return msg
-}
-
 // FuzzDNSAnswer feeds arbitrary messages to the DNS server's parser: it
 // must not panic, and any response it gives must parse, answer the same
 // ID and echo the question.

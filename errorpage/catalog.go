@@ -142,8 +142,36 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 			l.dir = "rtl"
 		}
 		l.contentLanguage = []string{l.tag}
+		l.msgs = compact(l.msgs)
 	}
 	return locs, nil
+}
+
+// compact returns a copy of m whose keys and values are all substrings of
+// one string. The catalogs live as long as their Pages; a few objects
+// instead of one per string spare every garbage collection the marking
+// of thousands of them.
+func compact(m map[string]string) map[string]string {
+	keys := slices.Sorted(maps.Keys(m))
+	n := 0
+	for _, k := range keys {
+		n += len(k) + len(m[k])
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteString(m[k])
+	}
+	all := b.String()
+	out := make(map[string]string, len(m))
+	off := 0
+	for _, k := range keys {
+		v := m[k]
+		out[all[off:off+len(k)]] = all[off+len(k) : off+len(k)+len(v)]
+		off += len(k) + len(v)
+	}
+	return out
 }
 
 // checkDateLayout checks a "format.datetime" message, a time.Format

@@ -107,3 +107,25 @@ func TestRTL(t *testing.T) {
 		}
 	}
 }
+
+// TestCompact checks that compact keeps every key and value of a catalog,
+// empty ones included.
+func TestCompact(t *testing.T) {
+	for _, m := range []map[string]string{
+		{},
+		{"a": "", "": "b", "status.502": "Bad Gateway", "ä": "ü"},
+	} {
+		if got := compact(m); !maps.Equal(got, m) {
+			t.Errorf("compact(%q) = %q", m, got)
+		}
+	}
+	locs, err := buildLocales(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range locs {
+		if len(l.msgs) == 0 || l.msgs["status.502"] == "" {
+			t.Errorf("%s: %d messages, status.502 %q", l.tag, len(l.msgs), l.msgs["status.502"])
+		}
+	}
+}

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -85,6 +86,21 @@ func (t *Transport) report(req *http.Request, e *gatewayerr.Error, start time.Ti
 	if t.Logger != nil {
 		logFailureID(t.Logger, req, t.requestID(req), e, time.Since(start))
 	}
+}
+
+// refuse ends a request that no host may take, before any attempt of it
+// is sent: it closes the request's body and fails with the request's own
+// last failure when an attempt was made, else with unavailable, the
+// request never sent.
+func (t *Transport) refuse(req *http.Request, body io.ReadCloser, last *gatewayerr.Error, start time.Time, unavailable *gatewayerr.Error) error {
+	if body != nil {
+		body.Close()
+	}
+	if last != nil {
+		return t.fail(req, last, start)
+	}
+	unavailable.SetRequestSent(false)
+	return t.fail(req, unavailable, start)
 }
 
 // fail reports e, a failure of RoundTrip, and returns it as RoundTrip's

@@ -313,20 +313,12 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 					idx = pl.pick(bp, t.slowStart(), now, nil)
 				}
 				if idx < 0 {
-					if body != nil {
-						body.Close()
-					}
-					if last != nil {
-						return nil, t.fail(req, last, start)
-					}
-					e := &gatewayerr.Error{
+					return nil, t.refuse(req, body, last, start, &gatewayerr.Error{
 						Kind:       gatewayerr.DestinationUnavailable,
 						Err:        ErrNoUpstream,
 						Attempts:   attempt - 1,
 						RetryAfter: pl.wait(bp, t.HealthCheck, now),
-					}
-					e.SetRequestSent(false)
-					return nil, t.fail(req, e, start)
+					})
 				}
 				u = pl.hosts[idx]
 				host = u.host
@@ -348,25 +340,16 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 				tried = append(tried, idx)
 				continue
 			}
-			if body != nil {
-				body.Close()
-			}
-			if last != nil {
-				// Another request's failure opened the breaker
-				// between admits and allow: this request's own
-				// failure still says the most.
-				return nil, t.fail(req, last, start)
-			}
-			e := &gatewayerr.Error{
+			// When another request's failure opened the breaker between
+			// admits and allow, this request's own failure says the most.
+			return nil, t.refuse(req, body, last, start, &gatewayerr.Error{
 				Kind:       gatewayerr.DestinationUnavailable,
 				Err:        ErrCircuitOpen,
 				Upstream:   host,
 				NextHop:    host,
 				Attempts:   attempt - 1,
 				RetryAfter: wait,
-			}
-			e.SetRequestSent(false)
-			return nil, t.fail(req, e, start)
+			})
 		}
 		if pl != nil {
 			tried = append(tried, idx)

@@ -53,7 +53,7 @@ func BenchmarkRenderHTMLUncached(b *testing.B) {
 	for b.Loop() {
 		buf := p.buffer()
 		j := job{format: HTML, loc: 1, status: 502, ge: ge, rid: "req-1", now: time.Now()}
-		p.sets[HTML].page(502).exec(buf, p.data(&j)) //nolint:errcheck // checked in New
+		p.set(HTML).page(502).exec(buf, p.data(&j)) //nolint:errcheck // checked in New
 		p.release(buf)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -37,13 +38,114 @@ func MessageKeys() []string {
 	return slices.Sorted(maps.Keys(en))
 }
 
-// locale is one language's complete catalog.
+// locale is one language's complete catalog: every key, English where the
+// language has none.
 type locale struct {
-	tag  string            // as in builtinLanguages or Config.Messages
-	dir  string            // "ltr" or "rtl"
-	msgs map[string]string // every key, English where the language has none
+	tag string // as in builtinLanguages or Config.Messages
+	dir string // "ltr" or "rtl"
+	cat *catalog
+	// spans holds the bounds of key i's message in cat.text at 2i and
+	// 2i+1; noMessage at 2i for a key the language lacks.
+	spans []uint32
+	// table is Data.T, made when a template first needs it (see
+	// locale.messages).
+	table atomic.Pointer[map[string]string]
 	// static header values, shared by every response: never modified.
 	contentLanguage []string
+}
+
+// A catalog holds the messages of every language of a Pages in a form that
+// the garbage collector does not have to scan: the texts are substrings of
+// one string, each distinct text once, found through an index of the keys
+// that the languages share. A Pages keeps its catalogs for as long as it
+// lives, and every collection would otherwise mark every message of every
+// language, thousands of strings.
+type catalog struct {
+	keys map[string]int // key → its index in every locale's spans
+	text string         // every distinct message text
+}
+
+// noMessage marks, in a locale's spans, a key the language lacks.
+const noMessage = ^uint32(0)
+
+// newCatalog returns the catalog of the languages whose messages are msgs,
+// and each language's spans in it.
+func newCatalog(msgs []map[string]string) (*catalog, [][]uint32) {
+	keySet := make(map[string]bool)
+	for _, m := range msgs {
+		for k := range m {
+			keySet[k] = true
+		}
+	}
+	keys := slices.Sorted(maps.Keys(keySet))
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+	}
+	joined := b.String()
+	c := &catalog{keys: make(map[string]int, len(keys))}
+	off := 0
+	for i, k := range keys {
+		c.keys[joined[off:off+len(k)]] = i
+		off += len(k)
+	}
+	// Each distinct text once, at the offset where it was first written.
+	b.Reset()
+	at := make(map[string]uint32)
+	spans := make([][]uint32, len(msgs))
+	for li, m := range msgs {
+		sp := make([]uint32, 2*len(keys))
+		for i, k := range keys {
+			v, ok := m[k]
+			if !ok {
+				sp[2*i] = noMessage
+				continue
+			}
+			start, seen := at[v]
+			if !seen {
+				start = uint32(b.Len())
+				at[v] = start
+				b.WriteString(v)
+			}
+			sp[2*i], sp[2*i+1] = start, start+uint32(len(v))
+		}
+		spans[li] = sp
+	}
+	c.text = b.String()
+	return c, spans
+}
+
+// lookup returns the message of key, and whether the language has one.
+func (l *locale) lookup(key string) (string, bool) {
+	i, ok := l.cat.keys[key]
+	if !ok || l.spans[2*i] == noMessage {
+		return "", false
+	}
+	return l.cat.text[l.spans[2*i]:l.spans[2*i+1]], true
+}
+
+// text returns the message of key, or "" if there is none.
+func (l *locale) text(key string) string {
+	s, _ := l.lookup(key)
+	return s
+}
+
+// messages returns every message of the language by key, for Data.T. The
+// map is made on first use and kept: only the languages that templates
+// render in hold one. Its strings are the catalog's own.
+func (l *locale) messages() map[string]string {
+	if t := l.table.Load(); t != nil {
+		return *t
+	}
+	t := make(map[string]string, len(l.cat.keys))
+	for k := range l.cat.keys {
+		if v, ok := l.lookup(k); ok {
+			t[k] = v
+		}
+	}
+	// Two requests may make it at once: the maps are equal, either is kept.
+	l.table.Store(&t)
+	return t
 }
 
 func loadCatalog(tag string) (map[string]string, error) {
@@ -76,6 +178,7 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 		}
 	}
 	var locs []*locale
+	var all []map[string]string   // each locale's messages, by index in locs
 	index := make(map[string]int) // canonical tag → index in locs
 	for _, tag := range builtinLanguages {
 		msgs := maps.Clone(en)
@@ -95,7 +198,8 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 			maps.Copy(msgs, own)
 		}
 		index[canonical(tag)] = len(locs)
-		locs = append(locs, &locale{tag: tag, msgs: msgs})
+		locs = append(locs, &locale{tag: tag})
+		all = append(all, msgs)
 	}
 	builtins := make([]language.Tag, len(builtinLanguages))
 	for i, tag := range builtinLanguages {
@@ -115,11 +219,12 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 			// English.
 			from := en
 			if _, bi, conf := closest.Match(t); conf >= language.High {
-				from = locs[bi].msgs
+				from = all[bi]
 			}
 			i = len(locs)
 			index[t.String()] = i
-			locs = append(locs, &locale{tag: t.String(), msgs: maps.Clone(from)})
+			locs = append(locs, &locale{tag: t.String()})
+			all = append(all, maps.Clone(from))
 		}
 		for key, text := range overrides[tag] {
 			orig, ok := en[key]
@@ -129,49 +234,23 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 			if v, w := verbs(orig), verbs(text); !slices.Equal(v, w) {
 				return nil, fmt.Errorf("errorpage: Messages[%q][%q] has format verbs %q, want %q", tag, key, w, v)
 			}
-			locs[i].msgs[key] = text
+			all[i][key] = text
 		}
 	}
-	for _, l := range locs {
-		if err := checkDateLayout(l.msgs["format.datetime"]); err != nil {
-			return nil, fmt.Errorf("errorpage: Messages[%q][\"format.datetime\"] %q: %w", l.tag, l.msgs["format.datetime"], err)
+	cat, spans := newCatalog(all)
+	for i, l := range locs {
+		if err := checkDateLayout(all[i]["format.datetime"]); err != nil {
+			return nil, fmt.Errorf("errorpage: Messages[%q][\"format.datetime\"] %q: %w", l.tag, all[i]["format.datetime"], err)
 		}
+		l.cat, l.spans = cat, spans[i]
 		l.dir = "ltr"
 		base, _ := language.Make(l.tag).Base()
 		if slices.Contains(rtlLanguages[:], base.String()) {
 			l.dir = "rtl"
 		}
 		l.contentLanguage = []string{l.tag}
-		l.msgs = compact(l.msgs)
 	}
 	return locs, nil
-}
-
-// compact returns a copy of m whose keys and values are all substrings of
-// one string. The catalogs live as long as their Pages; a few objects
-// instead of one per string spare every garbage collection the marking
-// of thousands of them.
-func compact(m map[string]string) map[string]string {
-	keys := slices.Sorted(maps.Keys(m))
-	n := 0
-	for _, k := range keys {
-		n += len(k) + len(m[k])
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(m[k])
-	}
-	all := b.String()
-	out := make(map[string]string, len(m))
-	off := 0
-	for _, k := range keys {
-		v := m[k]
-		out[all[off:off+len(k)]] = all[off+len(k) : off+len(k)+len(v)]
-		off += len(k) + len(v)
-	}
-	return out
 }
 
 // checkDateLayout checks a "format.datetime" message, a time.Format
@@ -214,7 +293,7 @@ func verbs(s string) []string {
 
 // msg returns the message of key, with args formatted into it.
 func (l *locale) msg(key string, args ...any) string {
-	s := l.msgs[key]
+	s := l.text(key)
 	if len(args) > 0 {
 		s = fmt.Sprintf(s, args...)
 	}
@@ -243,8 +322,8 @@ func (l *locale) retry(at string, refresh, dated bool) string {
 
 // statusText returns the localized name of status.
 func (l *locale) statusText(status int) string {
-	if s, ok := l.msgs["status."+strconv.Itoa(status)]; ok {
+	if s, ok := l.lookup("status." + strconv.Itoa(status)); ok {
 		return s
 	}
-	return l.msgs["status."+strconv.Itoa(status/100)+"xx"]
+	return l.text("status." + strconv.Itoa(status/100) + "xx")
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,24 +109,48 @@ func TestRTL(t *testing.T) {
 	}
 }
 
-// TestCompact checks that compact keeps every key and value of a catalog,
-// empty ones included.
-func TestCompact(t *testing.T) {
-	for _, m := range []map[string]string{
+// TestCatalog checks that the shared catalog gives every language back
+// its messages, empty ones and missing ones included, and that Data.T holds
+// the same.
+func TestCatalog(t *testing.T) {
+	msgs := []map[string]string{
 		{},
 		{"a": "", "": "b", "status.502": "Bad Gateway", "ä": "ü"},
-	} {
-		if got := compact(m); !maps.Equal(got, m) {
-			t.Errorf("compact(%q) = %q", m, got)
+		{"a": "Bad Gateway", "status.502": "Bad Gateway", "z": "b"},
+	}
+	cat, spans := newCatalog(msgs)
+	for i, m := range msgs {
+		l := &locale{tag: strconv.Itoa(i), cat: cat, spans: spans[i]}
+		for _, k := range []string{"a", "", "status.502", "ä", "z", "missing"} {
+			want, wantOK := m[k]
+			if got, ok := l.lookup(k); got != want || ok != wantOK {
+				t.Errorf("language %d: lookup(%q) = %q, %v; want %q, %v", i, k, got, ok, want, wantOK)
+			}
+		}
+		if got := l.messages(); !maps.Equal(got, m) {
+			t.Errorf("language %d: messages() = %q, want %q", i, got, m)
 		}
 	}
-	locs, err := buildLocales(nil)
+	if want := len("Bad Gateway") + len("b") + len("ü"); len(cat.text) != want {
+		t.Errorf("catalog text %q: %d bytes, want %d (each distinct text once)", cat.text, len(cat.text), want)
+	}
+
+	locs, err := buildLocales(map[string]map[string]string{"pt-BR": {"title.upstream": "Ops"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range locs {
-		if len(l.msgs) == 0 || l.msgs["status.502"] == "" {
-			t.Errorf("%s: %d messages, status.502 %q", l.tag, len(l.msgs), l.msgs["status.502"])
+		if got := l.text("status.502"); got == "" {
+			t.Errorf("%s: status.502 %q", l.tag, got)
+		}
+		table := l.messages()
+		for _, k := range MessageKeys() {
+			if _, ok := table[k]; !ok {
+				t.Errorf("%s: Data.T lacks %q", l.tag, k)
+			}
+		}
+		if l.tag == "pt-BR" && l.text("title.upstream") != "Ops" {
+			t.Errorf("pt-BR: title.upstream %q, want the override", l.text("title.upstream"))
 		}
 	}
 }

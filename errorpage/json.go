@@ -38,7 +38,7 @@ func (p *Pages) writeJSON(buf *bytes.Buffer, j *job) {
 		buf.WriteString(`,"status":`)
 		buf.Write(strconv.AppendInt(scratch[:0], int64(j.status), 10))
 		buf.WriteString(`,"detail":`)
-		writeJSONString(buf, l.msgs["detail."+groupNames[g]])
+		writeJSONString(buf, l.text("detail."+groupNames[g]))
 		if path := j.escapedPath(); path != "" {
 			buf.WriteString(`,"instance":`)
 			writeJSONString(buf, clean(path, 2048))
@@ -49,9 +49,9 @@ func (p *Pages) writeJSON(buf *bytes.Buffer, j *job) {
 		buf.WriteString(`,"error":`)
 		writeJSONString(buf, l.statusText(j.status))
 		buf.WriteString(`,"title":`)
-		writeJSONString(buf, l.msgs["title."+groupNames[g]])
+		writeJSONString(buf, l.text("title."+groupNames[g]))
 		buf.WriteString(`,"detail":`)
-		writeJSONString(buf, l.msgs["detail."+groupNames[g]])
+		writeJSONString(buf, l.text("detail."+groupNames[g]))
 	}
 	if j.ge != nil {
 		buf.WriteString(`,"kind":`)

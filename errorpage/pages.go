@@ -28,8 +28,7 @@ var embedded embed.FS
 type Pages struct {
 	brand       BrandData
 	locales     []*locale
-	langs       *header.LanguageMatcher
-	sets        [numFormats]*pageSet // nil for a format rendered in Go
+	langs       func() *header.LanguageMatcher // made on first use
 	debug       func(*http.Request) bool
 	onServe     func(ServedPage)
 	ridHeader   string
@@ -60,6 +59,14 @@ type Pages struct {
 
 	mu    sync.RWMutex
 	cache map[pageKey]*segments // rendered pages, by what they depend on
+
+	// files are the operator's template files, read once by New, from
+	// which sets are parsed on first use (see set); uncacheable marks,
+	// by format and status, the pages New found cannot be cached.
+	files       map[string]string
+	sets        [numFormats]atomic.Pointer[pageSet]
+	parseMu     sync.Mutex
+	uncacheable [numFormats][200]bool
 }
 
 // New returns Pages configured by cfg. It validates the brand, the
@@ -115,14 +122,49 @@ func New(cfg Config) (*Pages, error) {
 	for i, l := range p.locales {
 		tags[i] = l.tag
 	}
-	p.langs = header.NewLanguageMatcher(tags...)
-	if p.sets, err = parseSets(cfg.Templates); err != nil {
+	p.langs = sync.OnceValue(func() *header.LanguageMatcher { return header.NewLanguageMatcher(tags...) })
+	if p.files, err = readTemplates(cfg.Templates); err != nil {
 		return nil, err
 	}
-	if err := p.check(); err != nil {
+	// The templates are parsed and checked here, so that New reports what
+	// is wrong with them, and then let go: a parsed template is thousands
+	// of small objects, which every garbage collection marks for as long
+	// as they live. The pages are parsed again when first served.
+	sets, err := parseSets(p.files)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.check(sets); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// set returns the pages of format f, parsed on first use from the
+// templates New checked; their pages that New found cannot be cached are
+// marked so again. Its pages are nil for a format rendered in Go.
+func (p *Pages) set(f Format) *pageSet {
+	if s := p.sets[f].Load(); s != nil {
+		return s
+	}
+	p.parseMu.Lock()
+	defer p.parseMu.Unlock()
+	if s := p.sets[f].Load(); s != nil {
+		return s
+	}
+	s, err := parseSet(p.files, f)
+	if err != nil || s == nil {
+		// New parsed the same sources without error; nil for
+		// ProblemJSON, which is rendered in Go.
+		s = &pageSet{}
+	}
+	for i, pg := range s.pages {
+		if pg != nil && p.uncacheable[f][i] {
+			pg.cacheable = false
+		}
+	}
+	p.sets[f].Store(s)
+	return s
 }
 
 var defaultPages = sync.OnceValue(func() *Pages {
@@ -457,7 +499,7 @@ func (p *Pages) language(acceptLanguage string) int {
 // value.
 func (p *Pages) matchLanguage(acceptLanguage string) int {
 	var buf [header.MaxEntries]header.LanguageRange
-	return p.langs.Match(header.ParseAcceptLanguage(buf[:0], acceptLanguage))
+	return p.langs().Match(header.ParseAcceptLanguage(buf[:0], acceptLanguage))
 }
 
 // Sample describes a page for [Pages.Render]: a way to render any variant

@@ -20,7 +20,7 @@ func jsonValue(v any) (string, error) {
 
 // render writes the body of the page j describes to buf.
 func (p *Pages) render(buf *bytes.Buffer, j *job) {
-	pg := p.sets[j.format].page(j.status)
+	pg := p.set(j.format).page(j.status)
 	if pg == nil {
 		p.writeJSON(buf, j)
 		return
@@ -63,8 +63,8 @@ func (p *Pages) data(j *job) *Data {
 	d := &Data{
 		Status:     j.status,
 		StatusText: l.statusText(j.status),
-		Title:      l.msgs["title."+groupNames[g]],
-		Detail:     l.msgs["detail."+groupNames[g]],
+		Title:      l.text("title." + groupNames[g]),
+		Detail:     l.text("detail." + groupNames[g]),
 		RequestID:  j.rid,
 		Time:       string(appendTime(nil, j.now)),
 		TimeISO:    j.now.UTC().Format(time.RFC3339),
@@ -73,7 +73,7 @@ func (p *Pages) data(j *job) *Data {
 		Host:       clean(j.host, 256),
 		Path:       clean(j.escapedPath(), 2048),
 		Brand:      p.brand,
-		T:          l.msgs,
+		T:          l.messages(),
 	}
 	d.Actions = actions(l, &p.brand, g, j.status, j.retry > 0)
 	var chain []gatewayerr.ProxyStatus
@@ -83,9 +83,9 @@ func (p *Pages) data(j *job) *Data {
 	}
 	d.Hops = hops(l, g, chain, j.debug)
 	if len(d.Hops) > 0 {
-		d.HopsTitle = l.msgs["hop.title"]
+		d.HopsTitle = l.text("hop.title")
 		if g == gMaintenance {
-			d.HopsTitle = l.msgs["hop.title.stopped"]
+			d.HopsTitle = l.text("hop.title.stopped")
 		}
 	}
 	if j.retry > 0 {
@@ -209,7 +209,7 @@ func (m *moment) append(b []byte, l *locale) []byte {
 		}
 		return m.t.AppendFormat(b, "15:04 UTC")
 	}
-	return m.t.AppendFormat(b, l.msgs["format.datetime"])
+	return m.t.AppendFormat(b, l.text("format.datetime"))
 }
 
 // refreshSeconds returns the delay, in whole seconds, after which a page

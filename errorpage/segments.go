@@ -266,12 +266,12 @@ func (p *Pages) cached(pg *page, j *job, dated bool) *segments {
 	return seg
 }
 
-// check executes every page against sample data, in every language, with
+// check executes every page of sets against sample data, in every language, with
 // and without debug details, so that a broken or empty page fails New;
 // checks that JSON pages produce JSON; and decides whether each page can be
 // cached, by comparing a cached rendering with a direct one. Every page is
 // checked on its own, since each status file has its own template set.
-func (p *Pages) check() error {
+func (p *Pages) check(sets [numFormats]*pageSet) error {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	samples := []job{
 		{status: 502, ge: &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, Err: errors.New("dial tcp 10.0.0.1:80: connection refused"), Upstream: "10.0.0.1:80", Phase: gatewayerr.PhaseDial, Attempts: 2}, retry: 30 * time.Second},
@@ -291,7 +291,7 @@ func (p *Pages) check() error {
 			kinds = append(kinds, job{status: 502, ge: &gatewayerr.Error{Kind: k, ReceivedStatus: received, Err: errors.New("cause")}})
 		}
 	}
-	for f, set := range p.sets {
+	for f, set := range sets {
 		if set == nil {
 			continue
 		}
@@ -335,8 +335,20 @@ func (p *Pages) check() error {
 			}
 		}
 	}
-	// The samples must not stay in the cache: their statuses differ.
+	for f, set := range sets {
+		if set == nil {
+			continue
+		}
+		for i, pg := range set.pages {
+			p.uncacheable[f][i] = pg != nil && !pg.cacheable
+		}
+	}
+	// The samples must not stay in the cache: their statuses differ. Nor
+	// must the tables of messages made for them (see locale.messages).
 	p.cache = make(map[pageKey]*segments)
+	for _, l := range p.locales {
+		l.table.Store(nil)
+	}
 	return nil
 }
 

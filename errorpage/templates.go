@@ -5,6 +5,7 @@ import (
 	htmltemplate "html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -44,34 +45,68 @@ func (s *pageSet) page(status int) *page {
 	return s.pages[status-400]
 }
 
-// parseSets parses the embedded templates and the operator's.
-func parseSets(fsys fs.FS) (sets [numFormats]*pageSet, err error) {
-	if fsys != nil {
-		if err := checkNames(fsys); err != nil {
+// readTemplates returns the operator's template files in fsys, by name:
+// the files at its top level whose extension is html, txt or json. New
+// reads them once, after checking the names, so that the pages can be
+// parsed again from them at any later time (see Pages.set).
+func readTemplates(fsys fs.FS) (map[string]string, error) {
+	if fsys == nil {
+		return nil, nil
+	}
+	if err := checkNames(fsys); err != nil {
+		return nil, err
+	}
+	files := make(map[string]string)
+	for _, ext := range [...]string{"html", "txt", "json"} {
+		names, err := fs.Glob(fsys, "*."+ext)
+		if err != nil {
+			return nil, fmt.Errorf("errorpage: Templates: %w", err)
+		}
+		for _, name := range names {
+			src, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("errorpage: Templates: %w", err)
+			}
+			files[name] = string(src)
+		}
+	}
+	return files, nil
+}
+
+// parseSets parses the pages of every format from the embedded templates
+// and the operator's files (see readTemplates).
+func parseSets(files map[string]string) (sets [numFormats]*pageSet, err error) {
+	for _, f := range [...]Format{HTML, Text, JSON} {
+		if sets[f], err = parseSet(files, f); err != nil {
 			return sets, err
 		}
 	}
-	html, err := parseEmbeddedHTML()
-	if err != nil {
-		return sets, err
-	}
-	htmlTree := func(t *htmltemplate.Template) *parse.Tree { return t.Tree }
-	if sets[HTML], err = newSet(html, fsys, "html", htmlTree); err != nil {
-		return sets, err
-	}
-	text, err := texttemplate.New("").ParseFS(embedded, "templates/*.txt")
-	if err != nil {
-		return sets, err
-	}
-	textTree := func(t *texttemplate.Template) *parse.Tree { return t.Tree }
-	if sets[Text], err = newSet(text, fsys, "txt", textTree); err != nil {
-		return sets, err
-	}
-	js := texttemplate.New("").Funcs(texttemplate.FuncMap{"json": jsonValue})
-	if sets[JSON], err = newSet(js, fsys, "json", textTree); err != nil {
-		return sets, err
-	}
 	return sets, nil
+}
+
+// parseSet parses the pages of format f, one of HTML, Text and JSON, from
+// the embedded templates and the operator's files.
+func parseSet(files map[string]string, f Format) (*pageSet, error) {
+	htmlTree := func(t *htmltemplate.Template) *parse.Tree { return t.Tree }
+	textTree := func(t *texttemplate.Template) *parse.Tree { return t.Tree }
+	switch f {
+	case HTML:
+		html, err := parseEmbeddedHTML()
+		if err != nil {
+			return nil, err
+		}
+		return newSet(html, files, "html", htmlTree)
+	case Text:
+		text, err := texttemplate.New("").ParseFS(embedded, "templates/*.txt")
+		if err != nil {
+			return nil, err
+		}
+		return newSet(text, files, "txt", textTree)
+	case JSON:
+		js := texttemplate.New("").Funcs(texttemplate.FuncMap{"json": jsonValue})
+		return newSet(js, files, "json", textTree)
+	}
+	return nil, nil // ProblemJSON: rendered in Go
 }
 
 // parseEmbeddedHTML parses the embedded HTML templates, with their lines
@@ -119,7 +154,7 @@ type templateSet[T any] interface {
 }
 
 // newSet builds the pages of one format from base, the embedded templates
-// (none for JSON), and the operator's files in fsys with the extension ext.
+// (none for JSON), and the operator's files with the extension ext.
 //
 // The operator's "default.ext" and any other file that is not a status
 // file ("502.ext", "5xx.ext") are parsed over a clone of base, so that
@@ -129,16 +164,12 @@ type templateSet[T any] interface {
 // "default.ext" with its blocks; a file with content of its own renders
 // that. For each status, the page is that of "502.ext", "5xx.ext" or
 // "default.ext", the first that exists.
-func newSet[T templateSet[T]](base T, fsys fs.FS, ext string, tree func(T) *parse.Tree) (*pageSet, error) {
-	var files []string
-	if fsys != nil {
-		var err error
-		if files, err = fs.Glob(fsys, "*."+ext); err != nil {
-			return nil, fmt.Errorf("errorpage: Templates: %w", err)
-		}
-	}
+func newSet[T templateSet[T]](base T, files map[string]string, ext string, tree func(T) *parse.Tree) (*pageSet, error) {
 	var shared, status []string
-	for _, f := range files {
+	for _, f := range slices.Sorted(maps.Keys(files)) {
+		if !strings.HasSuffix(f, "."+ext) {
+			continue
+		}
 		if isStatusFile(f, ext) {
 			status = append(status, f)
 		} else {
@@ -153,11 +184,11 @@ func newSet[T templateSet[T]](base T, fsys fs.FS, ext string, tree func(T) *pars
 		}
 		for _, f := range shared {
 			if f == "default."+ext {
-				if err := checkBlocks(base, fsys, f, ext, tree); err != nil {
+				if err := checkBlocks(base, files, f, ext, tree); err != nil {
 					return nil, err
 				}
 			}
-			if err := parseFile(base, fsys, f); err != nil {
+			if err := parseFile(base, files, f); err != nil {
 				return nil, err
 			}
 		}
@@ -166,14 +197,14 @@ func newSet[T templateSet[T]](base T, fsys fs.FS, ext string, tree func(T) *pars
 	// html/template set cannot be cloned once executed.
 	pages := make(map[string]*page)
 	for _, f := range status {
-		if err := checkBlocks(base, fsys, f, ext, tree); err != nil {
+		if err := checkBlocks(base, files, f, ext, tree); err != nil {
 			return nil, err
 		}
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
 		}
-		if err := parseFile(t, fsys, f); err != nil {
+		if err := parseFile(t, files, f); err != nil {
 			return nil, err
 		}
 		if pages[f], err = newPage(t, f, ext, tree); err != nil {
@@ -267,18 +298,14 @@ func isStatusFile(name, ext string) bool {
 	return '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
 }
 
-// checkBlocks checks a file of {{define}}s only, name in fsys, that is to
+// checkBlocks checks a file of {{define}}s only, name in files, that is to
 // override blocks of base: each block it defines must be one of base's, or
 // be used by a block of its own, or it would never be rendered (such as a
 // "message" in a ".txt" file: the text page has no such block). The error
 // lists base's blocks. A file with content outside its {{define}}s is a page
 // of its own, and is not checked.
-func checkBlocks[T templateSet[T]](base T, fsys fs.FS, name, ext string, tree func(T) *parse.Tree) error {
-	src, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return fmt.Errorf("errorpage: Templates: %w", err)
-	}
-	trees, err := parseTrees(name, string(src))
+func checkBlocks[T templateSet[T]](base T, files map[string]string, name, ext string, tree func(T) *parse.Tree) error {
+	trees, err := parseTrees(name, files[name])
 	if err != nil {
 		return fmt.Errorf("errorpage: Templates: %w", err)
 	}
@@ -352,14 +379,10 @@ func templatesCalled(n parse.Node, used map[string]bool) {
 	}
 }
 
-// parseFile parses the file name of fsys into t's set, as a template of
+// parseFile parses the file name of files into t's set, as a template of
 // that name.
-func parseFile[T templateSet[T]](t T, fsys fs.FS, name string) error {
-	src, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return fmt.Errorf("errorpage: Templates: %w", err)
-	}
-	if _, err := t.New(name).Parse(string(src)); err != nil {
+func parseFile[T templateSet[T]](t T, files map[string]string, name string) error {
+	if _, err := t.New(name).Parse(files[name]); err != nil {
 		return fmt.Errorf("errorpage: Templates: %w", err)
 	}
 	return nil

@@ -345,7 +345,7 @@ func testCachedEqualsDirect(t *testing.T, p *Pages) {
 		variants = append(variants, variant{s, nil})
 	}
 	for _, f := range []Format{HTML, Text} {
-		set := p.sets[f]
+		set := p.set(f)
 		for _, v := range variants {
 			status, ge := v.status, v.ge
 			pg := set.page(status)
@@ -518,5 +518,47 @@ func TestTemplateNames(t *testing.T) {
 	}
 	if _, err := New(Config{Templates: ok}); err != nil {
 		t.Errorf("New rejected well-named files: %v", err)
+	}
+}
+
+// TestTemplatesParsedWhenServed checks that New lets the parsed templates
+// go, and that the pages parsed again when first served are those New
+// checked: from the files as New read them, not as they are later, with
+// the pages New found cannot be cached still not cached.
+func TestTemplatesParsedWhenServed(t *testing.T) {
+	fsys := fstest.MapFS{
+		// The length of the request ID cannot be cached: the cached
+		// page holds a placeholder where the ID goes.
+		"502.html": {Data: []byte(`<p>id of {{len .RequestID}} bytes</p>`)},
+		"5xx.txt":  {Data: []byte("read in New\n")},
+	}
+	p := newPages(t, Config{Templates: fsys})
+	for f := range p.sets {
+		if p.sets[f].Load() != nil {
+			t.Errorf("format %v: parsed templates kept by New", Format(f))
+		}
+	}
+	fsys["5xx.txt"] = &fstest.MapFile{Data: []byte("changed after New\n")}
+	delete(fsys, "502.html")
+
+	for _, tt := range []struct{ accept, id, want string }{
+		{"text/html", "abc", "<p>id of 3 bytes</p>"},
+		{"text/html", "abcdefgh", "<p>id of 8 bytes</p>"},
+		{"text/plain", "abc", "read in New\n"},
+	} {
+		rec := httptest.NewRecorder()
+		p.ServeStatus(rec, request("GET", "/", "Accept", tt.accept, "X-Request-ID", tt.id), 502)
+		if got := rec.Body.String(); got != tt.want {
+			t.Errorf("Accept %s, ID %s: body %q, want %q", tt.accept, tt.id, got, tt.want)
+		}
+	}
+	if pg := p.set(HTML).page(502); pg.cacheable {
+		t.Errorf("502.html parsed again is cacheable; New found it is not")
+	}
+	if pg := p.set(HTML).page(503); !pg.cacheable {
+		t.Errorf("default.html parsed again is not cacheable")
+	}
+	if p.sets[JSON].Load() != nil {
+		t.Errorf("JSON templates parsed though no JSON page was served")
 	}
 }

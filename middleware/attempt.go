@@ -88,6 +88,7 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 			req.URL.Host = host
 		}
 	} else {
+		tr.trace = tr.hooks
 		if redact {
 			tr.trace.Got1xxResponse = tr.got1xxHook
 		}

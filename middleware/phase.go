@@ -16,7 +16,7 @@ type tracker struct {
 	wrote   atomic.Bool   // the request's headers were written (since the last GetConn)
 	written atomic.Bool   // the whole request was written (since the last GetConn)
 	hooks   httptrace.ClientTrace
-	trace   httptrace.ClientTrace // hooks, copied for each use: WithClientTrace may change it
+	trace   httptrace.ClientTrace // hooks, copied for each request that carries it: WithClientTrace may change it
 
 	// got1xxHook is got1xx, bound once; next1xx is the Got1xxResponse hook
 	// it replaced in ReverseProxy's trace, if any (see hookInto).
@@ -48,7 +48,6 @@ func (t *Transport) tracker() *tracker {
 	tr.wrote.Store(false)
 	tr.written.Store(false)
 	tr.shared, tr.dropped = false, false
-	tr.trace = tr.hooks
 	return tr
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,87 +42,121 @@ func MessageKeys() []string {
 // locale is one language's complete catalog: every key, English where the
 // language has none.
 type locale struct {
-	tag string // as in builtinLanguages or Config.Messages
-	dir string // "ltr" or "rtl"
-	cat *catalog
-	// spans holds the bounds of key i's message in cat.text at 2i and
-	// 2i+1; noMessage at 2i for a key the language lacks.
-	spans []uint32
-	// table is Data.T, made when a template first needs it (see
-	// locale.messages).
-	table atomic.Pointer[map[string]string]
+	tag  string // as in builtinLanguages or Config.Messages
+	dir  string // "ltr" or "rtl"
+	keys *keyIndex
+	// build makes the language's messages again, for a built-in
+	// language that Config.Messages leaves as it is: New lets its texts
+	// go once it has checked the pages (see Pages.check), and they are
+	// made again when first needed. It is nil for a language whose texts
+	// are kept.
+	build func() map[string]string
+	mu    sync.Mutex // held while the texts are made again
+	texts atomic.Pointer[texts]
 	// static header values, shared by every response: never modified.
 	contentLanguage []string
 }
 
-// A catalog holds the messages of every language of a Pages in a form that
-// the garbage collector does not have to scan: the texts are substrings of
-// one string, each distinct text once, found through an index of the keys
-// that the languages share. A Pages keeps its catalogs for as long as it
-// lives, and every collection would otherwise mark every message of every
-// language, thousands of strings.
-type catalog struct {
-	keys map[string]int // key → its index in every locale's spans
-	text string         // every distinct message text
-}
+// A keyIndex numbers the message keys of the languages of a Pages, which
+// they share. The keys are substrings of one string.
+type keyIndex struct{ index map[string]int }
 
-// noMessage marks, in a locale's spans, a key the language lacks.
-const noMessage = ^uint32(0)
-
-// newCatalog returns the catalog of the languages whose messages are msgs,
-// and each language's spans in it.
-func newCatalog(msgs []map[string]string) (*catalog, [][]uint32) {
-	keySet := make(map[string]bool)
+// newKeyIndex returns the index of the keys of msgs.
+func newKeyIndex(msgs []map[string]string) *keyIndex {
+	set := make(map[string]bool)
 	for _, m := range msgs {
 		for k := range m {
-			keySet[k] = true
+			set[k] = true
 		}
 	}
-	keys := slices.Sorted(maps.Keys(keySet))
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(k)
-	}
-	joined := b.String()
-	c := &catalog{keys: make(map[string]int, len(keys))}
+	keys := slices.Sorted(maps.Keys(set))
+	joined := strings.Join(keys, "")
+	x := &keyIndex{index: make(map[string]int, len(keys))}
 	off := 0
 	for i, k := range keys {
-		c.keys[joined[off:off+len(k)]] = i
+		x.index[joined[off:off+len(k)]] = i
 		off += len(k)
 	}
-	// Each distinct text once, at the offset where it was first written.
-	b.Reset()
-	at := make(map[string]uint32)
-	spans := make([][]uint32, len(msgs))
-	for li, m := range msgs {
-		sp := make([]uint32, 2*len(keys))
-		for i, k := range keys {
-			v, ok := m[k]
-			if !ok {
-				sp[2*i] = noMessage
-				continue
-			}
-			start, seen := at[v]
-			if !seen {
-				start = uint32(b.Len())
-				at[v] = start
-				b.WriteString(v)
-			}
-			sp[2*i], sp[2*i+1] = start, start+uint32(len(v))
-		}
-		spans[li] = sp
+	return x
+}
+
+// texts holds one language's messages in a form that the garbage collector
+// does not have to scan: one string holding each distinct text once, and
+// the bounds of each key's text in it. A Pages keeps its languages for as
+// long as it lives, and every collection would otherwise mark every
+// message of every language, thousands of strings.
+type texts struct {
+	text string
+	// spans holds the bounds of key i's message in text at 2i and 2i+1;
+	// noMessage at 2i for a key the language lacks.
+	spans []uint32
+	// table is Data.T, made when a template first needs it (see
+	// locale.messages).
+	table atomic.Pointer[map[string]string]
+}
+
+// noMessage marks, in spans, a key the language lacks.
+const noMessage = ^uint32(0)
+
+// newTexts returns the messages m, whose keys x indexes.
+func newTexts(x *keyIndex, m map[string]string) *texts {
+	var b strings.Builder
+	at := make(map[string]uint32) // where each distinct text starts
+	spans := make([]uint32, 2*len(x.index))
+	for i := range len(x.index) {
+		spans[2*i] = noMessage
 	}
-	c.text = b.String()
-	return c, spans
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		i, ok := x.index[k]
+		if !ok {
+			continue
+		}
+		v := m[k]
+		start, seen := at[v]
+		if !seen {
+			start = uint32(b.Len())
+			at[v] = start
+			b.WriteString(v)
+		}
+		spans[2*i], spans[2*i+1] = start, start+uint32(len(v))
+	}
+	return &texts{text: b.String(), spans: spans}
+}
+
+// current returns the language's texts, made again if New let them go.
+func (l *locale) current() *texts {
+	if t := l.texts.Load(); t != nil {
+		return t
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t := l.texts.Load(); t != nil {
+		return t
+	}
+	// New made the same texts without error: build does not fail.
+	t := newTexts(l.keys, l.build())
+	l.texts.Store(t)
+	return t
+}
+
+// letGo drops the language's texts when they can be made again.
+func (l *locale) letGo() {
+	if l.build != nil {
+		l.texts.Store(nil)
+	}
 }
 
 // lookup returns the message of key, and whether the language has one.
 func (l *locale) lookup(key string) (string, bool) {
-	i, ok := l.cat.keys[key]
-	if !ok || l.spans[2*i] == noMessage {
+	i, ok := l.keys.index[key]
+	if !ok {
 		return "", false
 	}
-	return l.cat.text[l.spans[2*i]:l.spans[2*i+1]], true
+	t := l.current()
+	if t.spans[2*i] == noMessage {
+		return "", false
+	}
+	return t.text[t.spans[2*i]:t.spans[2*i+1]], true
 }
 
 // text returns the message of key, or "" if there is none.
@@ -131,21 +166,22 @@ func (l *locale) text(key string) string {
 }
 
 // messages returns every message of the language by key, for Data.T. The
-// map is made on first use and kept: only the languages that templates
-// render in hold one. Its strings are the catalog's own.
+// map is made on first use and kept with the texts: only the languages
+// that templates render in hold one. Its strings are the texts' own.
 func (l *locale) messages() map[string]string {
-	if t := l.table.Load(); t != nil {
-		return *t
+	t := l.current()
+	if m := t.table.Load(); m != nil {
+		return *m
 	}
-	t := make(map[string]string, len(l.cat.keys))
-	for k := range l.cat.keys {
-		if v, ok := l.lookup(k); ok {
-			t[k] = v
+	m := make(map[string]string, len(l.keys.index))
+	for k, i := range l.keys.index {
+		if t.spans[2*i] != noMessage {
+			m[k] = t.text[t.spans[2*i]:t.spans[2*i+1]]
 		}
 	}
 	// Two requests may make it at once: the maps are equal, either is kept.
-	l.table.Store(&t)
-	return t
+	t.table.Store(&m)
+	return m
 }
 
 func loadCatalog(tag string) (map[string]string, error) {
@@ -160,47 +196,60 @@ func loadCatalog(tag string) (map[string]string, error) {
 	return m, nil
 }
 
-// rtlLanguages are the base languages written right to left.
-var rtlLanguages = [...]string{"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"}
-
-// buildLocales returns the catalogs of the built-in languages and of any
-// other language of overrides, with the overrides applied, English first.
-func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
+// builtinMessages returns the messages of the built-in language tag: its
+// catalog over English's, English having net/http's name for every
+// status it knows, and the language its generic "Client Error" or "Server
+// Error" for the statuses it does not name.
+func builtinMessages(tag string) (map[string]string, error) {
 	en, err := loadCatalog("en")
 	if err != nil {
 		return nil, err
 	}
-	// English's status names for every status net/http knows.
 	for code := 400; code <= 599; code++ {
 		key := "status." + strconv.Itoa(code)
 		if _, ok := en[key]; !ok && http.StatusText(code) != "" {
 			en[key] = http.StatusText(code)
 		}
 	}
+	if tag == "en" {
+		return en, nil
+	}
+	own, err := loadCatalog(tag)
+	if err != nil {
+		return nil, err
+	}
+	for code := 400; code <= 599; code++ {
+		key := "status." + strconv.Itoa(code)
+		if _, ok := own[key]; !ok {
+			en[key] = own["status."+strconv.Itoa(code/100)+"xx"]
+		}
+	}
+	maps.Copy(en, own)
+	return en, nil
+}
+
+// rtlLanguages are the base languages written right to left.
+var rtlLanguages = [...]string{"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"}
+
+// buildLocales returns the catalogs of the built-in languages and of any
+// other language of overrides, with the overrides applied, English first.
+func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 	var locs []*locale
 	var all []map[string]string   // each locale's messages, by index in locs
 	index := make(map[string]int) // canonical tag → index in locs
 	for _, tag := range builtinLanguages {
-		msgs := maps.Clone(en)
-		if tag != "en" {
-			own, err := loadCatalog(tag)
-			if err != nil {
-				return nil, err
-			}
-			// Status names the language lacks fall back to its generic
-			// "Client Error" and "Server Error", not to English.
-			for code := 400; code <= 599; code++ {
-				key := "status." + strconv.Itoa(code)
-				if _, ok := own[key]; !ok {
-					msgs[key] = own["status."+strconv.Itoa(code/100)+"xx"]
-				}
-			}
-			maps.Copy(msgs, own)
+		msgs, err := builtinMessages(tag)
+		if err != nil {
+			return nil, err
 		}
 		index[canonical(tag)] = len(locs)
-		locs = append(locs, &locale{tag: tag})
+		locs = append(locs, &locale{tag: tag, build: func() map[string]string {
+			m, _ := builtinMessages(tag)
+			return m
+		}})
 		all = append(all, msgs)
 	}
+	en := all[0]
 	builtins := make([]language.Tag, len(builtinLanguages))
 	for i, tag := range builtinLanguages {
 		builtins[i] = language.Make(tag)
@@ -236,13 +285,15 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 			}
 			all[i][key] = text
 		}
+		locs[i].build = nil // kept: Config.Messages changes it
 	}
-	cat, spans := newCatalog(all)
+	keys := newKeyIndex(all)
 	for i, l := range locs {
 		if err := checkDateLayout(all[i]["format.datetime"]); err != nil {
 			return nil, fmt.Errorf("errorpage: Messages[%q][\"format.datetime\"] %q: %w", l.tag, all[i]["format.datetime"], err)
 		}
-		l.cat, l.spans = cat, spans[i]
+		l.keys = keys
+		l.texts.Store(newTexts(keys, all[i]))
 		l.dir = "ltr"
 		base, _ := language.Make(l.tag).Base()
 		if slices.Contains(rtlLanguages[:], base.String()) {

@@ -109,18 +109,22 @@ func TestRTL(t *testing.T) {
 	}
 }
 
-// TestCatalog checks that the shared catalog gives every language back
-// its messages, empty ones and missing ones included, and that Data.T holds
-// the same.
+// TestCatalog checks that a language's texts give back its messages,
+// empty and missing ones included, each distinct text held once; that
+// Data.T holds the same; and that the texts of a built-in language that
+// Config.Messages leaves alone are made again, the same, once let go,
+// while those of a language it changes are kept.
 func TestCatalog(t *testing.T) {
 	msgs := []map[string]string{
 		{},
 		{"a": "", "": "b", "status.502": "Bad Gateway", "ä": "ü"},
 		{"a": "Bad Gateway", "status.502": "Bad Gateway", "z": "b"},
 	}
-	cat, spans := newCatalog(msgs)
+	keys := newKeyIndex(msgs)
 	for i, m := range msgs {
-		l := &locale{tag: strconv.Itoa(i), cat: cat, spans: spans[i]}
+		l := &locale{tag: strconv.Itoa(i), keys: keys}
+		tx := newTexts(keys, m)
+		l.texts.Store(tx)
 		for _, k := range []string{"a", "", "status.502", "ä", "z", "missing"} {
 			want, wantOK := m[k]
 			if got, ok := l.lookup(k); got != want || ok != wantOK {
@@ -130,9 +134,17 @@ func TestCatalog(t *testing.T) {
 		if got := l.messages(); !maps.Equal(got, m) {
 			t.Errorf("language %d: messages() = %q, want %q", i, got, m)
 		}
-	}
-	if want := len("Bad Gateway") + len("b") + len("ü"); len(cat.text) != want {
-		t.Errorf("catalog text %q: %d bytes, want %d (each distinct text once)", cat.text, len(cat.text), want)
+		distinct := make(map[string]bool)
+		n := 0
+		for _, v := range m {
+			if !distinct[v] {
+				distinct[v] = true
+				n += len(v)
+			}
+		}
+		if len(tx.text) != n {
+			t.Errorf("language %d: text %q: %d bytes, want %d (each distinct text once)", i, tx.text, len(tx.text), n)
+		}
 	}
 
 	locs, err := buildLocales(map[string]map[string]string{"pt-BR": {"title.upstream": "Ops"}})
@@ -140,6 +152,14 @@ func TestCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range locs {
+		before := l.messages()
+		l.letGo()
+		if kept := l.texts.Load() != nil; kept != (l.build == nil) {
+			t.Errorf("%s: texts kept after letGo = %v, want %v", l.tag, kept, l.build == nil)
+		}
+		if again := l.messages(); !maps.Equal(again, before) {
+			t.Errorf("%s: texts made again differ:\n%v\nwant\n%v", l.tag, again, before)
+		}
 		if got := l.text("status.502"); got == "" {
 			t.Errorf("%s: status.502 %q", l.tag, got)
 		}
@@ -148,6 +168,9 @@ func TestCatalog(t *testing.T) {
 			if _, ok := table[k]; !ok {
 				t.Errorf("%s: Data.T lacks %q", l.tag, k)
 			}
+		}
+		if wantKept := l.tag == "pt-BR"; (l.build == nil) != wantKept {
+			t.Errorf("%s: texts kept = %v, want %v", l.tag, l.build == nil, wantKept)
 		}
 		if l.tag == "pt-BR" && l.text("title.upstream") != "Ops" {
 			t.Errorf("pt-BR: title.upstream %q, want the override", l.text("title.upstream"))

@@ -343,11 +343,12 @@ func (p *Pages) check(sets [numFormats]*pageSet) error {
 			p.uncacheable[f][i] = pg != nil && !pg.cacheable
 		}
 	}
-	// The samples must not stay in the cache: their statuses differ. Nor
-	// must the tables of messages made for them (see locale.messages).
+	// The samples must not stay in the cache: their statuses differ. The
+	// languages' texts go too, where they can be made again: a Pages that
+	// serves no page holds none (see locale).
 	p.cache = make(map[pageKey]*segments)
 	for _, l := range p.locales {
-		l.table.Store(nil)
+		l.letGo()
 	}
 	return nil
 }

@@ -41,7 +41,8 @@ type Config struct {
 	// fs.Sub for a subdirectory of an embed.FS); New rejects a template
 	// file below it, one with a near-miss extension (".htm", ".HTML",
 	// ".tmpl") and one named like a status file that is not one
-	// ("600.html", "5XX.html"). Other files are ignored. If nil, only the
+	// ("600.html", "5XX.html"). Other files are ignored. New reads the
+	// files once: later changes to them are not seen. If nil, only the
 	// embedded templates are used.
 	Templates fs.FS
 

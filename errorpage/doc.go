@@ -98,10 +98,13 @@
 // # Templates
 //
 // Pages are html/template (HTML) and text/template (text) templates,
-// embedded, parsed once in New, and executed with a [Data]. An operator
-// overrides them through [Config.Templates], an fs.FS: for status 503 the
-// page is that of the first of "503.html", "5xx.html" and "default.html"
-// that exists.
+// embedded, and executed with a [Data]. New parses and checks every one;
+// so that a Pages that serves nothing holds no parsed template, it then
+// lets them go, and parses a format's templates again, from the same
+// sources, when it first serves a page in that format. An operator
+// overrides them through [Config.Templates], an fs.FS, whose files New
+// reads once: for status 503 the page is that of the first of "503.html",
+// "5xx.html" and "default.html" that exists.
 //
 // The operator's "default.html" is parsed over a copy of the embedded
 // templates; a "default.html" that only holds {{define}}s replaces those

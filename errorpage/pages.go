@@ -70,9 +70,11 @@ type Pages struct {
 }
 
 // New returns Pages configured by cfg. It validates the brand, the
-// messages and the problem type base, and parses every template and
-// executes it against sample data (see the package documentation), so
-// that a bad value or a broken template fails here.
+// messages and the problem type base, reads the operator's templates, and
+// parses every template and executes it against sample data in every
+// language (see the package documentation), so that a bad value or a
+// broken template fails here. Later changes to the files of
+// cfg.Templates are not seen.
 func New(cfg Config) (*Pages, error) {
 	bv, err := cfg.Brand.view()
 	if err != nil {

@@ -167,6 +167,11 @@ func TestReverseProxyFaults(t *testing.T) {
 				r["method"] != "GET" || r["path"] != "/some/path" || r["attempts"] != float64(1) || r["duration"] == nil {
 				t.Errorf("log record %v, want level %s, kind %s, status %d, method, path, attempts, duration", r, f.level, f.kind, f.status)
 			}
+			// The duration is the round trip's (in ns): measured from its
+			// start, which the Transport reads because a Logger is set.
+			if d, _ := r["duration"].(float64); d < 0 || d > float64(time.Minute) {
+				t.Errorf("logged duration %v ns, want the round trip's", r["duration"])
+			}
 			// The reference on each page is the request_id logged.
 			for i, r := range records {
 				id, _ := r["request_id"].(string)

@@ -152,7 +152,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// context, and the body's wrapper); in a NewReverseProxy, which owns the
 	// request and its body, the Transport reuses them and allocates nothing
 	// (see proxyMode).
-	start := time.Now()
+	var start time.Time
+	if t.timed() {
+		start = time.Now()
+	}
 	if req.URL == nil {
 		closeBody(req)
 		return nil, t.fail(req, &gatewayerr.Error{Kind: gatewayerr.HTTPRequestError, Err: errors.New("middleware: nil Request.URL")}, start)
@@ -181,6 +184,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // Private implementation past this point.
+
+// timed reports whether a round trip needs the time it started: for the
+// retry policies' deadlines, for OnAttempt's durations, and for the
+// durations a Logger records (a NewReverseProxy logs with its Transport's
+// Logger). Otherwise the clock is not read: nothing would see the time.
+func (t *Transport) timed() bool {
+	return t.Logger != nil || t.OnAttempt != nil || t.Retry != nil || t.Breaker != nil || t.hostPool() != nil
+}
 
 // upstream is the state a Transport keeps for one upstream host.
 type upstream struct {

@@ -144,6 +144,15 @@ type proxy struct {
 	intercept respwriter.Statuses
 	replace   ReplacePolicy
 	maint     *maintenancePage // nil without Options.Maintenance
+
+	// recycle reports that no code but the proxy's own and the default
+	// pages' can see the visitor's request that serveError makes: no
+	// OnError, OnReplace or ProxyStatusDetails, and the default pages,
+	// which have no hooks (errorpage.Config's Debug, RequestID and
+	// OnServe). Only then does serveError recycle it, in visitors, once
+	// the page is written: nothing can keep it past its request.
+	recycle  bool
+	visitors sync.Pool // *visitor
 }
 
 func newProxy(opts *Options) *proxy {
@@ -169,6 +178,8 @@ func newProxy(opts *Options) *proxy {
 		trailer:   opts.ProxyStatusTrailer,
 		intercept: opts.intercepted(),
 		replace:   opts.Replace,
+		recycle: opts.OnError == nil && opts.OnReplace == nil && opts.ProxyStatusDetails == nil &&
+			pages == errorpage.Default(),
 	}
 	kinds := gatewayerr.Kinds()
 	p.members = make([][]string, len(kinds))
@@ -214,7 +225,8 @@ func (b *bufferPool) Put(buf []byte) {
 // serveError is the ErrorHandler. ReverseProxy gives it the outgoing
 // request, out.
 func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) {
-	r := p.visitorRequest(out)
+	vis := p.visitorRequest(out)
+	r := &vis.r
 	upstream := ""
 	if out.URL != nil {
 		upstream = out.URL.Host
@@ -272,24 +284,36 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 	}
 	logFailureID(p.logger, r, id, e, elapsed)
 	if gone {
+		p.release(vis)
 		return
 	}
 	p.appendProxyStatus(w.Header(), e, p.showDetails(r))
 	respwriter.PassNext(w) // a Handler around the proxy lets the page through
 	p.pages.ServeError(w, r, e)
+	p.release(vis)
+}
+
+// visitor is the visitor's request that serveError makes, and its URL, in
+// one allocation.
+type visitor struct {
+	r http.Request
+	u url.URL
 }
 
 // visitorRequest returns a copy of out, the outgoing request that
 // ReverseProxy hands its ErrorHandler, as the visitor sent it, for the page,
-// the log and OnError: with the Host the visitor asked for (the
+// the log and OnError, in a visitor recycled when the proxy recycles: with the Host the visitor asked for (the
 // X-Forwarded-Host that SetXForwarded set, when there is one) and, in a
 // NewReverseProxy, the path without the target's base path that SetURL put
 // in front of it; its URL has no scheme or host, as a server's request.
-func (p *proxy) visitorRequest(out *http.Request) *http.Request {
-	v := new(struct { // the copy and its URL, in one allocation
-		r http.Request
-		u url.URL
-	})
+func (p *proxy) visitorRequest(out *http.Request) *visitor {
+	var v *visitor
+	if p.recycle {
+		v, _ = p.visitors.Get().(*visitor)
+	}
+	if v == nil {
+		v = new(visitor)
+	}
 	r := &v.r
 	*r = *out
 	// The key is canonical: Get would only canonicalize it again.
@@ -297,7 +321,7 @@ func (p *proxy) visitorRequest(out *http.Request) *http.Request {
 		r.Host = h[0]
 	}
 	if out.URL == nil {
-		return r
+		return v
 	}
 	u := &v.u
 	u.Path, u.RawPath, u.RawQuery = out.URL.Path, out.URL.RawPath, out.URL.RawQuery
@@ -311,7 +335,17 @@ func (p *proxy) visitorRequest(out *http.Request) *http.Request {
 		}
 	}
 	r.URL = u
-	return r
+	return v
+}
+
+// release recycles v, which serveError made and is done with, when the
+// proxy recycles (see proxy.recycle): cleared, so that it holds on to
+// nothing of its request.
+func (p *proxy) release(v *visitor) {
+	if p.recycle {
+		*v = visitor{}
+		p.visitors.Put(v)
+	}
 }
 
 // showDetails reports whether the response to r may carry Proxy-Status

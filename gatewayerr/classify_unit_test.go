@@ -125,6 +125,8 @@ func TestClassifyValues(t *testing.T) {
 		{"closed pipe", io.ErrClosedPipe, PhaseReadBody, classifyWant{HTTPResponseIncomplete, 502, true, PhaseReadBody}},
 		{"unknown network", opErr("dial", net.UnknownNetworkError("tcp9")), PhaseUnknown, classifyWant{ProxyConfigurationError, 500, false, PhaseDial}},
 		{"read error of another errno", opErr("read", sysErr("read", syscall.EIO)), PhaseUnknown, classifyWant{ConnectionTerminated, 502, true, PhaseUnknown}},
+		{"syscall error that timed out", opErr("read", sysErr("read", syscall.EAGAIN)), PhaseReadBody, classifyWant{ConnectionReadTimeout, 504, true, PhaseReadBody}},
+		{"nil syscall error", opErr("dial", (*os.SyscallError)(nil)), PhaseUnknown, classifyWant{Unknown, 502, false, PhaseDial}},
 
 		{"unknown authority", urlErr(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), PhaseUnknown, classifyWant{TLSCertificateError, 502, false, PhaseTLS}},
 		{"hostname", x509.HostnameError{Host: "x"}, PhaseUnknown, classifyWant{TLSCertificateError, 502, false, PhaseTLS}},

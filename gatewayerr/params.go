@@ -95,8 +95,10 @@ func (f paramField) check(v any) string {
 
 // kindParams appends the extra parameters of e's kind that e's fields know.
 func (e *Error) kindParams(ps []Param) []Param {
-	for _, x := range extraParams {
-		if x.kind == e.Kind {
+	// By index: every kind's Proxy-Status member passes here, and copying
+	// each entry would cost more than comparing its kind.
+	for i := range extraParams {
+		if x := &extraParams[i]; x.kind == e.Kind {
 			if v, ok := e.paramValue(x.field); ok {
 				ps = append(ps, Param{x.key, v})
 			}

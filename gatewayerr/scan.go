@@ -203,6 +203,16 @@ func (s *scan) visit(err error) (stop bool) {
 	case flate.CorruptInputError, flate.InternalError:
 		s.coding = true
 		return true
+	case *os.SyscallError:
+		// A dial's refusal and a connection's reset carry one: what it
+		// says is its Errno's, below; of the checks that follow, only
+		// Timeout applies to it (it has no Is or As).
+		if e != nil {
+			if e.Timeout() {
+				s.timeout = true
+			}
+			return false
+		}
 	}
 	if c, ok := errnoOf(err); ok {
 		if s.errno == errnoNone {

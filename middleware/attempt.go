@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -105,7 +106,11 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
-		e := classifyFailure(req.Context(), actx, err, tr.currentPhase())
+		var own context.Context // the attempt's own context, if it has one
+		if cancel != nil {
+			own = actx
+		}
+		e := classifyFailure(req.Context(), own, err, tr.currentPhase())
 		e.Upstream, e.Attempts = host, n
 		if e.NextHop == "" {
 			e.NextHop = host
@@ -191,16 +196,18 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 	return resp, nil
 }
 
-// classifyFailure classifies err, returned by an attempt whose context is
-// actx, under the request's context ctx, in the given phase.
+// classifyFailure classifies err, returned by an attempt under the
+// request's context ctx, in the given phase. actx is the attempt's own
+// context, made with a cancel cause for its timeout, or nil when the attempt
+// ran under ctx.
 func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phase) *gatewayerr.Error {
-	switch {
-	case clientGone(ctx):
-		// Whatever the transport saw is a consequence.
-		return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
-	case ctx.Err() != nil:
-		err = ctx.Err()
-	case context.Cause(actx) == errAttemptTimeout:
+	if cerr := ctx.Err(); cerr != nil {
+		if errors.Is(cerr, context.Canceled) { // clientGone(ctx)
+			// Whatever the transport saw is a consequence.
+			return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
+		}
+		err = cerr
+	} else if actx != nil && context.Cause(actx) == errAttemptTimeout {
 		err = errAttemptTimeout
 	}
 	e := gatewayerr.ClassifyPhase(err, phase)

@@ -235,7 +235,7 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	}
 	var e *gatewayerr.Error
 	if !errors.As(err, &e) {
-		e = classifyFailure(b.req.Context(), b.req.Context(), err, gatewayerr.PhaseReadBody)
+		e = classifyFailure(b.req.Context(), nil, err, gatewayerr.PhaseReadBody)
 	}
 	return n, b.fail(e)
 }
@@ -342,7 +342,7 @@ func (b *responseBody) Close() error {
 	}
 	b.finish()
 	if err != nil {
-		e := classifyFailure(b.req.Context(), b.req.Context(), err, gatewayerr.PhaseReadBody)
+		e := classifyFailure(b.req.Context(), nil, err, gatewayerr.PhaseReadBody)
 		e.Upstream, e.Attempts = b.host, b.attempts
 		return e
 	}

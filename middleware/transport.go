@@ -513,7 +513,7 @@ func (t *Transport) roundTripPolicies(req *http.Request, start time.Time, pl *po
 			if next != nil {
 				next.Close()
 			}
-			ce := classifyFailure(ctx, ctx, context.Cause(ctx), gatewayerr.PhaseUnknown)
+			ce := classifyFailure(ctx, nil, context.Cause(ctx), gatewayerr.PhaseUnknown)
 			ce.Upstream, ce.Attempts = host, attempt
 			ce.SetRequestSent(e == nil || e.RequestSent())
 			return nil, t.fail(req, ce, start)

@@ -3,6 +3,7 @@ package middleware
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -160,21 +161,34 @@ func TestBreakerStateFromStart(t *testing.T) {
 
 // TestProxyTransportErrorType checks that every error NewReverseProxy's
 // Transport returns presents ErrorType as its RFC 9209 kind, as
-// OpenTelemetry's semconv.ErrorType reads it, not its Go type.
+// OpenTelemetry's semconv.ErrorType reads it, not its Go type, and unwraps
+// to the *gatewayerr.Error, whether the proxy logs (the error carries the
+// time taken) or not.
 func TestProxyTransportErrorType(t *testing.T) {
 	target := &url.URL{Scheme: "http", Host: refusedAddr(t)}
-	rp := NewReverseProxy(target, Options{Retry: &RetryPolicy{Attempts: 1}})
-	req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, target.String()+"/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = rp.Transport.RoundTrip(req)
-	var et interface{ ErrorType() string }
-	if !errors.As(err, &et) {
-		t.Fatalf("RoundTrip's error %T has no ErrorType method", err)
-	}
-	if et, ok := err.(interface{ ErrorType() string }); !ok || et.ErrorType() != "connection_refused" {
-		t.Errorf("RoundTrip's error %T: ErrorType() on the error itself = %v, want connection_refused", err, et)
+	for _, tt := range []struct {
+		name   string
+		logger *slog.Logger
+	}{
+		{"no logger", nil},
+		{"logger", slog.New(slog.DiscardHandler)},
+	} {
+		rp := NewReverseProxy(target, Options{Retry: &RetryPolicy{Attempts: 1}, Logger: tt.logger})
+		req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, target.String()+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = rp.Transport.RoundTrip(req)
+		var et interface{ ErrorType() string }
+		if !errors.As(err, &et) {
+			t.Fatalf("%s: RoundTrip's error %T has no ErrorType method", tt.name, err)
+		}
+		if et, ok := err.(interface{ ErrorType() string }); !ok || et.ErrorType() != "connection_refused" {
+			t.Errorf("%s: RoundTrip's error %T: ErrorType() on the error itself = %v, want connection_refused", tt.name, err, et)
+		}
+		if ge := (*gatewayerr.Error)(nil); !errors.As(err, &ge) || ge.Kind != gatewayerr.ConnectionRefused || err.Error() != ge.Error() {
+			t.Errorf("%s: RoundTrip's error %T (%v) does not unwrap to its connection_refused *gatewayerr.Error", tt.name, err, err)
+		}
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 //   - answers a request that Rewrite marked as looping (loopKey) with
 //     ErrProxyLoop, without sending it;
 //   - recycles response bodies once they are closed;
-//   - returns the failures of RoundTrip unreported, as *transportError, for
-//     the ErrorHandler to log and report once, with the page's request ID;
+//   - returns the failures of RoundTrip unreported, as *transportError (or
+//     *untimedError when the proxy logs nothing), for the ErrorHandler to
+//     log and report once, with the page's request ID;
 //   - redacts the upstream's Proxy-Status (of 1xx responses, the final
 //     response and its trailer) unless details are shown for the request,
 //     before anything of ReverseProxy's, a ModifyResponse included, sees it;
@@ -30,6 +31,10 @@ type proxyMode struct {
 	// pages gives the request ID that the Transport's own failure records
 	// (a body failing while streaming) quote.
 	pages *errorpage.Pages
+	// logs reports that the proxy logs failures (Options.Logger), with the
+	// time each round trip took; without a log, a failure is returned as
+	// an *untimedError.
+	logs bool
 }
 
 // redacts reports whether the Transport t redacts the upstream's
@@ -55,3 +60,14 @@ func (t *transportError) Unwrap() error { return t.e }
 // records it as error.type, not this type's Go name, when it wraps the
 // proxy's Transport.
 func (t *transportError) ErrorType() string { return t.e.ErrorType() }
+
+// untimedError is a transportError without the time the round trip took,
+// for a proxy that logs nothing, which alone quotes it: the failure itself
+// under a type of its own, which an error holds without an allocation.
+type untimedError gatewayerr.Error
+
+func (t *untimedError) Error() string { return (*gatewayerr.Error)(t).Error() }
+func (t *untimedError) Unwrap() error { return (*gatewayerr.Error)(t) }
+
+// ErrorType returns the kind's RFC 9209 token, as transportError's does.
+func (t *untimedError) ErrorType() string { return (*gatewayerr.Error)(t).ErrorType() }

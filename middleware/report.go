@@ -107,6 +107,9 @@ func (t *Transport) refuse(req *http.Request, body io.ReadCloser, last *gatewaye
 // error.
 func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time) error {
 	if t.mode != nil {
+		if !t.mode.logs {
+			return (*untimedError)(e)
+		}
 		return &transportError{e: e, elapsed: time.Since(start)}
 	}
 	t.report(req, e, start)

@@ -62,7 +62,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		UpstreamWeights:         maps.Clone(opts.UpstreamWeights),
 		HealthCheck:             opts.HealthCheck,
 		Outlier:                 opts.Outlier,
-		mode:                    &proxyMode{details: p.details, pages: p.pages},
+		mode:                    &proxyMode{details: p.details, pages: p.pages, logs: opts.Logger != nil},
 	}
 	if len(tr.Upstreams) > 0 {
 		// The hosts' breakers exist from the start, and are reported
@@ -239,6 +239,8 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 	switch v := err.(type) {
 	case *transportError:
 		e, elapsed, replaced = v.e, v.elapsed, v.replaced
+	case *untimedError:
+		e = (*gatewayerr.Error)(v)
 	case *interceptedError:
 		p.serveIntercepted(w, r, upstream, v)
 		return

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -371,6 +372,33 @@ func TestURLHost(t *testing.T) {
 	for in, want := range tests {
 		if got := urlHost(in); got != want {
 			t.Errorf("urlHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestAddrString checks addrString's text of TCP addresses, netip's with
+// IPv4 unmapped, and that it allocates nothing when the text equals same.
+func TestAddrString(t *testing.T) {
+	for _, a := range []*net.TCPAddr{
+		{IP: net.IPv4(127, 0, 0, 1), Port: 28081},
+		{IP: net.IP{10, 20, 0, 255}, Port: 8080},
+		{IP: net.IPv4(0, 0, 0, 0), Port: 0},
+		{IP: net.IPv4(255, 255, 255, 255), Port: 65535},
+		{IP: net.IPv4(192, 168, 1, 9), Port: 70000}, // out of range: netip keeps 16 bits
+		{IP: net.IPv4(1, 2, 3, 4), Port: -1},
+		{IP: net.IPv4(100, 99, 10, 9), Port: 80, Zone: "eth0"},
+		{IP: net.ParseIP("::1"), Port: 443},
+		{IP: net.ParseIP("fe80::1"), Port: 443, Zone: "eth0"},
+		{IP: nil, Port: 80},
+		{IP: net.IP{1, 2, 3}, Port: 80},
+	} {
+		ap := a.AddrPort()
+		want := string(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(nil)) // "" when invalid
+		if got := addrString(a, ""); got != want {
+			t.Errorf("addrString(%v) = %q, want %q", a, got, want)
+		}
+		if n := testing.AllocsPerRun(10, func() { addrString(a, want) }); n != 0 {
+			t.Errorf("addrString(%v, %q): %v allocations, want none", a, want, n)
 		}
 	}
 }

@@ -7,7 +7,8 @@ import (
 
 // extraParams is the table of RFC 9209, Section 2.3: the parameters it
 // defines for one error type each, in the order a member carries them, and
-// the [Error] field each one reports. It is the only place the table is
+// the [Error] field each one reports. Its entries are in the order of their
+// kinds (kindParams stops at the first past the kind it looks for). It is the only place the table is
 // written: parsing checks against it, [Error.ProxyStatus] and
 // [ClassifyResponse] map fields through it, and [ProxyStatus.Redacted] keeps
 // only its parameters, none of which names an address.
@@ -95,10 +96,14 @@ func (f paramField) check(v any) string {
 
 // kindParams appends the extra parameters of e's kind that e's fields know.
 func (e *Error) kindParams(ps []Param) []Param {
-	// By index: every kind's Proxy-Status member passes here, and copying
-	// each entry would cost more than comparing its kind.
+	// Every kind's Proxy-Status member passes here: the table, in the order
+	// of its kinds, is read by index up to the first entry past e's kind.
 	for i := range extraParams {
-		if x := &extraParams[i]; x.kind == e.Kind {
+		x := &extraParams[i]
+		if x.kind > e.Kind {
+			break
+		}
+		if x.kind == e.Kind {
 			if v, ok := e.paramValue(x.field); ok {
 				ps = append(ps, Param{x.key, v})
 			}

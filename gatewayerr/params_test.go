@@ -6,6 +6,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// TestExtraParamsInKindOrder checks that extraParams lists its entries in
+// the order of their kinds, as kindParams reads it.
+func TestExtraParamsInKindOrder(t *testing.T) {
+	for i := 1; i < len(extraParams); i++ {
+		if extraParams[i].kind < extraParams[i-1].kind {
+			t.Errorf("extraParams[%d] (%v) comes after extraParams[%d] (%v)", i, extraParams[i].kind, i-1, extraParams[i-1].kind)
+		}
+	}
+}
+
 // TestExtraParamsRoundTrip sends every kind's extra parameters through
 // Error.ProxyStatus, String, ParseProxyStatus and back into an Error's
 // fields, as ClassifyResponse reads them: the one table serves both ways.

@@ -270,7 +270,10 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 	}
 	gone := e.Kind == gatewayerr.ClientClosedRequest // no page, nor replacement
 	id := ""
-	if !gone {
+	if !gone && (p.onError != nil || p.logger != nil || replaced && p.onReplace != nil) {
+		// Set before the page quotes it, so that the record and the hooks
+		// quote the same; with neither, the page sets it, as it does
+		// anyway.
 		id = p.pages.SetRequestID(w, r)
 	}
 	reportError(p.onError, p.pages, r, id, e)

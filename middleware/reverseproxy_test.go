@@ -1395,6 +1395,32 @@ func TestReverseProxyRequestIDFollowsPages(t *testing.T) {
 	}
 }
 
+// TestReverseProxyRequestIDWithoutLog checks that a proxy that neither
+// logs nor has hooks, which leaves the request ID to the page, still sets
+// the one its page quotes: the client's own when valid.
+func TestReverseProxyRequestIDWithoutLog(t *testing.T) {
+	refused := faulttest.Refused(t)
+	gw := gateway(t, refused.URL, Options{})
+	for _, sent := range []string{"", "abc-123", "has space"} {
+		req := newRequest(t, http.MethodGet, gw.URL+"/", nil)
+		req.Header.Set("Accept", "text/plain")
+		if sent != "" {
+			req.Header.Set("X-Request-ID", sent)
+		}
+		resp, body := send(t, nil, req)
+		id := resp.Header.Get("X-Request-ID")
+		if !errorpage.ValidRequestID(id) || len(resp.Header.Values("X-Request-ID")) != 1 {
+			t.Fatalf("sent %q: X-Request-ID %q, want one valid ID", sent, resp.Header.Values("X-Request-ID"))
+		}
+		if sent == "abc-123" && id != sent {
+			t.Errorf("sent %q: X-Request-ID %q, want the client's", sent, id)
+		}
+		if !strings.Contains(body, "Request ID: "+id) {
+			t.Errorf("sent %q: the page does not quote %q:\n%s", sent, id, body)
+		}
+	}
+}
+
 // TestReverseProxyRedactsUpstreamProxyStatusTrailer checks that a
 // Proxy-Status trailer of a streamed upstream response, announced or not,
 // reaches the client redacted, and whole with details.

@@ -57,8 +57,9 @@ type Pages struct {
 	// Accept and Accept-Language values seen last.
 	acceptMemo, langMemo atomic.Pointer[memo]
 
-	mu    sync.RWMutex
-	cache map[pageKey]*segments // rendered pages, by what they depend on
+	mu       sync.RWMutex
+	cache    map[pageKey]*segments    // rendered pages, by what they depend on
+	lastPage atomic.Pointer[segments] // the page of cache served last
 
 	// files are the operator's template files, read once by New, from
 	// which sets are parsed on first use (see set); uncacheable marks,
@@ -348,17 +349,20 @@ func (p *Pages) serve(w http.ResponseWriter, r *http.Request, status int, ge *ga
 	defer p.release(buf)
 	p.render(buf, &j)
 
+	// What is read or removed goes first: a header of at most 8 fields
+	// is searched without hashing, and the page's own make it larger.
+	v := vary(h["Vary"])
+	delete(h, "Content-Encoding")
+	delete(h, "Content-Range")
 	h["Content-Type"] = hdrType[j.format]
 	h["Content-Length"] = p.contentLength(buf.Len())
 	h["Content-Language"] = p.locales[j.loc].contentLanguage
 	h["Cache-Control"] = hdrNoStore
-	h["Vary"] = vary(h["Vary"])
+	h["Vary"] = v
 	h["X-Content-Type-Options"] = hdrNosniff
 	if j.format == HTML {
 		h["Content-Security-Policy"] = hdrCSP
 	}
-	delete(h, "Content-Encoding")
-	delete(h, "Content-Range")
 	if setRetry {
 		h["Retry-After"] = p.retryAfterValue(int64((j.retry + time.Second - 1) / time.Second))
 	}

@@ -47,6 +47,7 @@ type pageKey struct {
 
 // segments is a rendered page: parts[0], slot[0]'s value, parts[1], ...
 type segments struct {
+	key   pageKey // what the page depends on
 	parts []string
 	slots []uint8
 	size  int
@@ -216,9 +217,17 @@ func (p *Pages) cached(pg *page, j *job, dated bool) *segments {
 	if j.ge != nil {
 		key.kind = uint8(j.ge.Kind) + 1
 	}
-	p.mu.RLock()
-	seg := p.cache[key]
-	p.mu.RUnlock()
+	// The page served last is most often the one asked for again: while
+	// an upstream is down, its visitors all get the same page.
+	seg := p.lastPage.Load()
+	if seg == nil || seg.key != key {
+		p.mu.RLock()
+		seg = p.cache[key]
+		p.mu.RUnlock()
+		if seg != nil {
+			p.lastPage.Store(seg)
+		}
+	}
 	if seg != nil {
 		if seg.direct {
 			return nil
@@ -255,6 +264,7 @@ func (p *Pages) cached(pg *page, j *job, dated bool) *segments {
 			break
 		}
 	}
+	seg.key = key
 	p.mu.Lock()
 	if len(p.cache) < maxCached {
 		p.cache[key] = seg
@@ -347,6 +357,7 @@ func (p *Pages) check(sets [numFormats]*pageSet) error {
 	// languages' texts go too, where they can be made again: a Pages that
 	// serves no page holds none (see locale).
 	p.cache = make(map[pageKey]*segments)
+	p.lastPage.Store(nil)
 	for _, l := range p.locales {
 		l.letGo()
 	}

@@ -139,10 +139,14 @@ func (l *locale) current() *texts {
 	return t
 }
 
-// letGo drops the language's texts when they can be made again.
+// letGo drops what New made of the language while it checked the pages:
+// its texts when they can be made again, else their Data.T table, which
+// is made again when a template first needs it.
 func (l *locale) letGo() {
 	if l.build != nil {
 		l.texts.Store(nil)
+	} else if t := l.texts.Load(); t != nil {
+		t.table.Store(nil)
 	}
 }
 

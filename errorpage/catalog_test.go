@@ -177,3 +177,35 @@ func TestCatalog(t *testing.T) {
 		}
 	}
 }
+
+// TestNewHoldsNoMessageTables checks that a Pages that has served nothing
+// holds no Data.T table, in any language: New makes them while it checks
+// the pages, and must let them go with the built-in texts, for the
+// languages Config.Messages changes or adds too, whose texts it keeps. A
+// table is a map of every message, which every collection marks.
+func TestNewHoldsNoMessageTables(t *testing.T) {
+	p := newPages(t, Config{Messages: map[string]map[string]string{
+		"de":    {"ref.id": "Referenz"},
+		"pt-BR": {"title.upstream": "Ops"},
+	}})
+	kept := 0
+	for _, l := range p.locales {
+		tx := l.texts.Load()
+		if tx == nil {
+			continue
+		}
+		kept++
+		if tx.table.Load() != nil {
+			t.Errorf("%s: Data.T table held after New", l.tag)
+		}
+	}
+	if kept != 2 {
+		t.Errorf("%d languages keep their texts, want 2 (de, pt-BR)", kept)
+	}
+	// Made again when a page needs it, with the override.
+	rec := httptest.NewRecorder()
+	p.ServeStatus(rec, request("GET", "/", "Accept", "text/html", "Accept-Language", "de"), 502)
+	if !strings.Contains(rec.Body.String(), "Referenz") {
+		t.Errorf("de page lacks the overridden ref.id:\n%s", rec.Body.String())
+	}
+}

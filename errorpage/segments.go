@@ -354,8 +354,10 @@ func (p *Pages) check(sets [numFormats]*pageSet) error {
 		}
 	}
 	// The samples must not stay in the cache: their statuses differ. The
-	// languages' texts go too, where they can be made again: a Pages that
-	// serves no page holds none (see locale).
+	// languages' texts go too, where they can be made again, and the
+	// Data.T tables made for the samples: a Pages that serves no page
+	// holds no table, and the texts of no language Config.Messages
+	// leaves alone (see locale).
 	p.cache = make(map[pageKey]*segments)
 	p.lastPage.Store(nil)
 	for _, l := range p.locales {

@@ -562,3 +562,33 @@ func TestTemplatesParsedWhenServed(t *testing.T) {
 		t.Errorf("JSON templates parsed though no JSON page was served")
 	}
 }
+
+// TestUncacheableOnlyByNew checks a page that only New's check finds it
+// cannot cache, not the probes of a page's first caching: its rendering
+// changes for the retry moment of one of New's samples, which no probe
+// has. Parsed again when served, the page must still be rendered for each
+// request, or a request with that moment gets the cached page.
+func TestUncacheableOnlyByNew(t *testing.T) {
+	// New's sample 502 is at 03:04:05 with a retry after 30 s; the probes
+	// retry after a minute.
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	fsys := fstest.MapFS{
+		"502.html": {Data: []byte(`<p>{{if eq .RetryAt "03:04:35 UTC"}}at the sample's moment{{else}}{{.RetryAt}}{{end}}</p>`)},
+	}
+	p := newPages(t, Config{Templates: fsys, Now: func() time.Time { return now }})
+	for _, tt := range []struct {
+		retry time.Duration
+		want  string
+	}{
+		{time.Minute, "<p>03:05:05 UTC</p>"},
+		{30 * time.Second, "<p>at the sample's moment</p>"},
+		{2 * time.Minute, "<p>03:06:05 UTC</p>"},
+	} {
+		rec := httptest.NewRecorder()
+		e := &gatewayerr.Error{Kind: gatewayerr.ConnectionRefused, RetryAfter: tt.retry}
+		p.ServeError(rec, request("GET", "/", "Accept", "text/html"), e)
+		if got := rec.Body.String(); got != tt.want {
+			t.Errorf("retry after %v: body %q, want %q", tt.retry, got, tt.want)
+		}
+	}
+}

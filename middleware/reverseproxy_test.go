@@ -1274,6 +1274,16 @@ func TestReverseProxyReportsAttemptsAndUpstream(t *testing.T) {
 				attempts, _ := r["attempts"].(float64)
 				status, _ := r["status"].(float64)
 				logged = append(logged, report{fmt.Sprint(r["kind"]), fmt.Sprint(r["upstream"]), int(attempts), int(status)})
+				// A replaced response is logged with the time its round
+				// trip took, from the start the Transport reads because a
+				// Logger is set (with no retry policy, nothing else needs
+				// it). ReverseProxy's own failures have none, nor has an
+				// empty body of a first attempt, which is not wrapped.
+				d, timed := r["duration"].(float64)
+				wantTimed := !tt.upgrade && tt.name != "replaced 502"
+				if timed != wantTimed || d < 0 || d > float64(time.Minute) {
+					t.Errorf("logged duration %v ns, want the round trip's: %v", r["duration"], wantTimed)
+				}
 			}
 			if diff := cmp.Diff([]report{want}, logged); diff != "" {
 				t.Errorf("logged (-want +got):\n%s", diff)

@@ -52,7 +52,8 @@
 // error's Go type (its internal semconv HTTPClient.ErrorType), ignoring
 // ErrorType, and appends it after the attributes of the client Labeler
 // and WithMetricAttributesFn, so the type name
-// "github.com/gatehouse-go/gatehouse/middleware.transportError" wins over
+// ("github.com/gatehouse-go/gatehouse/middleware.transportError", or
+// "...middleware.untimedError" for a proxy without a Logger) wins over
 // any value a library adds: on that metric the kind cannot be set. Use
 // the server metric, whose error.type this package sets, or count
 // failures by kind with contrib/prometheus.

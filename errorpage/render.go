@@ -22,7 +22,13 @@ func jsonValue(v any) (string, error) {
 func (p *Pages) render(buf *bytes.Buffer, j *job) {
 	pg := p.set(j.format).page(j.status)
 	if pg == nil {
-		p.writeJSON(buf, j)
+		if j.format == HTML || j.format == Text {
+			// Only if parsing the templates again failed, which New
+			// did without error: a plain status line, as below.
+			fmt.Fprintf(buf, "%d %s\n", j.status, p.locales[j.loc].statusText(j.status))
+			return
+		}
+		p.writeJSON(buf, j) // problem+json, or JSON without a template
 		return
 	}
 	if pg.cacheable && !pg.reflects && !j.debug && (j.ge == nil || len(j.ge.Chain) == 0) {

@@ -592,3 +592,21 @@ func TestUncacheableOnlyByNew(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplatesFailingWhenParsedAgain checks what a visitor gets should
+// the templates fail to parse when first served, although New parsed the
+// same sources: a plain status line for HTML and text, never a document
+// of another format.
+func TestTemplatesFailingWhenParsedAgain(t *testing.T) {
+	fsys := fstest.MapFS{"default.txt": {Data: []byte("{{.Status}} text\n")}}
+	p := newPages(t, Config{Templates: fsys})
+	p.files["default.txt"] = "{{" // as if the sources had changed
+	p.files["default.html"] = "{{"
+	for _, accept := range []string{"text/plain", "text/html"} {
+		rec := httptest.NewRecorder()
+		p.ServeStatus(rec, request("GET", "/", "Accept", accept), 502)
+		if got, want := rec.Body.String(), "502 Bad Gateway\n"; got != want {
+			t.Errorf("Accept %s: body %q, want %q", accept, got, want)
+		}
+	}
+}

@@ -324,6 +324,25 @@ ratio() { # a b [p99|cpu]: a/b of the req/s (or of the p99) when both were measu
 	fi
 }
 
+# paired a b: the median over the rounds of a/b of the req/s measured in
+# the same round. Rows measured in one round run close together, so a
+# change of the load on the host between rounds moves both alike: the
+# median of the rounds' ratios varies less than the ratio of the medians.
+paired() {
+	local -a xs ys
+	read -r -a xs <<<"${samples[$1]:-}"
+	read -r -a ys <<<"${samples[$2]:-}"
+	if [ ${#xs[@]} -eq 0 ] || [ ${#xs[@]} -ne ${#ys[@]} ]; then
+		printf 'n/a'
+		return
+	fi
+	local r="" i
+	for i in "${!xs[@]}"; do
+		r+="$(awk -v a="${xs[$i]}" -v b="${ys[$i]}" 'BEGIN { if (b > 0) printf "%.4f", a / b }') "
+	done
+	awk -v m="$(median "$r")" 'BEGIN { printf "%.3f", m }'
+}
+
 echo
 if [ "$MODE" = pinned ]; then
 	echo "MODE=pinned: proxies GOMAXPROCS=1 on CPU $PROXY_CPU; wrk -t$THREADS -c$CONNECTIONS -d$DURATION and the upstream on CPU $CLIENT_CPU; medians of $ROUNDS interleaved rounds"
@@ -336,14 +355,14 @@ for name in "${names[@]}"; do
 	printf '%-20s %-12s %6s %12s %10s %11s\n' "$name" "${hdr[$name]:0:12}" "${status[$name]}" "${rps[$name]:-n/a}" "${p99[$name]:-n/a}" "${cpu[$name]:-n/a}"
 done
 echo
-echo "ratios [goal] (in parentheses: the same from the server's CPU time per request, less sensitive to other load on its core):"
-echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok) ($(ratio gatehouse-ok plain-ok cpu))  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
-echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok) ($(ratio quickstart-ok plain-default-ok cpu))  [>= 2]"
-echo "  success: quick start / plain, tuned transport          $(ratio quickstart-ok plain-ok) ($(ratio quickstart-ok plain-ok cpu))  [>= 0.95]"
-echo "  error:   constant HTML page / empty 502                $(ratio const-html-502 plain-502) ($(ratio const-html-502 plain-502 cpu))  (the floor: sending the bytes)"
-echo "  error:   gatehouse HTML, no Accept / constant HTML     $(ratio gatehouse-502 const-html-502) ($(ratio gatehouse-502 const-html-502 cpu))  [>= 0.95]"
-echo "  error:   gatehouse HTML, Accept html / constant HTML   $(ratio gatehouse-html-502 const-html-accept-502) ($(ratio gatehouse-html-502 const-html-accept-502 cpu))  [>= 0.95]  (both sent the browser's Accept)"
-echo "  error:   gatehouse text / constant text page           $(ratio gatehouse-text-502 const-text-502) ($(ratio gatehouse-text-502 const-text-502 cpu))  [>= 0.95]"
-echo "  error:   quick start / constant HTML page              $(ratio quickstart-502 const-html-502) ($(ratio quickstart-502 const-html-502 cpu))"
-echo "  breaker: gatehouse breaker open / empty 502            $(ratio gatehouse-open plain-502) ($(ratio gatehouse-open plain-502 cpu))  [>= 1.9]"
+echo "ratios [goal] (in parentheses: the same from the server's CPU time per request, less sensitive to other load on its core; then the median of each round's own ratio):"
+echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok) ($(ratio gatehouse-ok plain-ok cpu); paired $(paired gatehouse-ok plain-ok))  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
+echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok) ($(ratio quickstart-ok plain-default-ok cpu); paired $(paired quickstart-ok plain-default-ok))  [>= 2]"
+echo "  success: quick start / plain, tuned transport          $(ratio quickstart-ok plain-ok) ($(ratio quickstart-ok plain-ok cpu); paired $(paired quickstart-ok plain-ok))  [>= 0.95]"
+echo "  error:   constant HTML page / empty 502                $(ratio const-html-502 plain-502) ($(ratio const-html-502 plain-502 cpu); paired $(paired const-html-502 plain-502))  (the floor: sending the bytes)"
+echo "  error:   gatehouse HTML, no Accept / constant HTML     $(ratio gatehouse-502 const-html-502) ($(ratio gatehouse-502 const-html-502 cpu); paired $(paired gatehouse-502 const-html-502))  [>= 0.95]"
+echo "  error:   gatehouse HTML, Accept html / constant HTML   $(ratio gatehouse-html-502 const-html-accept-502) ($(ratio gatehouse-html-502 const-html-accept-502 cpu); paired $(paired gatehouse-html-502 const-html-accept-502))  [>= 0.95]  (both sent the browser's Accept)"
+echo "  error:   gatehouse text / constant text page           $(ratio gatehouse-text-502 const-text-502) ($(ratio gatehouse-text-502 const-text-502 cpu); paired $(paired gatehouse-text-502 const-text-502))  [>= 0.95]"
+echo "  error:   quick start / constant HTML page              $(ratio quickstart-502 const-html-502) ($(ratio quickstart-502 const-html-502 cpu); paired $(paired quickstart-502 const-html-502))"
+echo "  breaker: gatehouse breaker open / empty 502            $(ratio gatehouse-open plain-502) ($(ratio gatehouse-open plain-502 cpu); paired $(paired gatehouse-open plain-502))  [>= 1.9]"
 echo "  nginx:   gatehouse / nginx, success $(ratio gatehouse-ok nginx-ok), error $(ratio gatehouse-502 nginx-502); nginx page / empty 502 $(ratio nginx-502 plain-502)"

@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -201,13 +200,13 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 // context, made with a cancel cause for its timeout, or nil when the attempt
 // ran under ctx.
 func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phase) *gatewayerr.Error {
-	if cerr := ctx.Err(); cerr != nil {
-		if errors.Is(cerr, context.Canceled) { // clientGone(ctx)
-			// Whatever the transport saw is a consequence.
-			return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
-		}
-		err = cerr
-	} else if actx != nil && context.Cause(actx) == errAttemptTimeout {
+	switch {
+	case clientGone(ctx):
+		// Whatever the transport saw is a consequence.
+		return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case actx != nil && context.Cause(actx) == errAttemptTimeout:
 		err = errAttemptTimeout
 	}
 	e := gatewayerr.ClassifyPhase(err, phase)

@@ -31,10 +31,6 @@ type proxyMode struct {
 	// pages gives the request ID that the Transport's own failure records
 	// (a body failing while streaming) quote.
 	pages *errorpage.Pages
-	// logs reports that the proxy logs failures (Options.Logger), with the
-	// time each round trip took; without a log, a failure is returned as
-	// an *untimedError.
-	logs bool
 }
 
 // redacts reports whether the Transport t redacts the upstream's

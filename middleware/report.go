@@ -107,7 +107,9 @@ func (t *Transport) refuse(req *http.Request, body io.ReadCloser, last *gatewaye
 // error.
 func (t *Transport) fail(req *http.Request, e *gatewayerr.Error, start time.Time) error {
 	if t.mode != nil {
-		if !t.mode.logs {
+		if t.Logger == nil {
+			// The proxy logs with the same Logger: nothing would
+			// read the time the round trip took.
 			return (*untimedError)(e)
 		}
 		return &transportError{e: e, elapsed: time.Since(start)}

@@ -62,7 +62,7 @@ func NewReverseProxy(target *url.URL, opts Options) *httputil.ReverseProxy {
 		UpstreamWeights:         maps.Clone(opts.UpstreamWeights),
 		HealthCheck:             opts.HealthCheck,
 		Outlier:                 opts.Outlier,
-		mode:                    &proxyMode{details: p.details, pages: p.pages, logs: opts.Logger != nil},
+		mode:                    &proxyMode{details: p.details, pages: p.pages},
 	}
 	if len(tr.Upstreams) > 0 {
 		// The hosts' breakers exist from the start, and are reported
@@ -307,10 +307,11 @@ type visitor struct {
 
 // visitorRequest returns a copy of out, the outgoing request that
 // ReverseProxy hands its ErrorHandler, as the visitor sent it, for the page,
-// the log and OnError, in a visitor recycled when the proxy recycles: with the Host the visitor asked for (the
-// X-Forwarded-Host that SetXForwarded set, when there is one) and, in a
-// NewReverseProxy, the path without the target's base path that SetURL put
-// in front of it; its URL has no scheme or host, as a server's request.
+// the log and OnError, in a visitor recycled when the proxy recycles: with
+// the Host the visitor asked for (the X-Forwarded-Host that SetXForwarded
+// set, when there is one) and, in a NewReverseProxy, the path without the
+// target's base path that SetURL put in front of it; its URL has no scheme
+// or host, as a server's request.
 func (p *proxy) visitorRequest(out *http.Request) *visitor {
 	var v *visitor
 	if p.recycle {

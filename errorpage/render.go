@@ -24,8 +24,8 @@ func (p *Pages) render(buf *bytes.Buffer, j *job) {
 	if pg == nil {
 		if j.format == HTML || j.format == Text {
 			// Only if parsing the templates again failed, which New
-			// did without error: a plain status line, as below.
-			fmt.Fprintf(buf, "%d %s\n", j.status, p.locales[j.loc].statusText(j.status))
+			// did without error.
+			p.writeStatusLine(buf, j)
 			return
 		}
 		p.writeJSON(buf, j) // problem+json, or JSON without a template
@@ -58,8 +58,14 @@ func (p *Pages) render(buf *bytes.Buffer, j *job) {
 			p.writeJSON(buf, j)
 			return
 		}
-		fmt.Fprintf(buf, "%d %s\n", j.status, p.locales[j.loc].statusText(j.status))
+		p.writeStatusLine(buf, j)
 	}
+}
+
+// writeStatusLine writes the page of last resort for j, when its template
+// cannot render it: the status and its name, on one line.
+func (p *Pages) writeStatusLine(buf *bytes.Buffer, j *job) {
+	fmt.Fprintf(buf, "%d %s\n", j.status, p.locales[j.loc].statusText(j.status))
 }
 
 // data returns the template data of j.

@@ -200,11 +200,9 @@ func loadCatalog(tag string) (map[string]string, error) {
 	return m, nil
 }
 
-// builtinMessages returns the messages of the built-in language tag: its
-// catalog over English's, English having net/http's name for every
-// status it knows, and the language its generic "Client Error" or "Server
-// Error" for the statuses it does not name.
-func builtinMessages(tag string) (map[string]string, error) {
+// englishMessages returns English's messages: its catalog, with net/http's
+// name for every status it knows.
+func englishMessages() (map[string]string, error) {
 	en, err := loadCatalog("en")
 	if err != nil {
 		return nil, err
@@ -215,8 +213,17 @@ func builtinMessages(tag string) (map[string]string, error) {
 			en[key] = http.StatusText(code)
 		}
 	}
+	return en, nil
+}
+
+// builtinMessages returns the messages of the built-in language tag: its
+// catalog over en, English's messages (left as they are), the language
+// having its generic "Client Error" or "Server Error" for the statuses it
+// does not name.
+func builtinMessages(en map[string]string, tag string) (map[string]string, error) {
+	msgs := maps.Clone(en)
 	if tag == "en" {
-		return en, nil
+		return msgs, nil
 	}
 	own, err := loadCatalog(tag)
 	if err != nil {
@@ -225,11 +232,11 @@ func builtinMessages(tag string) (map[string]string, error) {
 	for code := 400; code <= 599; code++ {
 		key := "status." + strconv.Itoa(code)
 		if _, ok := own[key]; !ok {
-			en[key] = own["status."+strconv.Itoa(code/100)+"xx"]
+			msgs[key] = own["status."+strconv.Itoa(code/100)+"xx"]
 		}
 	}
-	maps.Copy(en, own)
-	return en, nil
+	maps.Copy(msgs, own)
+	return msgs, nil
 }
 
 // rtlLanguages are the base languages written right to left.
@@ -241,19 +248,23 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 	var locs []*locale
 	var all []map[string]string   // each locale's messages, by index in locs
 	index := make(map[string]int) // canonical tag → index in locs
+	en, err := englishMessages()
+	if err != nil {
+		return nil, err
+	}
 	for _, tag := range builtinLanguages {
-		msgs, err := builtinMessages(tag)
+		msgs, err := builtinMessages(en, tag)
 		if err != nil {
 			return nil, err
 		}
 		index[canonical(tag)] = len(locs)
 		locs = append(locs, &locale{tag: tag, build: func() map[string]string {
-			m, _ := builtinMessages(tag)
+			en, _ := englishMessages()
+			m, _ := builtinMessages(en, tag)
 			return m
 		}})
 		all = append(all, msgs)
 	}
-	en := all[0]
 	builtins := make([]language.Tag, len(builtinLanguages))
 	for i, tag := range builtinLanguages {
 		builtins[i] = language.Make(tag)
@@ -269,8 +280,8 @@ func buildLocales(overrides map[string]map[string]string) ([]*locale, error) {
 			// A new language or regional variant: it starts from the
 			// built-in catalog that matches it with high confidence, if
 			// any ("pt-BR" from "pt", "zh" from "zh-Hans"), else from
-			// English.
-			from := en
+			// English, with the overrides of "en" made so far.
+			from := all[0]
 			if _, bi, conf := closest.Match(t); conf >= language.High {
 				from = all[bi]
 			}

@@ -8,10 +8,11 @@ import (
 // extraParams is the table of RFC 9209, Section 2.3: the parameters it
 // defines for one error type each, in the order a member carries them, and
 // the [Error] field each one reports. Its entries are in the order of their
-// kinds (kindParams stops at the first past the kind it looks for). It is the only place the table is
-// written: parsing checks against it, [Error.ProxyStatus] and
-// [ClassifyResponse] map fields through it, and [ProxyStatus.Redacted] keeps
-// only its parameters, none of which names an address.
+// kinds (kindParams stops at the first past the kind it looks for). It is
+// the only place the table is written: parsing checks against it,
+// [Error.ProxyStatus] and [ClassifyResponse] map fields through it, and
+// [ProxyStatus.Redacted] keeps only its parameters, none of which names an
+// address.
 var extraParams = [...]struct {
 	kind  Kind
 	key   string

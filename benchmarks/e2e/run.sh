@@ -17,7 +17,8 @@
 # (-t1) and the upstream share the other (CLIENT_CPU, default 1), so that
 # the proxy's core is the bottleneck and the upstream's own cost is not
 # counted. The rows are measured in ROUNDS interleaved rounds (each row
-# once per round, in order), and each row's figures are its medians.
+# once per round, each round starting one row later than the one before),
+# and each row's figures are its medians.
 # MODE=shared is the earlier way: nothing pinned, wrk -t2, every process on
 # every core, one round.
 #
@@ -281,8 +282,13 @@ for name in "${names[@]}"; do
 	wrk_row "$name" 2s >/dev/null # warm-up
 	samples[$name]="" lat[$name]="" cpus[$name]=""
 done
+# Each round starts one row further down the list (and wraps around), so
+# that no row always follows the same one: a row's cost can depend on what
+# ran just before it on the same machine (plain-default-ok leaves thousands
+# of sockets in TIME-WAIT; a busy row leaves the caches cold).
 for round in $(seq "$ROUNDS"); do
-	for name in "${names[@]}"; do
+	for k in "${!names[@]}"; do
+		name=${names[$(((k + round - 1) % ${#names[@]}))]}
 		pid=${pid_of[${proc[$name]}]}
 		c0=$(cpu_ticks "$pid")
 		out=$(wrk_row "$name" "$DURATION" --latency)

@@ -8,7 +8,7 @@
 # Not run by CI: it installs packages and takes several minutes. Run it by
 # hand on an otherwise idle machine:
 #
-#	benchmarks/e2e/run.sh                   # MODE=pinned ROUNDS=5 DURATION=5s CONNECTIONS=32
+#	benchmarks/e2e/run.sh                   # MODE=pinned ROUNDS=5 DURATION=5s CONNECTIONS=32 SEED=1
 #	ROWS='plain-ok gatehouse-ok' benchmarks/e2e/run.sh   # only these rows
 #	MODE=shared DURATION=10s benchmarks/e2e/run.sh
 #
@@ -17,8 +17,8 @@
 # (-t1) and the upstream share the other (CLIENT_CPU, default 1), so that
 # the proxy's core is the bottleneck and the upstream's own cost is not
 # counted. The rows are measured in ROUNDS interleaved rounds (each row
-# once per round, each round starting one row later than the one before),
-# and each row's figures are its medians.
+# once per round, in an order shuffled anew for each round), and each
+# row's figures are its medians.
 # MODE=shared is the earlier way: nothing pinned, wrk -t2, every process on
 # every core, one round.
 #
@@ -282,13 +282,19 @@ for name in "${names[@]}"; do
 	wrk_row "$name" 2s >/dev/null # warm-up
 	samples[$name]="" lat[$name]="" cpus[$name]=""
 done
-# Each round starts one row further down the list (and wraps around), so
-# that no row always follows the same one: a row's cost can depend on what
-# ran just before it on the same machine (plain-default-ok leaves thousands
-# of sockets in TIME-WAIT; a busy row leaves the caches cold).
+# Each round measures the rows in an order of its own, shuffled (SEED, 1
+# by default, makes the orders repeatable), so that no row always follows
+# the same one: a row's cost can depend on what ran just before it on the
+# same machine (plain-default-ok leaves thousands of sockets in TIME-WAIT;
+# a busy row leaves the caches cold).
+RANDOM=${SEED:-1}
 for round in $(seq "$ROUNDS"); do
-	for k in "${!names[@]}"; do
-		name=${names[$(((k + round - 1) % ${#names[@]}))]}
+	order=("${names[@]}")
+	for ((k = ${#order[@]} - 1; k > 0; k--)); do
+		j=$((RANDOM % (k + 1)))
+		t=${order[k]} order[k]=${order[j]} order[j]=$t
+	done
+	for name in "${order[@]}"; do
 		pid=${pid_of[${proc[$name]}]}
 		c0=$(cpu_ticks "$pid")
 		out=$(wrk_row "$name" "$DURATION" --latency)

@@ -153,6 +153,7 @@ html='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
 # Success path: a 1 KB page.
 row plain-default-ok - plain-default "http://$UPSTREAM"
 row plain-ok - plain "http://$UPSTREAM"
+row plain-via-ok - plain "http://$UPSTREAM" -via
 row quickstart-ok - gatehouse-zero "http://$UPSTREAM"
 row gatehouse-ok - gatehouse "http://$UPSTREAM"
 # Error path: a refused upstream.
@@ -369,6 +370,7 @@ done
 echo
 echo "ratios [goal] (in parentheses: the same from the server's CPU time per request, less sensitive to other load on its core; then the median of each round's own ratio):"
 echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok) ($(ratio gatehouse-ok plain-ok cpu); paired $(paired gatehouse-ok plain-ok))  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
+echo "  success: gatehouse / plain adding a Via entry too      $(ratio gatehouse-ok plain-via-ok) ($(ratio gatehouse-ok plain-via-ok cpu); paired $(paired gatehouse-ok plain-via-ok))  (RFC 9110 requires the entry of a proxy; the plain proxy leaves it out)"
 echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok) ($(ratio quickstart-ok plain-default-ok cpu); paired $(paired quickstart-ok plain-default-ok))  [>= 2]"
 echo "  success: quick start / plain, tuned transport          $(ratio quickstart-ok plain-ok) ($(ratio quickstart-ok plain-ok cpu); paired $(paired quickstart-ok plain-ok))  [>= 0.95]"
 echo "  error:   constant HTML page / empty 502                $(ratio const-html-502 plain-502) ($(ratio const-html-502 plain-502 cpu); paired $(paired const-html-502 plain-502))  (the floor: sending the bytes)"

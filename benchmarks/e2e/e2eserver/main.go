@@ -17,6 +17,8 @@
 // httputil.ReverseProxy does by default, and Gatehouse logs its structured
 // record there through a slog.TextHandler. -breaker gives Gatehouse a
 // circuit breaker per upstream (the breaker-open path, to a dead target).
+// -via makes a plain proxy add a Via entry to each request it forwards, as
+// NewReverseProxy does.
 // plain-page (benchmarks.ConstantPageFor) is the floor for any branded page:
 // the cost of sending the bytes of Gatehouse's page, with nothing computed
 // per request.
@@ -54,6 +56,7 @@ func main() {
 	breaker := flag.Bool("breaker", false, "gatehouse: a circuit breaker per upstream")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file on SIGINT or SIGTERM")
 	logErrors := flag.Bool("log", false, "log each proxy failure to standard error")
+	via := flag.Bool("via", false, "plain: add a Via entry to each forwarded request, as NewReverseProxy does")
 	flag.Parse()
 
 	var h http.Handler
@@ -88,6 +91,9 @@ func main() {
 				Rewrite: func(pr *httputil.ProxyRequest) {
 					pr.SetURL(u)
 					pr.SetXForwarded()
+					if *via {
+						pr.Out.Header["Via"] = viaEntry
+					}
 				},
 				Transport:  tr,
 				BufferPool: newBufferPool(),
@@ -149,6 +155,12 @@ func main() {
 		log.Print(err)
 	}
 }
+
+// viaEntry is the Via field that -via gives a plain proxy's forwarded
+// requests: one entry of the length of the one NewReverseProxy adds by
+// default (RFC 9110, Section 7.6.3, requires one of a proxy), shared by
+// every request as NewReverseProxy shares its own.
+var viaEntry = []string{"1.1 gatehouse-00000000"}
 
 // upstreamBody returns an HTML page of n bytes.
 func upstreamBody(n int) []byte {

@@ -97,6 +97,8 @@ func benchRequest(b *testing.B) *http.Request {
 //
 // plain-via adds a Via entry like NewReverseProxy does: the in-process
 // upstream server parses it, which costs one allocation in both.
+// quickstart is NewReverseProxy with the zero Options: its own gateway
+// transport instead of tr (see middleware.Transport.Base).
 func BenchmarkProxy(b *testing.B) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -128,6 +130,7 @@ func BenchmarkProxy(b *testing.B) {
 		{"success/plain", plainProxy(target, tr, false), http.StatusOK},
 		{"success/plain-via", plainProxy(target, tr, true), http.StatusOK},
 		{"success/gatehouse", middleware.NewReverseProxy(target, middleware.Options{Transport: tr}), http.StatusOK},
+		{"success/quickstart", middleware.NewReverseProxy(target, middleware.Options{}), http.StatusOK},
 		{"error/plain", plainProxy(dead, tr, false), http.StatusBadGateway},
 		{"error/plain-page", plainPage(dead, tr), http.StatusBadGateway},
 		{"error/gatehouse", middleware.NewReverseProxy(dead, middleware.Options{Transport: tr}), http.StatusBadGateway},

@@ -338,9 +338,9 @@ ratio() { # a b [p99|cpu]: a/b of the req/s (or of the p99) when both were measu
 }
 
 # paired a b: the median over the rounds of a/b of the req/s measured in
-# the same round. Rows measured in one round run close together, so a
-# change of the load on the host between rounds moves both alike: the
-# median of the rounds' ratios varies less than the ratio of the medians.
+# the same round, and the lowest and highest of those ratios. Rows
+# measured in one round run within minutes of each other, so a change of
+# the load on the host between rounds moves both alike.
 paired() {
 	local -a xs ys
 	read -r -a xs <<<"${samples[$1]:-}"
@@ -353,7 +353,10 @@ paired() {
 	for i in "${!xs[@]}"; do
 		r+="$(awk -v a="${xs[$i]}" -v b="${ys[$i]}" 'BEGIN { if (b > 0) printf "%.4f", a / b }') "
 	done
-	awk -v m="$(median "$r")" 'BEGIN { printf "%.3f", m }'
+	# The median, then the lowest and highest round's ratio: how far one
+	# round can mislead.
+	tr ' ' '\n' <<<"$r" | awk 'NF' | sort -g |
+		awk -v m="$(median "$r")" '{ a[NR] = $1 } END { printf "%.3f, rounds %.3f-%.3f", m, a[1], a[NR] }'
 }
 
 echo
@@ -368,7 +371,7 @@ for name in "${names[@]}"; do
 	printf '%-20s %-12s %6s %12s %10s %11s\n' "$name" "${hdr[$name]:0:12}" "${status[$name]}" "${rps[$name]:-n/a}" "${p99[$name]:-n/a}" "${cpu[$name]:-n/a}"
 done
 echo
-echo "ratios [goal] (in parentheses: the same from the server's CPU time per request, less sensitive to other load on its core; then the median of each round's own ratio):"
+echo "ratios [goal] (in parentheses: the same from the server's CPU time per request, less sensitive to other load on its core; then the median of each round's own ratio, and the lowest and highest of those):"
 echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok) ($(ratio gatehouse-ok plain-ok cpu); paired $(paired gatehouse-ok plain-ok))  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
 echo "  success: gatehouse / plain adding a Via entry too      $(ratio gatehouse-ok plain-via-ok) ($(ratio gatehouse-ok plain-via-ok cpu); paired $(paired gatehouse-ok plain-via-ok))  (RFC 9110 requires the entry of a proxy; the plain proxy leaves it out)"
 echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok) ($(ratio quickstart-ok plain-default-ok cpu); paired $(paired quickstart-ok plain-default-ok))  [>= 2]"

@@ -359,6 +359,12 @@ paired() {
 		awk -v m="$(median "$r")" '{ a[NR] = $1 } END { printf "%.3f, rounds %.3f-%.3f", m, a[1], a[NR] }'
 }
 
+# ratios a b: a/b as the table below gives it: of the req/s medians, of
+# the CPU times per request, and paired.
+ratios() {
+	printf '%s (%s; paired %s)' "$(ratio "$1" "$2")" "$(ratio "$1" "$2" cpu)" "$(paired "$1" "$2")"
+}
+
 echo
 if [ "$MODE" = pinned ]; then
 	echo "MODE=pinned: proxies GOMAXPROCS=1 on CPU $PROXY_CPU; wrk -t$THREADS -c$CONNECTIONS -d$DURATION and the upstream on CPU $CLIENT_CPU; medians of $ROUNDS interleaved rounds"
@@ -372,14 +378,14 @@ for name in "${names[@]}"; do
 done
 echo
 echo "ratios [goal] (in parentheses: the same from the server's CPU time per request, less sensitive to other load on its core; then the median of each round's own ratio, and the lowest and highest of those):"
-echo "  success: gatehouse / plain, same tuned transport       $(ratio gatehouse-ok plain-ok) ($(ratio gatehouse-ok plain-ok cpu); paired $(paired gatehouse-ok plain-ok))  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
-echo "  success: gatehouse / plain adding a Via entry too      $(ratio gatehouse-ok plain-via-ok) ($(ratio gatehouse-ok plain-via-ok cpu); paired $(paired gatehouse-ok plain-via-ok))  (RFC 9110 requires the entry of a proxy; the plain proxy leaves it out)"
-echo "  success: quick start / plain NewSingleHostReverseProxy $(ratio quickstart-ok plain-default-ok) ($(ratio quickstart-ok plain-default-ok cpu); paired $(paired quickstart-ok plain-default-ok))  [>= 2]"
-echo "  success: quick start / plain, tuned transport          $(ratio quickstart-ok plain-ok) ($(ratio quickstart-ok plain-ok cpu); paired $(paired quickstart-ok plain-ok))  [>= 0.95]"
-echo "  error:   constant HTML page / empty 502                $(ratio const-html-502 plain-502) ($(ratio const-html-502 plain-502 cpu); paired $(paired const-html-502 plain-502))  (the floor: sending the bytes)"
-echo "  error:   gatehouse HTML, no Accept / constant HTML     $(ratio gatehouse-502 const-html-502) ($(ratio gatehouse-502 const-html-502 cpu); paired $(paired gatehouse-502 const-html-502))  [>= 0.95]"
-echo "  error:   gatehouse HTML, Accept html / constant HTML   $(ratio gatehouse-html-502 const-html-accept-502) ($(ratio gatehouse-html-502 const-html-accept-502 cpu); paired $(paired gatehouse-html-502 const-html-accept-502))  [>= 0.95]  (both sent the browser's Accept)"
-echo "  error:   gatehouse text / constant text page           $(ratio gatehouse-text-502 const-text-502) ($(ratio gatehouse-text-502 const-text-502 cpu); paired $(paired gatehouse-text-502 const-text-502))  [>= 0.95]"
-echo "  error:   quick start / constant HTML page              $(ratio quickstart-502 const-html-502) ($(ratio quickstart-502 const-html-502 cpu); paired $(paired quickstart-502 const-html-502))"
-echo "  breaker: gatehouse breaker open / empty 502            $(ratio gatehouse-open plain-502) ($(ratio gatehouse-open plain-502 cpu); paired $(paired gatehouse-open plain-502))  [>= 1.9]"
+echo "  success: gatehouse / plain, same tuned transport       $(ratios gatehouse-ok plain-ok)  [>= 0.98]  p99 $(ratio gatehouse-ok plain-ok p99) [<= 1.05]"
+echo "  success: gatehouse / plain adding a Via entry too      $(ratios gatehouse-ok plain-via-ok)  (RFC 9110 requires the entry of a proxy; the plain proxy leaves it out)"
+echo "  success: quick start / plain NewSingleHostReverseProxy $(ratios quickstart-ok plain-default-ok)  [>= 2]"
+echo "  success: quick start / plain, tuned transport          $(ratios quickstart-ok plain-ok)  [>= 0.95]"
+echo "  error:   constant HTML page / empty 502                $(ratios const-html-502 plain-502)  (the floor: sending the bytes)"
+echo "  error:   gatehouse HTML, no Accept / constant HTML     $(ratios gatehouse-502 const-html-502)  [>= 0.95]"
+echo "  error:   gatehouse HTML, Accept html / constant HTML   $(ratios gatehouse-html-502 const-html-accept-502)  [>= 0.95]  (both sent the browser's Accept)"
+echo "  error:   gatehouse text / constant text page           $(ratios gatehouse-text-502 const-text-502)  [>= 0.95]"
+echo "  error:   quick start / constant HTML page              $(ratios quickstart-502 const-html-502)"
+echo "  breaker: gatehouse breaker open / empty 502            $(ratios gatehouse-open plain-502)  [>= 1.9]"
 echo "  nginx:   gatehouse / nginx, success $(ratio gatehouse-ok nginx-ok), error $(ratio gatehouse-502 nginx-502); nginx page / empty 502 $(ratio nginx-502 plain-502)"

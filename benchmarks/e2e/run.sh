@@ -17,8 +17,9 @@
 # (-t1) and the upstream share the other (CLIENT_CPU, default 1), so that
 # the proxy's core is the bottleneck and the upstream's own cost is not
 # counted. The rows are measured in ROUNDS interleaved rounds (each row
-# once per round, in an order shuffled anew for each round), and each
-# row's figures are its medians.
+# once per round, in an order shuffled anew for each round, the rows that
+# a ratio compares next to each other), and each row's figures are its
+# medians.
 # MODE=shared is the earlier way: nothing pinned, wrk -t2, every process on
 # every core, one round.
 #
@@ -287,13 +288,46 @@ done
 # by default, makes the orders repeatable), so that no row always follows
 # the same one: a row's cost can depend on what ran just before it on the
 # same machine (plain-default-ok leaves thousands of sockets in TIME-WAIT;
-# a busy row leaves the caches cold).
+# a busy row leaves the caches cold). The rows that a ratio below compares
+# are measured next to each other: the rows are shuffled within their
+# group (the success rows; the error rows with no Accept field, the breaker
+# among them; those with a browser's; the text rows), and the groups are
+# shuffled, so that a slow drift of the machine's speed between the two
+# rows of a ratio stays small.
+group_of() {
+	case $1 in
+	*-ok) echo success ;;
+	*accept-502 | gatehouse-html-502) echo accept ;;
+	*-text-502) echo text ;;
+	*) echo html ;;
+	esac
+}
+declare -A members
+groups=()
+for name in "${names[@]}"; do
+	g=$(group_of "$name")
+	[ -n "${members[$g]:-}" ] || groups+=("$g")
+	members[$g]+="$name "
+done
+# shuffle NAME...: sets shuffled to the names in a random order (in this
+# shell, not a subshell, so that SEED's sequence goes on from call to call).
+shuffle() {
+	shuffled=("$@")
+	local k j t
+	for ((k = ${#shuffled[@]} - 1; k > 0; k--)); do
+		j=$((RANDOM % (k + 1)))
+		t=${shuffled[k]} shuffled[k]=${shuffled[j]} shuffled[j]=$t
+	done
+}
 RANDOM=${SEED:-1}
 for round in $(seq "$ROUNDS"); do
-	order=("${names[@]}")
-	for ((k = ${#order[@]} - 1; k > 0; k--)); do
-		j=$((RANDOM % (k + 1)))
-		t=${order[k]} order[k]=${order[j]} order[j]=$t
+	order=()
+	shuffle "${groups[@]}"
+	gs=("${shuffled[@]}")
+	for g in "${gs[@]}"; do
+		read -r -a ms <<<"${members[$g]}"
+		shuffle "${ms[@]}"
+		order+=("${shuffled[@]}")
 	done
 	for name in "${order[@]}"; do
 		pid=${pid_of[${proc[$name]}]}

@@ -170,7 +170,12 @@ func (w *Writer) Reset(rw http.ResponseWriter, cfg *Config, head bool) {
 // outlives its handler never touches a response net/http is finishing, or
 // has finished and may have recycled: net/http finishes a response without
 // any lock, as soon as the handlers outside the middleware return, and
-// only cancels ctx just before that.
+// only cancels ctx just before that. The one exception is that open
+// window: a goroutine's call that checks ctx just before net/http cancels
+// it reaches the response while net/http finishes it, as it would without
+// the Writer. No wrapper can close that window, since net/http takes no
+// lock a wrapper could hold; only a synchronous caller (a router's error
+// handler) is safe in it.
 func (w *Writer) Finish(ctx context.Context) {
 	if w.mode == modeMaybe {
 		w.mode = modeHeld // the caller wrote a page in its place

@@ -141,3 +141,32 @@ func ExampleTransport() {
 	// connection_refused 502 dial 3 false
 	// true
 }
+
+// NewGatewayTransport returns the transport that the zero Options send
+// through, to adjust: here a stalled upstream gets its 504 page after
+// 100 ms instead of 60 s, while the transport keeps its other defaults
+// (128 idle connections per host among them).
+func ExampleNewGatewayTransport() {
+	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers
+	}))
+	defer stalled.Close()
+
+	tr := middleware.NewGatewayTransport()
+	tr.ResponseHeaderTimeout = 100 * time.Millisecond
+	defer tr.CloseIdleConnections()
+	target, _ := url.Parse(stalled.URL)
+	gateway := httptest.NewServer(middleware.NewReverseProxy(target, middleware.Options{Transport: tr}))
+	defer gateway.Close()
+
+	resp, err := http.Get(gateway.URL)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, resp.Header.Get("Proxy-Status"))
+	fmt.Println(tr.MaxIdleConnsPerHost)
+	// Output:
+	// 504 gatehouse;error=http_response_timeout
+	// 128
+}

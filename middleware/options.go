@@ -18,7 +18,7 @@ import (
 // no retries and no circuit breakers. A constructor reads its Options once.
 type Options struct {
 	Pages     *errorpage.Pages  // renders the pages; nil: errorpage.Default()
-	Transport http.RoundTripper // NewReverseProxy's [Transport.Base]; nil: a transport made for a gateway
+	Transport http.RoundTripper // NewReverseProxy's [Transport.Base]; nil: a transport made for a gateway (see [NewGatewayTransport])
 	Logger    *slog.Logger      // receives a record for every failure reported to OnError; nil: no logs
 	// OnError, if not nil, is called once for every failure handled
 	// (Handler's recovered panics and aborted responses; NewReverseProxy's
@@ -70,10 +70,6 @@ type Options struct {
 	// ProxyStatusTrailer makes NewReverseProxy end a streamed response
 	// whose upstream fails midway with a Proxy-Status trailer; if false,
 	// such a response is aborted.
-	// ProxyStatusTrailer, when true, makes NewReverseProxy end a streamed
-	// response whose upstream fails midway with a Proxy-Status trailer
-	// instead of aborting it.
-	// If false, such a response is aborted.
 	ProxyStatusTrailer bool
 }
 

@@ -40,7 +40,8 @@ type Transport struct {
 	// response header (http_response_timeout after it), 59 to 60 s for
 	// each write (connection_write_timeout), 128 idle connections per host
 	// (1024 in all) kept 30 s, response headers up to 1 MB, no compression
-	// of its own, HTTP/2 over TLS.
+	// of its own, HTTP/2 over TLS. [NewGatewayTransport] returns one to
+	// adjust.
 	Base    http.RoundTripper
 	Retry   *RetryPolicy   // nil: no retries
 	Breaker *BreakerPolicy // nil: no circuit breakers

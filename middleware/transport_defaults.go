@@ -35,6 +35,18 @@ const (
 	defaultWriteTimeout           = 60 * time.Second
 )
 
+// NewGatewayTransport returns a new [*http.Transport] with the settings
+// that a nil [Transport.Base], or a nil Options.Transport, stands for
+// (listed on Transport.Base), for a gateway that wants to change some of
+// them: a shorter ResponseHeaderTimeout, say, without falling back to
+// [http.DefaultTransport]'s 2 idle connections per host and no timeouts.
+// Change its fields before its first use, as for any http.Transport. Its
+// DialContext dials with the 10 s timeout and bounds each write to the
+// upstream; a DialContext of your own replaces both.
+func NewGatewayTransport() *http.Transport {
+	return gatewayTransport(defaultResponseHeaderTimeout, defaultWriteTimeout)
+}
+
 // gatewayTransport returns a new transport made for a gateway, with the
 // settings documented on Transport.Base and the given response-header and
 // write timeouts.

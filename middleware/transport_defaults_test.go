@@ -29,6 +29,42 @@ func TestGatewayTransportDefaults(t *testing.T) {
 	if !ok {
 		t.Fatalf("base() of the zero Transport is %T, want *http.Transport", zero.base())
 	}
+	checkGatewaySettings(t, "the transport made for a gateway", g)
+	if defaultDialTimeout != 10*time.Second || defaultKeepAlive != 30*time.Second {
+		t.Errorf("dial timeout %v, keep-alive %v; want 10s and 30s", defaultDialTimeout, defaultKeepAlive)
+	}
+
+	// Built once per Transport, never shared, and never used when Base is
+	// set.
+	if again := zero.base(); again != g {
+		t.Error("a second base() built another transport")
+	}
+	var other Transport
+	if other.base() == g {
+		t.Error("two Transports share their transport made for a gateway")
+	}
+	set := &http.Transport{}
+	if tr := (&Transport{Base: set}); tr.base() != set || tr.gateway.Load() != nil {
+		t.Error("a Transport with a Base built a transport of its own")
+	}
+	rp := NewReverseProxy(mustParse(t, "http://127.0.0.1:1"), Options{})
+	if g, ok := rp.Transport.(*Transport).base().(*http.Transport); !ok || g.ResponseHeaderTimeout != defaultResponseHeaderTimeout {
+		t.Errorf("NewReverseProxy with zero Options sends through %T, want the transport made for a gateway", rp.Transport.(*Transport).base())
+	}
+
+	// NewGatewayTransport returns the same settings, in a new transport
+	// each time.
+	a, b := NewGatewayTransport(), NewGatewayTransport()
+	checkGatewaySettings(t, "NewGatewayTransport", a)
+	if a == b || a == g {
+		t.Error("NewGatewayTransport returned a transport already in use")
+	}
+}
+
+// checkGatewaySettings checks g's settings against those documented on
+// Transport.Base.
+func checkGatewaySettings(t *testing.T, what string, g *http.Transport) {
+	t.Helper()
 	type settings struct {
 		Proxy                  bool
 		TLSHandshakeTimeout    time.Duration
@@ -69,28 +105,7 @@ func TestGatewayTransportDefaults(t *testing.T) {
 		DialContext:            true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("the transport made for a gateway (-want +got):\n%s", diff)
-	}
-	if defaultDialTimeout != 10*time.Second || defaultKeepAlive != 30*time.Second {
-		t.Errorf("dial timeout %v, keep-alive %v; want 10s and 30s", defaultDialTimeout, defaultKeepAlive)
-	}
-
-	// Built once per Transport, never shared, and never used when Base is
-	// set.
-	if again := zero.base(); again != g {
-		t.Error("a second base() built another transport")
-	}
-	var other Transport
-	if other.base() == g {
-		t.Error("two Transports share their transport made for a gateway")
-	}
-	set := &http.Transport{}
-	if tr := (&Transport{Base: set}); tr.base() != set || tr.gateway.Load() != nil {
-		t.Error("a Transport with a Base built a transport of its own")
-	}
-	rp := NewReverseProxy(mustParse(t, "http://127.0.0.1:1"), Options{})
-	if g, ok := rp.Transport.(*Transport).base().(*http.Transport); !ok || g.ResponseHeaderTimeout != defaultResponseHeaderTimeout {
-		t.Errorf("NewReverseProxy with zero Options sends through %T, want the transport made for a gateway", rp.Transport.(*Transport).base())
+		t.Errorf("%s (-want +got):\n%s", what, diff)
 	}
 }
 
@@ -154,6 +169,50 @@ func TestReverseProxyZeroOptionsStalledUpstream(t *testing.T) {
 	}
 	if len(warns) != 1 || warns[0]["kind"] != "http_response_timeout" {
 		t.Errorf("WARN records %v, want one of kind http_response_timeout", warns)
+	}
+}
+
+// TestNewGatewayTransportAdjusted: a NewGatewayTransport with a shorter
+// response-header timeout, given as Options.Transport, answers a stalled
+// upstream with the http_response_timeout page within that timeout, and
+// keeps the transport's other settings.
+func TestNewGatewayTransportAdjusted(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			w.Write([]byte("ok"))
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(up.Close)
+	t.Cleanup(func() { close(release) })
+
+	tr := NewGatewayTransport()
+	tr.ResponseHeaderTimeout = 200 * time.Millisecond
+	t.Cleanup(tr.CloseIdleConnections)
+	gw := httptest.NewServer(NewReverseProxy(mustParse(t, up.URL), Options{Transport: tr}))
+	t.Cleanup(gw.Close)
+
+	if resp, body := get(t, nil, gw.URL+"/ok", ""); resp.StatusCode != http.StatusOK || body != "ok" {
+		t.Errorf("/ok: status %d, body %q", resp.StatusCode, body)
+	}
+	start := time.Now()
+	resp, _ := get(t, nil, gw.URL+"/stall", "text/html")
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("answered after %v: the shortened response-header timeout did not apply", elapsed)
+	}
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("status %d, want 504", resp.StatusCode)
+	}
+	if ps := lastProxyStatus(t, resp.Header); ps.Kind != gatewayerr.HTTPResponseTimeout {
+		t.Errorf("Proxy-Status error %q, want http_response_timeout", ps.Error)
+	}
+	if tr.MaxIdleConnsPerHost != defaultMaxIdleConnsPerHost || !tr.DisableCompression {
+		t.Errorf("MaxIdleConnsPerHost %d, DisableCompression %v: the other settings changed", tr.MaxIdleConnsPerHost, tr.DisableCompression)
 	}
 }
 

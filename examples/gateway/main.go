@@ -131,20 +131,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	base := "http://" + ln.Addr().String()
 
-	// The gateway's own transport to its upstreams. Its timeouts are what
-	// bound the stalling routes: a visitor waits 2 seconds, not forever.
-	// A real service (-upstream) gets 30 seconds to start answering.
-	headerTimeout := 2 * time.Second
+	// The gateway's own transport to its upstreams: the one the zero
+	// Options use (timeouts for the dial, the TLS handshake and each
+	// write; 128 idle connections per host), with a shorter wait for the
+	// response header, which is what bounds the stalling routes: a visitor
+	// waits 2 seconds, not the default 60. A real service (-upstream) gets
+	// 30 seconds to start answering.
+	transport := middleware.NewGatewayTransport()
+	transport.Proxy = nil // dial upstreams directly, whatever HTTP_PROXY says
+	transport.ResponseHeaderTimeout = 2 * time.Second
 	if target != nil {
-		headerTimeout = 30 * time.Second
-	}
-	transport := &http.Transport{
-		Proxy:                 nil, // dial upstreams directly, whatever HTTP_PROXY says
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: headerTimeout,
-		IdleConnTimeout:       30 * time.Second,
-		ForceAttemptHTTP2:     true,
+		transport.ResponseHeaderTimeout = 30 * time.Second
 	}
 	defer transport.CloseIdleConnections()
 

@@ -87,18 +87,8 @@ func main() {
 			}
 			h = rp
 		case "plain", "plain-page":
-			rp := &httputil.ReverseProxy{
-				Rewrite: func(pr *httputil.ProxyRequest) {
-					pr.SetURL(u)
-					pr.SetXForwarded()
-					if *via {
-						pr.Out.Header["Via"] = viaEntry
-					}
-				},
-				Transport:  tr,
-				BufferPool: newBufferPool(),
-				ErrorLog:   log.New(io.Discard, "", 0),
-			}
+			rp := benchmarks.PlainProxy(u, tr, *via)
+			rp.BufferPool = newBufferPool()
 			if *logErrors {
 				rp.ErrorLog = nil // the log package's standard logger
 			}
@@ -155,12 +145,6 @@ func main() {
 		log.Print(err)
 	}
 }
-
-// viaEntry is the Via field that -via gives a plain proxy's forwarded
-// requests: one entry of the length of the one NewReverseProxy adds by
-// default (RFC 9110, Section 7.6.3, requires one of a proxy), shared by
-// every request as NewReverseProxy shares its own.
-var viaEntry = []string{"1.1 gatehouse-00000000"}
 
 // upstreamBody returns an HTML page of n bytes.
 func upstreamBody(n int) []byte {

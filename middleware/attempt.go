@@ -200,12 +200,12 @@ func (t *Transport) attempt(req *http.Request, actx context.Context, body io.Rea
 // context, made with a cancel cause for its timeout, or nil when the attempt
 // ran under ctx.
 func classifyFailure(ctx, actx context.Context, err error, phase gatewayerr.Phase) *gatewayerr.Error {
-	switch {
-	case clientGone(ctx):
+	switch cerr := ctx.Err(); {
+	case clientGone(cerr):
 		// Whatever the transport saw is a consequence.
 		return &gatewayerr.Error{Kind: gatewayerr.ClientClosedRequest, Err: err, Phase: phase}
-	case ctx.Err() != nil:
-		err = ctx.Err()
+	case cerr != nil:
+		err = cerr
 	case actx != nil && context.Cause(actx) == errAttemptTimeout:
 		err = errAttemptTimeout
 	}

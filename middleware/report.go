@@ -129,12 +129,15 @@ func (t *Transport) requestID(req *http.Request) string {
 	return errorpage.NewRequestID()
 }
 
-// clientGone reports whether the client of the request whose context is ctx
-// went away (it cancelled, or its connection closed): the one decision that
-// turns a failure into client_closed_request, which gets no page and is
-// logged at debug level. A deadline is not the client leaving.
-func clientGone(ctx context.Context) bool {
-	return errors.Is(ctx.Err(), context.Canceled)
+// clientGone reports whether cerr, the error of a request's context, says
+// that its client went away (it cancelled, or its connection closed): the
+// one decision that turns a failure into client_closed_request, which gets
+// no page and is logged at debug level. A deadline is not the client
+// leaving. It takes the context's error, not the context, so that a caller
+// that needs that error too reads it once (each read takes the context's
+// lock).
+func clientGone(cerr error) bool {
+	return errors.Is(cerr, context.Canceled)
 }
 
 // pages returns the pages whose request-ID header the Transport reads: its

@@ -262,7 +262,7 @@ func (p *proxy) serveError(w http.ResponseWriter, out *http.Request, err error) 
 		}
 	}
 	e = e.Reported() // an unidentified cause is the gateway's own: 500
-	if e.Kind != gatewayerr.ClientClosedRequest && clientGone(r.Context()) {
+	if e.Kind != gatewayerr.ClientClosedRequest && clientGone(r.Context().Err()) {
 		// Whatever failed, the client is gone: that is the story.
 		c := *e
 		c.Kind, c.Err = gatewayerr.ClientClosedRequest, err
